@@ -1,0 +1,68 @@
+"""The front door: :func:`estimate` and :func:`estimate_with_se`.
+
+All estimates are in nats.  ``method`` picks the estimator:
+
+``"lmi"``       latent MI (Gowri et al. 2024) as implemented in :mod:`cchlib.mi.lmi`
+``"latentmi"``  the reference ``latentmi`` 0.1.3 package (:mod:`cchlib.mi.reference`)
+``"ksg"``       KSG (continuous y) or Ross 2014 (label y) (:mod:`cchlib.mi.ksg`)
+``"mine"``      MINE with the bias-corrected gradient (:mod:`cchlib.mi.mine`)
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from . import ksg, reference
+from .inputs import as_pair
+
+METHODS = {
+    "ksg": ksg.estimate,
+    "latentmi": reference.estimate,
+    "lmi": reference.estimate,
+}
+
+
+class MIEstimate(NamedTuple):
+    """Mean MI over repeats (nats), its standard error, and the per-repeat values."""
+
+    mean: float
+    se: float
+    values: tuple[float, ...]
+
+
+def estimate(x, y, method: str = "lmi", seed: int = 0, **options) -> float:
+    """Estimate I(x; y) in nats.
+
+    x: (n, dx) continuous samples (1-D is one column); numpy array or torch tensor.
+    y: (n, dy) continuous samples, or 1-D integer class labels (treated as discrete).
+    method: one of :data:`METHODS`; options go to that estimator under its own names.
+    seed: makes the estimate reproducible; global RNG states are left untouched.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    x, y = as_pair(x, y)
+    return METHODS[method](x, y, seed=seed, **options)
+
+
+def estimate_with_se(
+    x,
+    y,
+    method: str = "lmi",
+    seeds: Iterable[int] | None = None,
+    repeats: int = 5,
+    **options,
+) -> MIEstimate:
+    """Repeat :func:`estimate` over seeds; return mean, standard error and values.
+
+    ``seeds`` defaults to ``range(repeats)``.  The spread reflects only what the
+    seed changes (split, initialisation, minibatch order, tie-breaking jitter),
+    not resampling of the data: for ``"ksg"`` it is therefore close to zero.
+    """
+    seeds = list(range(repeats) if seeds is None else seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"a standard error needs at least 2 seeds; got {len(seeds)}.")
+    values = tuple(estimate(x, y, method=method, seed=s, **options) for s in seeds)
+    se = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+    return MIEstimate(float(np.mean(values)), se, values)
