@@ -1,0 +1,189 @@
+"""Execute the book's notebooks with papermill for a parameter set, then build the book.
+
+    python -m cchlib.book --params default              # run every chapter, build HTML
+    python -m cchlib.book --params smoke --only synthetic
+    python -m cchlib.book --params default --no-build   # execute only
+
+A parameter set is a folder ``notebooks/params/<NAME>/`` holding one YAML file per
+notebook (``<notebook>.yml``) with the values that differ from the notebook's
+``parameters`` cell (which is the ``default`` set). Add your own set by adding a folder;
+no code changes. Every notebook listed in ``_toc.yml`` that has a Jupytext source
+(``<entry>.py``) is executed, in table-of-contents order, into
+``_build/<NAME>/src/`` beside copies of the hand-written pages; Jupyter Book 1.x then
+builds ``_build/<NAME>/_build/html``. A notebook that fails stops the run: its partial
+copy is moved to ``_build/<NAME>/failed/`` so no half-executed chapter is ever rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import yaml
+
+PARAMS_DIR = Path("notebooks") / "params"
+# jupyter-book's command, run with this interpreter (its package has no __main__).
+JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
+
+
+class BookError(RuntimeError):
+    """A notebook failed or the book could not be built; the message says which and why."""
+
+
+def toc_entries(root: Path) -> list[str]:
+    """The ``file`` entries of ``_toc.yml`` (root first), without extensions."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    for item in toc.get("chapters", []):
+        entries.append(item["file"])
+    return entries
+
+
+def executable_entries(root: Path) -> list[str]:
+    """Table-of-contents entries that are notebooks (they have a Jupytext ``.py`` source)."""
+    return [entry for entry in toc_entries(root) if (root / f"{entry}.py").exists()]
+
+
+def parameter_names(root: Path) -> list[str]:
+    """The parameter sets that exist (folders under ``notebooks/params``)."""
+    return sorted(p.name for p in (root / PARAMS_DIR).iterdir() if p.is_dir())
+
+
+def load_parameters(root: Path, params_name: str, entry: str) -> dict:
+    """The papermill parameters of one notebook for one parameter set."""
+    folder = root / PARAMS_DIR / params_name
+    if not folder.is_dir():
+        raise BookError(
+            f"no parameter set {params_name!r}: expected a folder {folder}. "
+            f"Existing sets: {', '.join(parameter_names(root))}"
+        )
+    path = folder / f"{Path(entry).name}.yml"
+    values = yaml.safe_load(path.read_text()) if path.exists() else {}
+    values = values or {}
+    values["params_name"] = params_name
+    return values
+
+
+def execute_notebook(root: Path, entry: str, params_name: str, out: Path, results_root: Path) -> None:
+    """Execute one notebook from its Jupytext source into ``out`` with papermill."""
+    source = jupytext.read(root / f"{entry}.py")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    unexecuted = out.with_suffix(".unexecuted.ipynb")
+    nbformat.write(source, unexecuted)
+    parameters = load_parameters(root, params_name, entry)
+    parameters["results_root"] = str(results_root.resolve())
+    try:
+        papermill.execute_notebook(
+            str(unexecuted),
+            str(out),
+            parameters=parameters,
+            cwd=str((root / entry).parent),
+            log_output=True,
+            progress_bar=False,
+            kernel_name="python3",
+        )
+    finally:
+        unexecuted.unlink(missing_ok=True)
+
+
+def stage_pages(root: Path, src: Path) -> None:
+    """Copy the book's configuration and hand-written pages into the staging folder."""
+    src.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, src / name)
+    book = root / "book"
+    for path in book.rglob("*"):
+        if path.is_file() and path.suffix in {".md", ".bib", ".png", ".svg", ".css"}:
+            target = src / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def run(
+    root: Path,
+    params_name: str,
+    only: list[str] | None = None,
+    build: bool = True,
+    results_root: Path | None = None,
+) -> Path | None:
+    """Execute the notebooks (all, or those named in ``only``) and build the book.
+
+    Returns the path of the built HTML index, or ``None`` when the build was skipped.
+    """
+    root = root.resolve()
+    results_root = results_root or root / "results"
+    out_dir = root / "_build" / params_name
+    src = out_dir / "src"
+    entries = executable_entries(root)
+    selected = entries
+    if only:
+        known = {Path(e).name: e for e in entries}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            raise BookError(f"unknown chapter(s) {unknown}; choose from {sorted(known)}")
+        selected = [known[name] for name in only]
+    load_parameters(root, params_name, entries[0])  # fail early on an unknown set
+    stage_pages(root, src)
+    start = time.monotonic()
+    for number, entry in enumerate(selected, 1):
+        out = src / f"{entry}.ipynb"
+        out.unlink(missing_ok=True)
+        print(f"[{number}/{len(selected)}] executing {entry} with parameter set {params_name!r} "
+              f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
+        try:
+            execute_notebook(root, entry, params_name, out, results_root)
+        except Exception as error:
+            failed = out_dir / "failed" / f"{entry}.ipynb"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if out.exists():
+                shutil.move(out, failed)
+            raise BookError(
+                f"notebook {entry} failed with parameter set {params_name!r}: "
+                f"{type(error).__name__}: {error}\nThe partially executed copy is {failed}"
+            ) from error
+        print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
+    if not build:
+        return None
+    missing = [e for e in entries if not (src / f"{e}.ipynb").exists()]
+    if missing:
+        print(f"Not building the book: {missing} not yet executed with parameter set "
+              f"{params_name!r}. Run without --only to execute every chapter.")
+        return None
+    print(f"building the book in {out_dir}", flush=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", JUPYTER_BOOK, "build", str(src), "--path-output", str(out_dir)],
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise BookError(f"jupyter-book build failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}")
+    index = out_dir / "_build" / "html" / "index.html"
+    print(f"The book is at {index}")
+    return index
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cchlib.book", description=__doc__.split("\n")[0])
+    parser.add_argument("--params", default="default", help="parameter set: smoke, default, paper, or your own")
+    parser.add_argument("--only", nargs="+", metavar="CHAPTER", help="execute only these notebooks (by name)")
+    parser.add_argument("--no-build", action="store_true", help="execute notebooks but do not build HTML")
+    parser.add_argument("--results-root", type=Path, help="where result tables go (default: ./results)")
+    parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder (with _toc.yml)")
+    args = parser.parse_args(argv)
+    try:
+        run(args.root, args.params, args.only, not args.no_build, args.results_root)
+    except BookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

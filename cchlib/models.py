@@ -1,0 +1,79 @@
+"""The paper's networks, as stacks of independent models trained in one batch.
+
+Sweeps train the same small network for many seeds (and, for distillation, many
+weights lambda). Instead of a Python loop over seeds, :class:`StackedMLP` holds M
+independent copies of one architecture as stacked weight tensors and evaluates them all
+with batched matrix products. Copy ``m`` is initialised from its own seed, so its
+result does not depend on which other copies share the stack.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import torch
+from torch import nn
+
+
+def _uniform(shape, bound: float, generator: torch.Generator) -> torch.Tensor:
+    return (torch.rand(shape, generator=generator) * 2 - 1) * bound
+
+
+class StackedMLP(nn.Module):
+    """M independent MLPs ``d_in -> hidden[0] -> ... -> d_out`` with ReLU between layers.
+
+    Inputs have shape (M, n, d_in); outputs (M, n, d_out). :meth:`features` returns the
+    last hidden layer, the "representation" H whose mutual information the book
+    estimates. Weights are initialised like ``torch.nn.Linear`` (uniform in
+    +-1/sqrt(fan_in)), each copy from a generator seeded with its own seed.
+
+    ``role`` (e.g. "teacher", "student") is mixed into the initialisation seed so that a
+    teacher and a student with the same seed do not start from the same weights, while
+    a baseline and a distilled student with the same seed do (a paired comparison).
+
+    Table 9 of the paper (synthetic data) is ``StackedMLP(seeds, 100, [64], 1)``.
+    """
+
+    def __init__(self, seeds, d_in: int, hidden: list[int], d_out: int, role: str = ""):
+        super().__init__()
+        self.seeds = [int(s) for s in seeds]
+        if not self.seeds:
+            raise ValueError("StackedMLP needs at least one seed")
+        widths = [d_in, *hidden, d_out]
+        salt = zlib.crc32(role.encode())
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+            bound = 1 / math.sqrt(fan_in)
+            w, b = [], []
+            for seed in self.seeds:
+                g = torch.Generator().manual_seed(
+                    (seed * 1_000_003 + salt + fan_in * 7919 + fan_out) % 2**63
+                )
+                w.append(_uniform((fan_in, fan_out), bound, g))
+                b.append(_uniform((1, fan_out), bound, g))
+            self.weights.append(nn.Parameter(torch.stack(w)))
+            self.biases.append(nn.Parameter(torch.stack(b)))
+
+    @property
+    def n_models(self) -> int:
+        return len(self.seeds)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, shape (M, n, hidden[-1])."""
+        for w, b in zip(list(self.weights)[:-1], list(self.biases)[:-1]):
+            x = torch.relu(torch.baddbmm(b, x, w))
+        return x
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        """The output layer applied to features ``h``."""
+        return torch.baddbmm(self.biases[-1], h, self.weights[-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def synthetic_mlp(seeds, role: str, p: int = 100, hidden: int = 64) -> StackedMLP:
+    """Table 9: input p -> 64 ReLU -> 1, one copy per seed."""
+    return StackedMLP(seeds, p, [hidden], 1, role=role)

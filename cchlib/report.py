@@ -1,0 +1,193 @@
+"""Tables, provenance and the reproduction scorecard.
+
+Every table a chapter shows is written as a CSV under
+``<results_root>/<params_name>/<chapter>/`` by :func:`write_table`, atomically, so a
+reader can always trace a number in the book back to a file. Each chapter also writes
+its scorecard rows (one per condition: the MI gap beside the measured KD gain) with
+:func:`write_scorecard_rows`; the scorecard page gathers them with
+:func:`collect_scorecard`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SCORECARD_COLUMNS = [
+    "chapter",
+    "condition",
+    "mi_gap",
+    "mi_gap_se",
+    "kd_gain",
+    "kd_gain_se",
+    "cch_predicts_gain",
+    "kd_helped",
+    "agrees",
+    "data",
+]
+
+
+def results_dir(results_root: str | Path, params_name: str, chapter: str) -> Path:
+    """Return (and create) the folder holding one chapter's tables for one parameter set."""
+    if not params_name or "/" in params_name:
+        raise ValueError(f"params_name must be a plain name like 'smoke', got {params_name!r}")
+    path = Path(results_root) / params_name / chapter
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A reader (or a resumed run) therefore sees either the old file or the complete new
+    one, never a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(
+    df: pd.DataFrame, results_root: str | Path, params_name: str, chapter: str, name: str
+) -> Path:
+    """Write one table of a chapter as ``<name>.csv`` and return its path."""
+    path = results_dir(results_root, params_name, chapter) / f"{name}.csv"
+    return atomic_write_text(path, df.to_csv(index=False))
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error of the mean (ddof=1); SE is NaN for a single value."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        raise ValueError("mean_se needs at least one value")
+    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+    return float(values.mean()), float(se)
+
+
+def scorecard_rows(
+    chapter: str,
+    conditions: pd.DataFrame,
+    data: str,
+) -> pd.DataFrame:
+    """Turn per-condition summaries into scorecard rows.
+
+    ``conditions`` needs the columns ``condition, mi_gap, mi_gap_se, kd_gain,
+    kd_gain_se``, where ``mi_gap = I(H_T;H_S) - I(H_S;Y)`` in nats and ``kd_gain`` is
+    signed so that a positive value means distillation helped the student (e.g. lower
+    MSE, higher accuracy). CCH predicts a gain when the gap is positive; the row
+    *agrees* when the sign of the measured gain matches that prediction. ``data`` names
+    the dataset actually used, so a stand-in is never mistaken for the real one.
+    """
+    needed = {"condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"}
+    missing = needed - set(conditions.columns)
+    if missing:
+        raise ValueError(f"scorecard conditions lack columns {sorted(missing)}")
+    rows = conditions[sorted(needed)].copy()
+    rows["chapter"] = chapter
+    rows["cch_predicts_gain"] = rows["mi_gap"] > 0
+    rows["kd_helped"] = rows["kd_gain"] > 0
+    rows["agrees"] = rows["cch_predicts_gain"] == rows["kd_helped"]
+    rows["data"] = data
+    return rows[SCORECARD_COLUMNS]
+
+
+def write_scorecard_rows(
+    conditions: pd.DataFrame,
+    results_root: str | Path,
+    params_name: str,
+    chapter: str,
+    data: str,
+) -> pd.DataFrame:
+    """Compute a chapter's scorecard rows, write them, and return them."""
+    rows = scorecard_rows(chapter, conditions, data)
+    write_table(rows, results_root, params_name, chapter, "scorecard_rows")
+    return rows
+
+
+def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:
+    """Gather every chapter's scorecard rows for one parameter set, and write them."""
+    root = Path(results_root) / params_name
+    parts = [pd.read_csv(p) for p in sorted(root.glob("*/scorecard_rows.csv"))]
+    table = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=SCORECARD_COLUMNS)
+    )
+    atomic_write_text(root / "scorecard.csv", table.to_csv(index=False))
+    return table
+
+
+def device_name(device) -> str:
+    """A human-readable name of the torch device that ran the computation."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def provenance(params_name: str, seeds, device, **extra) -> dict:
+    """What produced a chapter's numbers: parameter set, seeds, device, versions, time."""
+    from cchlib import __version__
+
+    record = {
+        "parameter set": params_name,
+        "seeds": ", ".join(str(s) for s in seeds),
+        "device": device_name(device),
+        "cchlib": __version__,
+        "torch": _version("torch"),
+        "latentmi": _version("latentmi"),
+        "numpy": _version("numpy"),
+        "python": platform.python_version(),
+        "run at (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+    }
+    record.update({k: str(v) for k, v in extra.items()})
+    return record
+
+
+def write_provenance(
+    record: dict, results_root: str | Path, params_name: str, chapter: str
+) -> Path:
+    """Store a chapter's provenance record beside its tables, as JSON."""
+    path = results_dir(results_root, params_name, chapter) / "provenance.json"
+    return atomic_write_text(path, json.dumps(record, indent=2))
+
+
+def provenance_markdown(record: dict) -> str:
+    """The provenance record as a two-column Markdown table for the book."""
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in record.items()]
+    return "\n".join(lines)
+
+
+def beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Join our table with the paper's values, the paper's columns prefixed ``paper:``.
+
+    The paper's numbers only ever sit in their own, labelled columns.
+    """
+    paper = paper.rename(columns={c: f"paper: {c}" for c in paper.columns if c not in on})
+    return ours.merge(paper, on=on, how="left")
