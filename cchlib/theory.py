@@ -79,6 +79,10 @@ __all__ = [
     "excess_risk",
     "simulate_excess_risk",
     "summarize_teacher",
+    "simulate_kd_gain",
+    "mc_verdict",
+    "cch_summary",
+    "s12_boundary",
 ]
 
 
@@ -663,13 +667,27 @@ def eq7_is_psd(s12: float, s13: float, s23: float, p: int) -> bool:
     return p * (s13**2 + s23**2 - 2 * s12 * s13 * s23) <= (1 - s12**2) * (1 + 1e-12)
 
 
-def random_blocks(p: int, rng: np.random.Generator, df: int | None = None) -> GaussianBlocks:
-    """A random correlation matrix of (x1, x2, y) (normalised Wishart with df degrees of freedom,
-    default drawn between 2p+2 and 4p+2), returned as blocks."""
+def random_blocks(
+    p: int, rng: np.random.Generator, rank: int | None = None, df: int | None = None
+) -> GaussianBlocks:
+    """A random correlation matrix of (x1, x2, y), returned as blocks.
+
+    ``rank=None``: a normalised Wishart matrix with ``df`` degrees of freedom (default drawn
+    between 2p+2 and 4p+2); its correlations are weak, of order 1/sqrt(df).
+    ``rank=r``: a factor model ``A A' + diag(psi)`` with ``r`` Gaussian factors and unique
+    variances ``psi ~ U(0.05, 1)``, whose correlations are strong: every variable loads on
+    the same few latent factors, as modalities that share a cause do.
+    """
     d = 2 * p + 1
-    m = int(df) if df is not None else int(rng.integers(d + 1, 2 * d + 1))
-    G = rng.standard_normal((d, m))
-    C = G @ G.T / m
+    if rank is None:
+        m = int(df) if df is not None else int(rng.integers(d + 1, 2 * d + 1))
+        G = rng.standard_normal((d, m))
+        C = G @ G.T / m
+    else:
+        if int(rank) != rank or rank < 1:
+            raise ValueError(f"rank must be a positive integer, got {rank}")
+        A = rng.standard_normal((d, int(rank)))
+        C = A @ A.T + np.diag(rng.uniform(0.05, 1.0, d))
     sd = np.sqrt(np.diag(C))
     C = C / np.outer(sd, sd)
     return split_covariance((C + C.T) / 2, p)
@@ -779,3 +797,116 @@ def simulate_excess_risk(
         out[done : done + b] = excess_risk(w_hat, B.S22, B.S23)
         done += b
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Summaries used by the theory chapter
+# ---------------------------------------------------------------------------------------
+
+
+def simulate_kd_gain(lams, w1, S11, S12, S13, S22, S23, S33, n: int, reps: int, rng) -> dict:
+    """Monte Carlo of the KD gain ``R0 - R(lam, w1)`` with common random numbers.
+
+    Returns arrays over ``lams``: ``risk`` and ``risk_se`` (mean excess risk and its SE),
+    ``gain`` and ``gain_se`` (``R0 - R(lam)``; positive = distillation helps), and the
+    scalars ``R0``, ``R0_se``. ``lam = 0`` is simulated on the same training sets.
+    """
+    lams = np.atleast_1d(np.asarray(lams, float))
+    R = simulate_excess_risk(np.concatenate([[0.0], lams]), w1, S11, S12, S13, S22, S23, S33, n, reps, rng)
+    gains = R[:, :1] - R[:, 1:]
+    root = np.sqrt(reps)
+    sd = (lambda a: a.std(axis=0, ddof=1)) if reps > 1 else (lambda a: np.full(a.shape[1:], np.nan))
+    return {
+        "lam": lams,
+        "risk": R[:, 1:].mean(0),
+        "risk_se": sd(R[:, 1:]) / root,
+        "gain": gains.mean(0),
+        "gain_se": sd(gains) / root,
+        "R0": float(R[:, 0].mean()),
+        "R0_se": float(sd(R[:, :1])[0] / root),
+    }
+
+
+def mc_verdict(gain, gain_se, z: float = 2.0):
+    """``"helps"`` / ``"hurts"`` where the Monte Carlo gain is more than ``z`` SE from zero,
+    else ``"inconclusive"`` (vectorised)."""
+    gain, gain_se = np.asarray(gain, float), np.asarray(gain_se, float)
+    out = np.where(gain > z * gain_se, "helps", np.where(gain < -z * gain_se, "hurts", "inconclusive"))
+    return out.item() if out.ndim == 0 else out
+
+
+def cch_summary(cch, verdict, exact=None, assumptions=None) -> dict:
+    """How CCH fares against simulated outcomes.
+
+    ``cch``: bool per case; ``verdict``: "helps"/"hurts"/"inconclusive" per case.
+    ``cch_sufficient`` = P(KD helps | CCH holds); ``cch_too_strict`` = P(CCH fails | KD helps);
+    ``counterexamples`` = cases where CCH holds and KD significantly hurts (and how many of
+    those met Theorem 1's assumptions). With ``exact``, also how often the exact condition
+    (Eq. 17) disagrees with a resolved simulation verdict.
+    """
+    cch = np.asarray(cch, bool)
+    verdict = np.asarray(verdict)
+    helps, hurts = verdict == "helps", verdict == "hurts"
+    resolved = helps | hurts
+    out = {
+        "cases": int(cch.size),
+        "share_cch": float(cch.mean()) if cch.size else float("nan"),
+        "share_helps": float(helps.mean()) if cch.size else float("nan"),
+        "share_hurts": float(hurts.mean()) if cch.size else float("nan"),
+        "share_inconclusive": float((~resolved).mean()) if cch.size else float("nan"),
+        "cch_sufficient": float(helps[cch].mean()) if cch.any() else float("nan"),
+        "cch_too_strict": float((~cch[helps]).mean()) if helps.any() else float("nan"),
+        "cch_agrees_resolved": float((cch[resolved] == helps[resolved]).mean()) if resolved.any() else float("nan"),
+        "counterexamples": int((cch & hurts).sum()),
+    }
+    if assumptions is not None:
+        out["counterexamples_with_assumptions"] = int((cch & hurts & np.asarray(assumptions, bool)).sum())
+    if exact is not None:
+        exact = np.asarray(exact, bool)
+        out["share_exact"] = float(exact.mean()) if exact.size else float("nan")
+        out["exact_vs_mc_disagree"] = int(((exact & hurts) | (~exact & helps)).sum())
+        out["cch_and_not_exact"] = int((cch & ~exact).sum())
+    return out
+
+
+def s12_boundary(model: str, s13: float, s23: float, p: int, condition: str = "exact", grid: int = 41) -> float:
+    """The sigma12 at which the Bayes teacher's ``condition`` ("exact" = Eq. 17, "cch") switches
+    on the Sec. 4.1 line of ``model`` ("appB" or "per-coordinate"); NaN if it never switches.
+
+    Scans the valid sigma12 range on ``grid`` points, then refines the first sign change by
+    bisection.
+    """
+    make = {"appB": appb_blocks, "per-coordinate": per_coordinate_blocks}.get(model)
+    if make is None:
+        raise ValueError(f"model must be 'appB' or 'per-coordinate', got {model!r}")
+    if condition not in ("exact", "cch"):
+        raise ValueError(f"condition must be 'exact' or 'cch', got {condition!r}")
+
+    def margin(s12: float) -> float:
+        B = make(s12, s13, s23, p)
+        w1 = bayes_teacher_weight(B.S11, B.S13)
+        if condition == "exact":
+            q = _pieces(w1, B)
+            return q["sigma2"] - q["c"]  # > 0: KD helps at small lam
+        c = _cch(w1, B)
+        return c.lhs - c.rhs
+
+    xs, ms = [], []
+    for s12 in np.linspace(-0.999, 0.999, grid):
+        try:
+            ms.append(margin(float(s12)))
+            xs.append(float(s12))
+        except ValueError:
+            continue
+    for i in range(len(xs) - 1):
+        if np.sign(ms[i]) != np.sign(ms[i + 1]) and xs[i + 1] - xs[i] < 0.1:
+            lo, hi, mlo = xs[i], xs[i + 1], ms[i]
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                mm = margin(mid)
+                if np.sign(mm) == np.sign(mlo):
+                    lo, mlo = mid, mm
+                else:
+                    hi = mid
+            return 0.5 * (lo + hi)
+    return float("nan")
