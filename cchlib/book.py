@@ -88,6 +88,7 @@ def execute_notebook(root: Path, entry: str, params_name: str, out: Path, result
             log_output=True,
             progress_bar=False,
             kernel_name="python3",
+            language="python",
         )
     finally:
         unexecuted.unlink(missing_ok=True)
@@ -112,14 +113,17 @@ def run(
     only: list[str] | None = None,
     build: bool = True,
     results_root: Path | None = None,
+    build_root: Path | None = None,
 ) -> Path | None:
     """Execute the notebooks (all, or those named in ``only``) and build the book.
 
+    Executed notebooks and the HTML go under ``build_root/<params_name>`` (default
+    ``<root>/_build``), result tables under ``results_root`` (default ``<root>/results``).
     Returns the path of the built HTML index, or ``None`` when the build was skipped.
     """
     root = root.resolve()
     results_root = results_root or root / "results"
-    out_dir = root / "_build" / params_name
+    out_dir = (build_root or root / "_build") / params_name
     src = out_dir / "src"
     entries = executable_entries(root)
     selected = entries

@@ -147,5 +147,5 @@ def run_sweep(
     bar.close()
     if failures:
         raise SweepError(f"{len(failures)} sweep task(s) failed:\n  " + "\n  ".join(failures))
-    rows = [row for cell in sorted(done) for row in done[cell]]
+    rows = [row for cell in keys for row in done[cell]]
     return pd.DataFrame(rows)

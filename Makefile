@@ -1,0 +1,32 @@
+# Sugar over the two set-up commands of the README. `make book` and `make test`
+# create the virtual environment on first use.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PARAMS ?= default
+# The data root shared by every loader; the development/CI checkout keeps data beside it.
+DATA_ROOT ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+export CCH_DATA_ROOT := $(DATA_ROOT)
+
+.PHONY: install book test sync clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+book: install  ## execute every notebook with PARAMS (default: default) and build the HTML book
+	$(BIN)/python -m cchlib.book --params $(PARAMS)
+
+test: install  ## run the test suite (includes a smoke execution of the whole book)
+	$(BIN)/python -m pytest
+
+sync:  ## re-pair every notebook's .ipynb with its Jupytext .py source
+	$(BIN)/jupytext --sync notebooks/*.py book/scorecard.py
+
+clean:
+	rm -rf _build results

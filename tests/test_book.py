@@ -1,0 +1,101 @@
+"""Execute the book with the smoke parameter set, and check the runner's contracts."""
+
+import shutil
+
+import jupytext
+import nbformat
+import pandas as pd
+import pytest
+
+from cchlib import book
+from conftest import ROOT
+
+FIG_COLUMNS = {"sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl"}
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    """Run every chapter with `smoke` and build the HTML book once for this module."""
+    tmp = tmp_path_factory.mktemp("book")
+    index = book.run(ROOT, "smoke", results_root=tmp / "results", build_root=tmp / "build")
+    return tmp, index
+
+
+def test_synthetic_smoke_csv_contract(smoke_book):
+    tmp, _ = smoke_book
+    params = book.load_parameters(ROOT, "smoke", "notebooks/synthetic")
+    n_cells = len(params["seeds"]) * len(params["sigma12_grid"])
+    for name, n_lams in (("fig1", 1), ("fig4", 4)):
+        table = pd.read_csv(tmp / "results" / "smoke" / "synthetic" / f"{name}.csv")
+        assert FIG_COLUMNS <= set(table.columns)
+        assert len(table) == n_cells * n_lams
+        assert not table[list(FIG_COLUMNS)].isna().any().any()
+        assert not table.duplicated(["sigma12", "lam", "seed"]).any()
+    fig1 = pd.read_csv(tmp / "results" / "smoke" / "synthetic" / "fig1.csv")
+    assert set(fig1.lam) == {0.3}
+
+
+def test_scorecard_contract(smoke_book):
+    tmp, _ = smoke_book
+    table = pd.read_csv(tmp / "results" / "smoke" / "scorecard.csv")
+    needed = {"chapter", "condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se", "cch_predicts_gain", "agrees"}
+    assert needed <= set(table.columns)
+    assert "synthetic" in set(table.chapter)
+    assert ((table.mi_gap > 0) == table.cch_predicts_gain).all()
+
+
+def test_book_is_built_with_every_chapter(smoke_book):
+    tmp, index = smoke_book
+    assert index is not None and index.exists()
+    html = index.parent
+    for entry in book.toc_entries(ROOT):
+        page = html / f"{entry}.html"
+        assert page.exists(), f"{page} missing"
+    chapter = (html / "notebooks" / "synthetic.html").read_text()
+    assert "Traceback" not in chapter and "Notes on the paper" in chapter
+    assert "parameter set" in chapter and "smoke" in chapter
+
+
+def test_failing_notebook_stops_and_keeps_partial_copy(tmp_path):
+    root = tmp_path / "proj"
+    (root / "notebooks" / "params" / "smoke").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    shutil.copy(ROOT / "_config.yml", root)
+    (root / "book" / "references.bib").write_text("")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/broken\n")
+    (root / "notebooks" / "broken.py").write_text(
+        '# %% tags=["parameters"]\nparams_name = "default"\nresults_root = "."\n\n# %%\nraise RuntimeError("deliberate")\n'
+    )
+    with pytest.raises(book.BookError, match="(?s)notebooks/broken failed.*deliberate") as info:
+        book.run(root, "smoke")
+    failed = root / "_build" / "smoke" / "failed" / "notebooks" / "broken.ipynb"
+    assert str(failed) in str(info.value) and failed.exists()
+    assert not (root / "_build" / "smoke" / "src" / "notebooks" / "broken.ipynb").exists()
+    assert not (root / "_build" / "smoke" / "_build").exists()
+
+
+def test_unknown_parameter_set_and_chapter():
+    with pytest.raises(book.BookError, match="no parameter set 'nope'"):
+        book.run(ROOT, "nope", build=False)
+    with pytest.raises(book.BookError, match="unknown chapter"):
+        book.run(ROOT, "smoke", only=["nope"], build=False)
+
+
+def test_every_notebook_has_every_parameter_set_and_a_parameters_cell():
+    for entry in book.executable_entries(ROOT):
+        notebook = jupytext.read(ROOT / f"{entry}.py")
+        tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and "params_name" in tagged[0].source
+        if entry.startswith("notebooks/"):
+            for name in ("smoke", "default", "paper"):
+                assert (ROOT / "notebooks" / "params" / name / f"{entry.split('/')[-1]}.yml").exists()
+
+
+def test_paired_ipynb_matches_py_source():
+    for entry in book.executable_entries(ROOT):
+        source = jupytext.read(ROOT / f"{entry}.py")
+        paired = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4)
+        assert [c.source for c in source.cells] == [c.source for c in paired.cells], (
+            f"{entry}.ipynb is out of sync; run `jupytext --sync {entry}.py`"
+        )

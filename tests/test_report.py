@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cchlib import report
+
+
+def _conditions():
+    return pd.DataFrame(
+        {
+            "condition": ["a", "b", "c"],
+            "mi_gap": [0.2, -0.1, 0.3],
+            "mi_gap_se": [0.01, 0.01, 0.01],
+            "kd_gain": [0.05, -0.02, -0.01],
+            "kd_gain_se": [0.01, 0.01, 0.01],
+        }
+    )
+
+
+def test_scorecard_agreement_logic():
+    rows = report.scorecard_rows("toy", _conditions(), data="toy data")
+    assert list(rows.columns) == report.SCORECARD_COLUMNS
+    assert list(rows.cch_predicts_gain) == [True, False, True]
+    assert list(rows.kd_helped) == [True, False, False]
+    assert list(rows.agrees) == [True, True, False]
+
+
+def test_scorecard_rejects_missing_columns():
+    with pytest.raises(ValueError, match="kd_gain"):
+        report.scorecard_rows("toy", _conditions().drop(columns=["kd_gain"]), data="x")
+
+
+def test_collect_scorecard(tmp_path):
+    report.write_scorecard_rows(_conditions(), tmp_path, "smoke", "one", data="d1")
+    report.write_scorecard_rows(_conditions().iloc[:1], tmp_path, "smoke", "two", data="d2")
+    table = report.collect_scorecard(tmp_path, "smoke")
+    assert len(table) == 4 and set(table.chapter) == {"one", "two"}
+    assert (tmp_path / "smoke" / "scorecard.csv").exists()
+
+
+def test_write_table_and_provenance(tmp_path):
+    path = report.write_table(pd.DataFrame({"x": [1, 2]}), tmp_path, "smoke", "ch", "t")
+    assert path == tmp_path / "smoke" / "ch" / "t.csv"
+    assert list(pd.read_csv(path).x) == [1, 2]
+    record = report.provenance("smoke", [0, 1], "cpu")
+    assert record["seeds"] == "0, 1" and record["device"].startswith("cpu")
+    p = report.write_provenance(record, tmp_path, "smoke", "ch")
+    assert json.loads(p.read_text())["parameter set"] == "smoke"
+    assert "| seeds | 0, 1 |" in report.provenance_markdown(record)
+    with pytest.raises(ValueError):
+        report.results_dir(tmp_path, "../escape", "ch")
+
+
+def test_mean_se():
+    mean, se = report.mean_se([1.0, 2.0, 3.0])
+    assert mean == 2.0 and se == pytest.approx(1 / np.sqrt(3))
+    assert np.isnan(report.mean_se([4.0])[1])
+
+
+def test_beside_paper_labels_paper_columns():
+    ours = pd.DataFrame({"gamma": [0.0, 0.5], "gap": [0.1, 0.2]})
+    paper = pd.DataFrame({"gamma": [0.0], "gap": [0.44]})
+    joined = report.beside_paper(ours, paper, on=["gamma"])
+    assert list(joined.columns) == ["gamma", "gap", "paper: gap"]
+    assert np.isnan(joined["paper: gap"][1])

@@ -1,0 +1,61 @@
+import torch
+
+from cchlib.models import StackedMLP
+from cchlib.train import fit, predict
+
+
+def _mse(out, batch):
+    return ((out - batch["y"]) ** 2).mean(dim=(-2, -1))
+
+
+def _data(n_models, n=64, d=5):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n_models, n, d, generator=g)
+    y = x[..., :1] * 2 - x[..., 1:2]
+    return x, y
+
+
+def _train(seeds, epochs=5):
+    model = StackedMLP(seeds, 5, [8], 1, role="student")
+    x, y = _data(len(seeds))
+    curve = fit(model, x, {"y": y}, _mse, epochs=epochs, lr=0.01, batch_size=16)
+    return model, curve, predict(model, x)
+
+
+def test_training_is_deterministic_for_a_seed():
+    _, curve_a, out_a = _train([3, 4])
+    _, curve_b, out_b = _train([3, 4])
+    assert curve_a == curve_b
+    assert torch.equal(out_a, out_b)
+
+
+def test_a_copy_does_not_depend_on_its_stack_mates():
+    x, y = _data(1)
+    alone = StackedMLP([7], 5, [8], 1)
+    fit(alone, x, {"y": y}, _mse, epochs=4, lr=0.01, batch_size=16)
+    stacked = StackedMLP([7, 8], 5, [8], 1)
+    x2 = torch.cat([x, _data(2)[0][1:]])
+    y2 = torch.cat([y, _data(2)[1][1:]])
+    fit(stacked, x2, {"y": y2}, _mse, epochs=4, lr=0.01, batch_size=16)
+    assert torch.allclose(predict(alone, x)[0], predict(stacked, x2)[0], atol=1e-5)
+
+
+def test_different_seeds_and_roles_start_differently():
+    a = StackedMLP([0, 1], 5, [8], 1, role="teacher")
+    b = StackedMLP([0], 5, [8], 1, role="student")
+    assert not torch.equal(a.weights[0][0], a.weights[0][1])
+    assert not torch.equal(a.weights[0][0], b.weights[0][0])
+
+
+def test_stack_matches_independent_linear_layers():
+    model = StackedMLP([0, 1], 5, [8], 1)
+    x = torch.randn(2, 10, 5)
+    for m in range(2):
+        h = torch.relu(x[m] @ model.weights[0][m] + model.biases[0][m])
+        expected = h @ model.weights[1][m] + model.biases[1][m]
+        assert torch.allclose(model(x)[m], expected, atol=1e-6)
+
+
+def test_training_reduces_the_loss():
+    _, curve, _ = _train([0, 1, 2], epochs=30)
+    assert curve[-1] < 0.5 * curve[0]
