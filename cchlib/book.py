@@ -3,6 +3,7 @@
     python -m cchlib.book --params default              # run every chapter, build HTML
     python -m cchlib.book --params smoke --only synthetic
     python -m cchlib.book --params default --no-build   # execute only
+    python -m cchlib.book --params paper --executor dask --workers 4   # sweeps on Dask
 
 A parameter set is a folder ``notebooks/params/<NAME>/`` holding one YAML file per
 notebook (``<notebook>.yml``) with the values that differ from the notebook's
@@ -71,14 +72,20 @@ def load_parameters(root: Path, params_name: str, entry: str) -> dict:
     return values
 
 
-def execute_notebook(root: Path, entry: str, params_name: str, out: Path, results_root: Path) -> None:
-    """Execute one notebook from its Jupytext source into ``out`` with papermill."""
+def execute_notebook(
+    root: Path, entry: str, params_name: str, out: Path, results_root: Path, overrides: dict | None = None
+) -> None:
+    """Execute one notebook from its Jupytext source into ``out`` with papermill.
+
+    ``overrides`` (e.g. the sweep executor) are passed as extra parameters.
+    """
     source = jupytext.read(root / f"{entry}.py")
     out.parent.mkdir(parents=True, exist_ok=True)
     unexecuted = out.with_suffix(".unexecuted.ipynb")
     nbformat.write(source, unexecuted)
     parameters = load_parameters(root, params_name, entry)
     parameters["results_root"] = str(results_root.resolve())
+    parameters.update(overrides or {})
     try:
         papermill.execute_notebook(
             str(unexecuted),
@@ -114,6 +121,7 @@ def run(
     build: bool = True,
     results_root: Path | None = None,
     build_root: Path | None = None,
+    overrides: dict | None = None,
 ) -> Path | None:
     """Execute the notebooks (all, or those named in ``only``) and build the book.
 
@@ -142,7 +150,7 @@ def run(
         print(f"[{number}/{len(selected)}] executing {entry} with parameter set {params_name!r} "
               f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
         try:
-            execute_notebook(root, entry, params_name, out, results_root)
+            execute_notebook(root, entry, params_name, out, results_root, overrides)
         except Exception as error:
             failed = out_dir / "failed" / f"{entry}.ipynb"
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +181,16 @@ def run(
     return index
 
 
+def executor_overrides(executor, workers=None, scheduler=None, scheduler_file=None) -> dict:
+    """Notebook parameters that select the sweep executor (empty: the notebooks' own)."""
+    options = {k: v for k, v in (("workers", workers), ("address", scheduler), ("scheduler_file", scheduler_file)) if v}
+    if options and executor != "dask":
+        raise BookError("--workers, --scheduler and --scheduler-file need --executor dask")
+    if executor is None:
+        return {}
+    return {"executor": executor, "executor_options": options}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cchlib.book", description=__doc__.split("\n")[0])
     parser.add_argument("--params", default="default", help="parameter set: smoke, default, paper, or your own")
@@ -180,9 +198,14 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="execute notebooks but do not build HTML")
     parser.add_argument("--results-root", type=Path, help="where result tables go (default: ./results)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder (with _toc.yml)")
+    parser.add_argument("--executor", choices=["local", "dask"], help="how sweep cells run (default: local)")
+    parser.add_argument("--workers", type=int, help="dask: number of local worker processes")
+    parser.add_argument("--scheduler", help="dask: address of a running scheduler (tcp://host:port)")
+    parser.add_argument("--scheduler-file", help="dask: scheduler file written by e.g. dask-jobqueue")
     args = parser.parse_args(argv)
     try:
-        run(args.root, args.params, args.only, not args.no_build, args.results_root)
+        overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
+        run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides)
     except BookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -179,7 +179,7 @@ def write_provenance(
 
 def provenance_markdown(record: dict) -> str:
     """The provenance record as a two-column Markdown table for the book."""
-    lines = ["| | |", "|---|---|"]
+    lines = ["| what | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in record.items()]
     return "\n".join(lines)
 

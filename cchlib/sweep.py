@@ -11,7 +11,11 @@ For speed, the missing seeds of one condition are computed together by one call 
 cell function (which trains them as one batched model); the cache is still per cell.
 A cell function must therefore give a seed the same result whichever seeds share its
 batch. Executors receive *tasks* (one condition, its missing seeds) and report each
-task's result as it completes; ``local`` runs them in this process, one after another.
+task's result as it completes: ``local`` runs them in this process, one after another;
+``dask`` submits them to a ``dask.distributed`` cluster (a ``LocalCluster`` of
+``workers`` processes, or an existing scheduler given by ``address`` or
+``scheduler_file``). Only the calling process reads and writes the cache, so workers
+need no shared disk; a task whose worker dies is rescheduled by Dask on another worker.
 """
 
 from __future__ import annotations
@@ -89,8 +93,22 @@ def _store(cache: Path | None, key: str, rows: list[dict]) -> None:
         atomic_write_text(_cache_path(cache, key), json.dumps(rows))
 
 
-def _run_local(fn: CellFunction, tasks: list[Task], settings: dict):
+def _tasks(conditions: list[dict], seeds: list[int], done: dict, chunk: int) -> list[Task]:
+    """The work left: each condition's missing seeds, in chunks of at most ``chunk``."""
+    if chunk < 1:
+        raise ValueError(f"seeds_per_task must be positive, got {chunk}")
+    tasks = []
+    for i, condition in enumerate(conditions):
+        missing = [s for s in seeds if (i, s) not in done]
+        for start in range(0, len(missing), chunk):
+            tasks.append(Task(index=i, condition=condition, seeds=tuple(missing[start : start + chunk])))
+    return tasks
+
+
+def _run_local(fn: CellFunction, tasks: list[Task], settings: dict, **options):
     """Run tasks one after another in this process, yielding (task, result or error)."""
+    if options:
+        raise ValueError(f"the local executor takes no options, got {sorted(options)}")
     for task in tasks:
         try:
             yield task, fn(task.condition, list(task.seeds), settings)
@@ -98,7 +116,48 @@ def _run_local(fn: CellFunction, tasks: list[Task], settings: dict):
             yield task, error
 
 
-EXECUTORS = {"local": _run_local}
+def dask_client(workers: int | None = None, address: str | None = None, scheduler_file: str | None = None):
+    """A ``dask.distributed`` client: to a scheduler if one is named, else a new LocalCluster.
+
+    The local cluster runs ``workers`` single-threaded worker processes (default: one
+    per core). Its dashboard address is printed so a user can watch the sweep.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if address or scheduler_file:
+        client = Client(address, scheduler_file=scheduler_file)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+        client = Client(cluster)
+    print(f"Dask cluster: {len(client.scheduler_info()['workers'])} workers, dashboard {client.dashboard_link}")
+    return client
+
+
+def _run_dask(fn: CellFunction, tasks: list[Task], settings: dict, client=None, **cluster_options):
+    """Submit every task to a Dask cluster and yield (task, result or error) as they finish."""
+    from dask.distributed import as_completed
+
+    own_client = client is None
+    client = client or dask_client(**cluster_options)
+    try:
+        futures = {
+            client.submit(fn, t.condition, list(t.seeds), settings, pure=False): t
+            for t in tasks
+        }
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as error:  # a failing cell, or a KilledWorker after retries
+                yield futures[future], error
+    finally:
+        if own_client:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+EXECUTORS = {"local": _run_local, "dask": _run_dask}
 
 
 def run_sweep(
@@ -109,10 +168,17 @@ def run_sweep(
     *,
     cache: str | Path | None = None,
     executor: str = "local",
+    executor_options: dict | None = None,
+    seeds_per_task: int | None = None,
     label: str = "sweep",
     progress: bool = True,
 ) -> pd.DataFrame:
     """Compute (or load from the cache) every (condition, seed) cell; return all rows.
+
+    ``executor_options`` go to the executor: for ``dask``, ``workers``, ``address``,
+    ``scheduler_file`` or an existing ``client``. ``seeds_per_task`` splits a condition's
+    missing seeds into several tasks (more parallelism across workers, less batching);
+    by default one task holds all of them.
 
     Rows come back ordered by condition, then seed, as listed. When some cells fail,
     the others are still cached, and a :class:`SweepError` names each failed cell and
@@ -126,15 +192,14 @@ def run_sweep(
     cache = Path(cache) if cache is not None else None
     keys = {(i, s): cell_key(fn, c, s, settings) for i, c in enumerate(conditions) for s in seeds}
     done = {cell: rows for cell, key in keys.items() if (rows := _load(cache, key)) is not None}
-    tasks = [
-        Task(index=i, condition=c, seeds=tuple(s for s in seeds if (i, s) not in done))
-        for i, c in enumerate(conditions)
-        if any((i, s) not in done for s in seeds)
-    ]
+    tasks = _tasks(conditions, seeds, done, seeds_per_task or len(seeds))
     failures = []
     bar = tqdm(total=len(keys), initial=len(done), desc=label, unit="cell", disable=not progress)
     start = time.monotonic()
-    for task, result in EXECUTORS[executor](fn, tasks, settings):
+    outcomes = EXECUTORS[executor](fn, tasks, settings, **(executor_options or {})) if tasks else []
+    pending = len(tasks)
+    for task, result in outcomes:
+        pending -= 1
         i = task.index
         if isinstance(result, Exception):
             failures.append(f"{task.condition} seeds {list(task.seeds)}: {type(result).__name__}: {result}")
@@ -143,7 +208,7 @@ def run_sweep(
                 _store(cache, keys[(i, seed)], result[seed])
                 done[(i, seed)] = result[seed]
         bar.update(len(task.seeds))
-        bar.set_postfix(failed=len(failures), elapsed=f"{time.monotonic() - start:.0f}s")
+        bar.set_postfix(tasks_left=pending, failed=len(failures), elapsed=f"{time.monotonic() - start:.0f}s")
     bar.close()
     if failures:
         raise SweepError(f"{len(failures)} sweep task(s) failed:\n  " + "\n  ".join(failures))

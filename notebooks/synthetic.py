@@ -32,7 +32,8 @@
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run
+executor = "local"  # how sweep cells run: "local" or "dask"
+executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
 seeds = [0, 1, 2]
 sigma12_grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 sigma13 = 0.9
@@ -70,7 +71,7 @@ settings = dict(
 record = report.provenance(
     params_name, seeds, default_device(), **{"MI estimator": mi_method, "epochs": epochs, "n_train": n_train}
 )
-report.write_provenance(record, results_root, params_name, CHAPTER)
+_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -116,13 +117,16 @@ display(Markdown(report.provenance_markdown(record)))
 # %%
 conditions = [{"sigma12": float(s12)} for s12 in sigma12_grid]
 cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
-rows = sweep.run_sweep(run_cell, conditions, seeds, settings, cache=cache, executor=executor, label=CHAPTER)
+rows = sweep.run_sweep(
+    run_cell, conditions, seeds, settings, cache=cache, executor=executor,
+    executor_options=executor_options, label=CHAPTER,
+)
 columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_tl", "teacher_mse"]
 rows = rows[columns]
 fig1 = rows[np.isclose(rows["lam"], lam_fig1)].reset_index(drop=True)
 fig4 = rows[rows["lam"].apply(lambda v: any(np.isclose(v, lams_fig4)))].reset_index(drop=True)
-report.write_table(fig1, results_root, params_name, CHAPTER, "fig1")
-report.write_table(fig4, results_root, params_name, CHAPTER, "fig4")
+_ = report.write_table(fig1, results_root, params_name, CHAPTER, "fig1")
+_ = report.write_table(fig4, results_root, params_name, CHAPTER, "fig4")
 
 
 # %%
@@ -139,7 +143,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 
 
 summary = summarise(rows)
-report.write_table(summary, results_root, params_name, CHAPTER, "summary")
+_ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
 
 # %% [markdown]
 # ## Figure 1: student error and mutual information against $\sigma_{12}$

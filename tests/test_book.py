@@ -99,3 +99,10 @@ def test_paired_ipynb_matches_py_source():
         assert [c.source for c in source.cells] == [c.source for c in paired.cells], (
             f"{entry}.ipynb is out of sync; run `jupytext --sync {entry}.py`"
         )
+
+
+def test_executor_options_become_notebook_parameters():
+    assert book.executor_overrides(None) == {}
+    assert book.executor_overrides("dask", workers=2) == {"executor": "dask", "executor_options": {"workers": 2}}
+    with pytest.raises(book.BookError, match="need --executor dask"):
+        book.executor_overrides("local", scheduler="tcp://127.0.0.1:8786")
