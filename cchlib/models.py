@@ -13,7 +13,10 @@ import math
 import zlib
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+ACTIVATIONS = {"relu": torch.relu, "leaky_relu": F.leaky_relu}
 
 
 def _uniform(shape, bound: float, generator: torch.Generator) -> torch.Tensor:
@@ -21,7 +24,7 @@ def _uniform(shape, bound: float, generator: torch.Generator) -> torch.Tensor:
 
 
 class StackedMLP(nn.Module):
-    """M independent MLPs ``d_in -> hidden[0] -> ... -> d_out`` with ReLU between layers.
+    """M independent MLPs ``d_in -> hidden[0] -> ... -> d_out``, ``activation`` between layers.
 
     Inputs have shape (M, n, d_in); outputs (M, n, d_out). :meth:`features` returns the
     last hidden layer, the "representation" H whose mutual information the book
@@ -35,8 +38,13 @@ class StackedMLP(nn.Module):
     Table 9 of the paper (synthetic data) is ``StackedMLP(seeds, 100, [64], 1)``.
     """
 
-    def __init__(self, seeds, d_in: int, hidden: list[int], d_out: int, role: str = ""):
+    def __init__(
+        self, seeds, d_in: int, hidden: list[int], d_out: int, role: str = "", activation: str = "relu"
+    ):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        self.activation = ACTIVATIONS[activation]
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise ValueError("StackedMLP needs at least one seed")
@@ -63,7 +71,7 @@ class StackedMLP(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations, shape (M, n, hidden[-1])."""
         for w, b in zip(list(self.weights)[:-1], list(self.biases)[:-1]):
-            x = torch.relu(torch.baddbmm(b, x, w))
+            x = self.activation(torch.baddbmm(b, x, w))
         return x
 
     def head(self, h: torch.Tensor) -> torch.Tensor:

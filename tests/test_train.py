@@ -59,3 +59,13 @@ def test_stack_matches_independent_linear_layers():
 def test_training_reduces_the_loss():
     _, curve, _ = _train([0, 1, 2], epochs=30)
     assert curve[-1] < 0.5 * curve[0]
+
+
+def test_leaky_relu_activation_and_unknown_activation():
+    import pytest
+
+    model = StackedMLP([0], 3, [4], 1, activation="leaky_relu")
+    h = model.features(torch.full((1, 2, 3), -10.0))
+    assert (h < 0).any()  # leaky units pass negative values, ReLU would not
+    with pytest.raises(ValueError, match="unknown activation"):
+        StackedMLP([0], 3, [4], 1, activation="tanh")
