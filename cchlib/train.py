@@ -16,6 +16,9 @@ import torch
 from cchlib.models import StackedMLP
 
 
+OPTIMISERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
 def default_device() -> torch.device:
     """CUDA when present, otherwise the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -36,8 +39,9 @@ def fit(
     lr: float,
     batch_size: int,
     order_seeds=None,
+    optimiser: str = "adam",
 ) -> list[float]:
-    """Train all copies of ``model`` with Adam on their own data; return the loss curve.
+    """Train all copies of ``model`` on their own data; return the loss curve.
 
     Args:
         inputs: (M, n, d), the training inputs of each copy.
@@ -47,6 +51,8 @@ def fit(
         batch_size: mini-batch size; ``batch_size >= n`` gives full-batch training.
         order_seeds: seeds of the mini-batch order, one per copy (default: the model's
             seeds), so that e.g. a baseline and a distilled student see the same batches.
+        optimiser: ``"adam"`` or ``"sgd"`` (plain SGD, as in the paper's Table 12). Both
+            act element-wise, so stacked copies are still updated independently.
 
     Returns:
         The mean (over copies) training loss of each epoch.
@@ -59,9 +65,11 @@ def fit(
             raise ValueError(f"target {name!r} has shape {tuple(t.shape)}, expected ({n_models}, {n}, ...)")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    if optimiser not in OPTIMISERS:
+        raise ValueError(f"unknown optimiser {optimiser!r}; choose one of {sorted(OPTIMISERS)}")
     order_seeds = model.seeds if order_seeds is None else list(order_seeds)
     generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    step = OPTIMISERS[optimiser](model.parameters(), lr=lr)
     rows = torch.arange(n_models, device=inputs.device)[:, None]
     curve = []
     for _ in range(epochs):
@@ -71,9 +79,9 @@ def fit(
             idx = order[:, start : start + batch_size]
             batch = {name: t[rows, idx] for name, t in targets.items()}
             losses = loss_fn(model(inputs[rows, idx]), batch)
-            optimiser.zero_grad(set_to_none=True)
+            step.zero_grad(set_to_none=True)
             losses.sum().backward()
-            optimiser.step()
+            step.step()
             total += losses.detach().mean() * idx.shape[1]
         curve.append(float(total) / n)
     return curve

@@ -69,3 +69,14 @@ def test_leaky_relu_activation_and_unknown_activation():
     assert (h < 0).any()  # leaky units pass negative values, ReLU would not
     with pytest.raises(ValueError, match="unknown activation"):
         StackedMLP([0], 3, [4], 1, activation="tanh")
+
+
+def test_sgd_optimiser_trains_and_unknown_optimiser_is_refused():
+    import pytest
+
+    model = StackedMLP([0], 5, [8], 1)
+    x, y = _data(1)
+    curve = fit(model, x, {"y": y}, _mse, epochs=20, lr=0.05, batch_size=16, optimiser="sgd")
+    assert curve[-1] < curve[0]
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        fit(model, x, {"y": y}, _mse, epochs=1, lr=0.05, batch_size=16, optimiser="lbfgs")
