@@ -14,13 +14,14 @@ from typing import Iterable, NamedTuple
 
 import numpy as np
 
-from . import ksg, reference
+from . import ksg, lmi, mine, reference
 from .inputs import as_pair
 
 METHODS = {
     "ksg": ksg.estimate,
     "latentmi": reference.estimate,
-    "lmi": reference.estimate,
+    "lmi": lmi.estimate,
+    "mine": mine.estimate,
 }
 
 
