@@ -869,7 +869,7 @@ def cch_summary(cch, verdict, exact=None, assumptions=None) -> dict:
     return out
 
 
-def s12_boundary(model: str, s13: float, s23: float, p: int, condition: str = "exact", grid: int = 41) -> float:
+def s12_boundary(model: str, s13: float, s23: float, p: int, condition: str = "exact", grid: int = 25) -> float:
     """The sigma12 at which the Bayes teacher's ``condition`` ("exact" = Eq. 17, "cch") switches
     on the Sec. 4.1 line of ``model`` ("appB" or "per-coordinate"); NaN if it never switches.
 
@@ -901,7 +901,7 @@ def s12_boundary(model: str, s13: float, s23: float, p: int, condition: str = "e
     for i in range(len(xs) - 1):
         if np.sign(ms[i]) != np.sign(ms[i + 1]) and xs[i + 1] - xs[i] < 0.1:
             lo, hi, mlo = xs[i], xs[i + 1], ms[i]
-            for _ in range(40):
+            for _ in range(30):
                 mid = 0.5 * (lo + hi)
                 mm = margin(mid)
                 if np.sign(mm) == np.sign(mlo):

@@ -304,3 +304,22 @@ def test_value_errors():
         T.optimal_surrogate_teacher_ci(*B, kappa=2)
     with pytest.raises(ValueError, match="isotropic"):
         T.min_norm_expected_excess_risk(0.1, w1, *T.appb_blocks(0.5, 0.9, 0.4, 5), n=2)
+
+
+# --------------------------------------------------------------------- chapter helpers
+
+
+def test_s12_boundary_per_coordinate_cch_is_sigma23():
+    # per-coordinate model, Bayes teacher: rho12 = sigma12, rho2y = sigma23
+    assert np.isclose(T.s12_boundary("per-coordinate", 0.9, 0.4, 10, "cch"), 0.4, atol=1e-6)
+    # Eq. (17) there: s13^2 - s12 s13 s23 < 1 - s23^2, switching at s12 = (s13^2 + s23^2 - 1)/(s13 s23)
+    s13, s23 = 0.9, 0.6
+    assert np.isclose(T.s12_boundary("per-coordinate", s13, s23, 10, "exact"), (s13**2 + s23**2 - 1) / (s13 * s23), atol=1e-6)
+
+
+def test_verdicts_and_summary():
+    v = T.mc_verdict([1.0, -1.0, 0.1], [0.1, 0.1, 0.1])
+    assert list(v) == ["helps", "hurts", "inconclusive"]
+    s = T.cch_summary([True, True, False, False], ["helps", "hurts", "helps", "inconclusive"], exact=[True, True, True, False])
+    assert s["cch_sufficient"] == 0.5 and s["cch_too_strict"] == 0.5 and s["counterexamples"] == 1
+    assert s["exact_vs_mc_disagree"] == 1
