@@ -29,7 +29,7 @@ Gaussian designs and ``n > p + 1`` (inverse-Wishart mean),
 
 and ``p / (n - p - 1) -> 1 / (kappa - 1)`` as ``n / p -> kappa > 1``: this is Eq. (13).
 
-Everything here is numpy/scipy; no torch. Functions that take the covariance take the six
+Everything here is numpy only (numpy.linalg; no torch). Functions that take the covariance take the six
 blocks positionally, so a :class:`GaussianBlocks` ``B`` can be passed as ``*B``.
 """
 
@@ -38,7 +38,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg
 
 __all__ = [
     "GaussianBlocks",
@@ -153,7 +152,7 @@ def split_covariance(cov, p: int) -> GaussianBlocks:
 
 def min_eigenvalue(S11, S12, S13, S22, S23, S33) -> float:
     """Smallest eigenvalue of the joint covariance (negative = not a covariance)."""
-    return float(linalg.eigvalsh(joint_covariance(S11, S12, S13, S22, S23, S33))[0])
+    return float(np.linalg.eigvalsh(joint_covariance(S11, S12, S13, S22, S23, S33))[0])
 
 
 def check_blocks(S11, S12, S13, S22, S23, S33, tol: float = 1e-9) -> GaussianBlocks:
@@ -184,14 +183,14 @@ def check_blocks(S11, S12, S13, S22, S23, S33, tol: float = 1e-9) -> GaussianBlo
         if not np.allclose(block, block.T, atol=1e-10, rtol=1e-8):
             raise ValueError(f"{name} must be symmetric")
     joint = joint_covariance(S11, S12, S13, S22, S23, S33)
-    eig = linalg.eigvalsh(joint)
+    eig = np.linalg.eigvalsh(joint)
     scale = max(1.0, float(np.abs(eig).max()))
     if eig[0] < -tol * scale:
         raise ValueError(
             f"the joint covariance of (x1, x2, y) is not positive semidefinite "
             f"(smallest eigenvalue {eig[0]:.4g}); these blocks cannot be a covariance"
         )
-    eig22 = linalg.eigvalsh(S22)
+    eig22 = np.linalg.eigvalsh(S22)
     if eig22[0] <= tol * max(1.0, float(np.abs(eig22).max())):
         raise ValueError(
             f"S22 is singular (smallest eigenvalue {eig22[0]:.4g}); the optimal student "
@@ -236,7 +235,7 @@ def _as_output(value):
 
 def optimal_student_weight(S22, S23) -> np.ndarray:
     """``w* = S22^{-1} S23``, the population-optimal student."""
-    return linalg.solve(np.asarray(S22, float), np.asarray(S23, float), assume_a="pos")
+    return np.linalg.solve(np.asarray(S22, float), np.asarray(S23, float))
 
 
 def bayes_teacher_weight(S11, S13) -> np.ndarray:
@@ -244,8 +243,8 @@ def bayes_teacher_weight(S11, S13) -> np.ndarray:
     S11 = np.asarray(S11, float)
     S13 = np.asarray(S13, float)
     try:
-        return linalg.solve(S11, S13, assume_a="pos")
-    except linalg.LinAlgError:
+        return np.linalg.solve(S11, S13)
+    except np.linalg.LinAlgError:
         return np.linalg.pinv(S11) @ S13
 
 
@@ -258,7 +257,7 @@ def student_noise_variance(S22, S23, S33) -> float:
 def _pieces(w1, B: GaussianBlocks) -> dict:
     """The scalars Eq. (13) is made of, for teacher w1 (validated blocks)."""
     w_star = optimal_student_weight(B.S22, B.S23)
-    theta = linalg.solve(B.S22, B.S12.T @ w1, assume_a="pos")  # S22^-1 S12' w1
+    theta = np.linalg.solve(B.S22, B.S12.T @ w1)  # S22^-1 S12' w1
     diff = theta - w_star
     sigma2 = float(B.S33 - w_star @ B.S23)
     c = float(w1 @ (B.S13 - B.S12 @ w_star))  # Cov(w1'x1, y - w*'x2)
@@ -499,10 +498,10 @@ def optimal_surrogate_teacher(lam: float, S11, S12, S13, S22, S23, S33, kappa) -
     if lam <= 0:
         raise ValueError("the optimal surrogate teacher of Eq. (14) needs lam > 0")
     w_star = optimal_student_weight(B.S22, B.S23)
-    P = B.S12 @ linalg.solve(B.S22, B.S12.T, assume_a="pos")
+    P = B.S12 @ np.linalg.solve(B.S22, B.S12.T)
     M = P + (B.S11 - P) / (kappa - 1)
     rhs = B.S12 @ w_star - (B.S13 - B.S12 @ w_star) / (lam * (kappa - 1))
-    return linalg.solve(M, rhs, assume_a="sym")
+    return np.linalg.solve(M, rhs)
 
 
 def optimal_surrogate_teacher_ci(S11, S12, S13, S22, S23, S33, kappa, tol: float = 1e-8) -> np.ndarray:
@@ -519,8 +518,8 @@ def optimal_surrogate_teacher_ci(S11, S12, S13, S22, S23, S33, kappa, tol: float
             "Eq. (15) needs x1 and y independent given x2 (S13 = S12 S22^-1 S23); "
             f"here |S13 - S12 w*| = {np.linalg.norm(gap):.3g}"
         )
-    P = B.S12 @ linalg.solve(B.S22, B.S12.T, assume_a="pos")
-    return (kappa - 1) * linalg.solve(B.S11 + (kappa - 2) * P, B.S12 @ w_star, assume_a="sym")
+    P = B.S12 @ np.linalg.solve(B.S22, B.S12.T)
+    return (kappa - 1) * np.linalg.solve(B.S11 + (kappa - 2) * P, B.S12 @ w_star)
 
 
 def _isotropic_scale(S22) -> float:
@@ -577,7 +576,7 @@ def optimal_surrogate_teacher_min_norm(lam: float, S11, S12, S13, S22, S23, S33,
     P = B.S12 @ B.S12.T / s
     M = frac * P + noise_factor * (B.S11 - P)
     rhs = frac * (B.S12 @ w_star) - noise_factor / lam * (B.S13 - B.S12 @ w_star)
-    return linalg.solve(M, rhs, assume_a="sym")
+    return np.linalg.solve(M, rhs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -645,7 +644,7 @@ def per_coordinate_blocks(s12: float, s13: float, s23: float, p: int) -> Gaussia
     """
     _check_sigmas(s12, s13, s23)
     R = np.array([[1, s12, s13], [s12, 1, s23], [s13, s23, 1]], float)
-    if linalg.eigvalsh(R)[0] < -1e-12:
+    if np.linalg.eigvalsh(R)[0] < -1e-12:
         raise ValueError(
             f"sigma12={s12}, sigma13={s13}, sigma23={s23} are not a valid correlation triple"
         )
@@ -700,7 +699,7 @@ def random_blocks(
 
 def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
     """A factor L with L L' = cov for a PSD matrix (eigen-decomposition, tolerant of singular)."""
-    e, V = linalg.eigh(cov)
+    e, V = np.linalg.eigh(cov)
     return V * np.sqrt(np.clip(e, 0.0, None))
 
 
