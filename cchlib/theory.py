@@ -39,6 +39,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cchlib.data.synthetic import sampler_covariance
+
 __all__ = [
     "GaussianBlocks",
     "Condition",
@@ -66,9 +68,7 @@ __all__ = [
     "optimal_surrogate_teacher_ci",
     "min_norm_expected_excess_risk",
     "optimal_surrogate_teacher_min_norm",
-    "appb_coefficients",
     "appb_blocks",
-    "sample_appb",
     "per_coordinate_blocks",
     "eq7_blocks",
     "eq7_is_psd",
@@ -590,47 +590,15 @@ def _check_sigmas(s12, s13, s23):
             raise ValueError(f"{name} must lie in (-1, 1), got {value}")
 
 
-def appb_coefficients(s12: float, s13: float, s23: float) -> tuple[float, float, float]:
-    """``(a, b, v)`` of App. B's sequential sampler; ValueError if v < 0 (impossible sigmas)."""
-    _check_sigmas(s12, s13, s23)
-    phi = 1.0 - s23**2
-    a = (s12 - s13 * s23) / phi
-    b = (s13 - s12 * s23) / phi
-    v = 1.0 - (s12**2 + s13**2 - 2 * s12 * s13 * s23) / phi
-    if v < -1e-12:
-        raise ValueError(
-            f"sigma12={s12}, sigma13={s13}, sigma23={s23} are not a valid correlation triple "
-            f"(App. B noise variance v={v:.4g} < 0), so no covariance has them"
-        )
-    return a, b, max(v, 0.0)
-
-
 def appb_blocks(s12: float, s13: float, s23: float, p: int) -> GaussianBlocks:
     """Exact covariance of App. B's sampler (the parameterisation this chapter uses for Sec. 4.1).
 
-    With ``J = 1 1'``: ``S11 = (1-s13^2) I + s13^2 J``, ``S22 = (1-s23^2) I + s23^2 J``,
-    ``S12 = (s12 - s13 s23) I + s13 s23 J``, ``S13 = s13 1``, ``S23 = s23 1``, ``S33 = 1``.
-    Unit variances and the intended per-coordinate correlations, but coordinates share Y.
+    It is :func:`cchlib.data.synthetic.sampler_covariance`, split into blocks. In closed
+    form, with ``J = 1 1'``: ``S11 = (1-s13^2) I + s13^2 J``, ``S22 = (1-s23^2) I + s23^2 J``,
+    ``S12 = (s12 - s13 s23) I + s13 s23 J``, ``S13 = s13 1``, ``S23 = s23 1``, ``S33 = 1``:
+    unit variances and the intended per-coordinate correlations, but coordinates share Y.
     """
-    appb_coefficients(s12, s13, s23)
-    eye, J, one = np.eye(p), np.ones((p, p)), np.ones(p)
-    return check_blocks(
-        (1 - s13**2) * eye + s13**2 * J,
-        (s12 - s13 * s23) * eye + s13 * s23 * J,
-        s13 * one,
-        (1 - s23**2) * eye + s23**2 * J,
-        s23 * one,
-        1.0,
-    )
-
-
-def sample_appb(s12: float, s13: float, s23: float, n: int, p: int, rng: np.random.Generator):
-    """Draw ``(x1, x2, y)`` with App. B's sequential sampler (float64)."""
-    a, b, v = appb_coefficients(s12, s13, s23)
-    y = rng.standard_normal(n)
-    x2 = s23 * y[:, None] + np.sqrt(1 - s23**2) * rng.standard_normal((n, p))
-    x1 = a * x2 + b * y[:, None] + np.sqrt(v) * rng.standard_normal((n, p))
-    return x1, x2, y
+    return split_covariance(sampler_covariance(s12, s13, s23, p), p)
 
 
 def per_coordinate_blocks(s12: float, s13: float, s23: float, p: int) -> GaussianBlocks:

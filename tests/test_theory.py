@@ -118,15 +118,16 @@ def test_min_norm_risk_matches_monte_carlo():
         assert np.all(np.abs(mean - expected) < 4 * se), (mean, expected, se)
 
 
-def test_appb_blocks_are_the_covariance_of_the_appb_sampler():
-    rng = np.random.default_rng(8)
+def test_appb_blocks_match_the_closed_form():
     s12, s13, s23, p = 0.5, 0.9, 0.4, 4
-    x1, x2, y = T.sample_appb(s12, s13, s23, 200_000, p, rng)
-    emp = np.cov(np.column_stack([x1, x2, y]).T)
-    # entries are O(1) with SE about sqrt(2/200000) ~ 0.003
-    assert np.abs(emp - T.appb_blocks(s12, s13, s23, p).joint()).max() < 0.015
+    B = T.appb_blocks(s12, s13, s23, p)
+    eye, J = np.eye(p), np.ones((p, p))
+    assert np.allclose(B.S11, (1 - s13**2) * eye + s13**2 * J)
+    assert np.allclose(B.S22, (1 - s23**2) * eye + s23**2 * J)
+    assert np.allclose(B.S12, (s12 - s13 * s23) * eye + s13 * s23 * J)
+    assert np.allclose(B.S13, s13) and np.allclose(B.S23, s23) and np.isclose(B.S33, 1.0)
     # the identity Cov(X2) of Eq. (7) is *not* what the sampler draws
-    assert np.abs(emp[p : 2 * p, p : 2 * p] - np.eye(p)).max() > 0.1
+    assert np.abs(B.S22 - eye).max() > 0.1
 
 
 def test_per_coordinate_model_identities():

@@ -44,10 +44,11 @@ def sampler_coefficients(s12: float, s13: float, s23: float) -> SamplerCoefficie
     b = (s13 - s12 * s23) / phi
     v = 1.0 - (s12**2 + s13**2 - 2 * s12 * s13 * s23) / phi
     if v < 0:
+        half_width = np.sqrt((1 - s13**2) * (1 - s23**2))
         raise ValueError(
-            f"sigma12={s12}, sigma13={s13}, sigma23={s23} give a negative noise variance "
-            f"v={v:.4f}: these three correlations cannot hold together. For sigma13=0.9 "
-            "and sigma23=0.4, keep sigma12 within about [0, 0.72]."
+            f"sigma12={s12}, sigma13={s13}, sigma23={s23} is not a valid correlation triple: "
+            f"it gives a negative noise variance v={v:.4f}. With these sigma13 and sigma23, "
+            f"sigma12 must lie in [{s13 * s23 - half_width:.3f}, {s13 * s23 + half_width:.3f}]."
         )
     return SamplerCoefficients(a=a, b=b, v=v)
 
