@@ -2,8 +2,8 @@
 
 * :func:`gaussian_pair` - jointly Gaussian x, y built from k shared factor
   pairs with canonical correlations ``rho``, optional unshared noise factors,
-  a random linear embedding into ``dim`` coordinates and optional isotropic
-  ambient noise.  The MI is exact: 0.5 (log det Sxx + log det Syy - log det S)
+  a random linear embedding with orthonormal rows into ``dim`` coordinates
+  and optional isotropic ambient noise.  The MI is exact: 0.5 (log det Sxx + log det Syy - log det S)
   of the joint covariance, which reduces to -1/2 sum log(1 - rho_i^2) when the
   embedding is invertible and there is no ambient noise.
 * :func:`gaussian_mixture_labels` - x drawn from one of C equiprobable
@@ -35,10 +35,10 @@ def _logdet(a: np.ndarray) -> float:
 
 
 def _embedding(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
-    """A random (rows, dim) matrix; full row rank when rows <= dim."""
+    """A random (rows, dim) matrix with orthonormal rows: a well-conditioned injective embedding."""
     if rows > dim:
         raise ValueError(f"cannot embed {rows} factors injectively into {dim} dimensions.")
-    return rng.standard_normal((rows, dim)) / np.sqrt(rows)
+    return np.linalg.qr(rng.standard_normal((dim, rows)))[0].T
 
 
 def gaussian_pair(
@@ -53,7 +53,8 @@ def gaussian_pair(
 
     Each side has ``len(rho)`` shared factors (factor i of x and of y have
     correlation ``rho[i]``) and ``noise_dims`` independent factors, mapped to
-    ``dim`` coordinates (default: number of factors) by a random matrix, plus
+    ``dim`` coordinates (default: number of factors) by a random matrix with
+    orthonormal rows (a rotation when square), plus
     isotropic noise of standard deviation ``ambient_noise``.
     """
     rho = np.asarray(rho, dtype=float)
