@@ -1,0 +1,448 @@
+"""Sec. 4.4 / App. E: TCGA omics, mRNA or RPPA teachers for a CNV student.
+
+Two sweep cells:
+
+- :func:`run_noise_cell` (Tables 5-7): for one (cohort, teacher modality, split mode)
+  and a batch of seeds, train teachers on the teacher modality with zero-mean Gaussian
+  noise of each level on their inputs, a baseline CNV student and one distilled CNV
+  student per noise level (Table 9 network, Table 17 training, Eq. 2 loss), and
+  estimate I(H_T; H_S), I(H_S; Y), I(H_T; Y).
+- :func:`run_fusion_cell` (Tables 8, 20): direct fusion vs Fusion+KD with the Table 18
+  network (:class:`StackedFusionNet`), both trained jointly from scratch.
+
+Data per seed: a stratified train/test split (``split="fixed"``: the same split for
+every seed, as five runs on one split; ``split="repeated"``: each seed its own split),
+then per-modality preprocessing and mRMR fitted on the training rows only
+(:func:`cchlib.features.fit_modality`).
+
+:class:`StackedFusionNet` (per-copy BatchNorm and dropout on stacked weights) lives
+here for now; it is generic enough to move to :mod:`cchlib.models`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from torch import nn
+
+from cchlib import mi
+from cchlib.data import tcga
+from cchlib.distill import classification_kd_loss
+from cchlib.experiments.synthetic import drop_constant_columns
+from cchlib.features import ModalityTransform, fit_modality
+from cchlib.models import StackedMLP
+from cchlib.train import default_device, fit, predict, representations
+
+SPLITS = ("fixed", "repeated")
+
+
+# ---------------------------------------------------------------------------
+# Data per seed
+# ---------------------------------------------------------------------------
+
+
+def stratified_split(y: np.ndarray, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) indices with ``round(test_frac * n_c)`` (at least 1) test samples per class.
+
+    The per-class counts depend only on ``y``, so every seed gets splits of the same
+    sizes (needed to train the seeds as one stack).
+    """
+    if not 0 < test_frac < 1:
+        raise ValueError(f"test_frac must be in (0, 1), got {test_frac}")
+    y = np.asarray(y)
+    rng = np.random.default_rng([int(seed), 20250])
+    test = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        n_test = max(1, int(round(test_frac * len(members))))
+        if n_test >= len(members):
+            raise ValueError(f"class {c} has {len(members)} samples: too few for a test split")
+        test.append(rng.choice(members, n_test, replace=False))
+    test = np.sort(np.concatenate(test))
+    train = np.setdiff1d(np.arange(len(y)), test)
+    return train, test
+
+
+@lru_cache(maxsize=8)
+def load(cohort: str, data_dir: str | None, bin_mb: float) -> tcga.TCGACohort:
+    """The cohort with every modality available here (cached in this process)."""
+    return tcga.load_cohort(cohort, data_dir=data_dir, bin_mb=bin_mb)
+
+
+def data_key(settings: dict) -> tuple:
+    """The settings that decide the prepared data: data_dir, bin_mb, k_features, max_missing, test_frac."""
+    return (settings.get("data_dir"), float(settings["bin_mb"]), int(settings["k_features"]),
+            float(settings["max_missing"]), float(settings["test_frac"]))
+
+
+class Prepared(NamedTuple):
+    """One modality of one cohort on one split, ready for training."""
+
+    x: np.ndarray  # (n, k) float32, every patient, preprocessed with training statistics
+    y: np.ndarray  # (n,) integer classes
+    train: np.ndarray
+    test: np.ndarray
+    transform: ModalityTransform
+
+
+@lru_cache(maxsize=256)
+def prepared(cohort: str, modality: str, split_seed: int, key: tuple) -> Prepared:
+    """Split ``cohort``, fit ``modality``'s preprocessing and mRMR on the training rows only.
+
+    ``key`` = (data_dir, bin_mb, k_features, max_missing, test_frac), see :func:`data_key`.
+    """
+    data_dir, bin_mb, k, max_missing, test_frac = key
+    data = load(cohort, data_dir, bin_mb)
+    if modality not in data.tables:
+        raise ValueError(f"{cohort} has no {modality} data here (available: {sorted(data.tables)})")
+    y = data.y
+    train, test = stratified_split(y, test_frac, split_seed)
+    table = data.tables[modality]
+    transform = fit_modality(table.iloc[train], y[train], k=k, max_missing=max_missing)
+    return Prepared(transform.transform(table), y, train, test, transform)
+
+
+def split_seed(condition: dict, seed: int, settings: dict) -> int:
+    """The split of a seed: one shared split (``fixed``) or the seed's own (``repeated``)."""
+    if condition["split"] not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {condition['split']!r}")
+    return int(settings["fixed_split_seed"]) if condition["split"] == "fixed" else int(seed)
+
+
+def teacher_noise(x: np.ndarray, level: float, seed: int) -> np.ndarray:
+    """``x`` plus zero-mean Gaussian noise of standard deviation ``level`` per feature.
+
+    The features are standardised with training statistics, so this is noise of
+    ``level`` times each feature's training standard deviation. The draw is fixed per
+    (seed, level) and per sample: the same noisy measurement is seen in every epoch and
+    at test time.
+    """
+    if level < 0:
+        raise ValueError(f"noise level must be non-negative, got {level}")
+    rng = np.random.default_rng([int(seed), int(round(level * 1_000_000)), 4242])
+    return (x + level * rng.standard_normal(x.shape)).astype(np.float32)
+
+
+def _stack(arrays, device) -> torch.Tensor:
+    return torch.as_tensor(np.stack(arrays), device=device)
+
+
+def _ce(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-copy cross-entropy (Eq. 2 with lambda = 0)."""
+    return classification_kd_loss(outputs, y, outputs.detach(), 0.0, 1.0)
+
+
+def _mi(settings: dict, seed: int):
+    return lambda a, b: mi.estimate(a, b, method=settings["mi_method"], seed=seed, **settings["mi_options"])
+
+
+def _rows_for_mi(settings: dict, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Which samples' representations the MI estimates use: the test split, or all."""
+    if settings["mi_on"] == "test":
+        return test
+    if settings["mi_on"] == "all":
+        return np.sort(np.concatenate([train, test]))
+    raise ValueError(f"mi_on must be 'test' or 'all', got {settings['mi_on']!r}")
+
+
+# ---------------------------------------------------------------------------
+# Tables 5-7: noise on the teacher's inputs
+# ---------------------------------------------------------------------------
+
+
+def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Teacher -> CNV student at every noise level, for a batch of seeds.
+
+    ``condition``: cohort, teacher (``mrna`` or ``rppa``), split (``fixed`` or
+    ``repeated``). ``settings``: data_dir, bin_mb, k_features, max_missing, test_frac,
+    fixed_split_seed, student, noise_levels, hidden, epochs, lr, batch_size,
+    temperature, lam, mi_method, mi_options, mi_on. Returns per seed one row per noise
+    level.
+    """
+    s = settings
+    device = default_device()
+    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s["student"]
+    levels = [float(v) for v in s["noise_levels"]]
+    n_levels = len(levels)
+    key = data_key(s)
+    per_seed = []
+    for seed in seeds:
+        sp = split_seed(condition, seed, s)
+        x_t, y, train, test, _ = prepared(cohort, teacher_mod, sp, key)
+        x_s = prepared(cohort, student_mod, sp, key).x
+        noisy = [teacher_noise(x_t, level, seed) for level in levels]
+        per_seed.append(dict(split_seed=sp, y=y, train=train, test=test, x_s=x_s, noisy=noisy))
+    n_classes = int(max(d["y"].max() for d in per_seed)) + 1
+    train_opts = dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"])
+
+    # Teachers: one copy per (seed, noise level), same initialisation across levels.
+    t_seeds = [seed for seed in seeds for _ in levels]
+    xt_train = _stack([x[d["train"]] for d in per_seed for x in d["noisy"]], device)
+    y_train_t = _stack([d["y"][d["train"]] for d in per_seed for _ in levels], device)
+    d_t = xt_train.shape[-1]
+    teachers = StackedMLP(t_seeds, d_t, [s["hidden"]], n_classes, role="teacher").to(device)
+    fit(teachers, xt_train, {"y": y_train_t}, lambda out, b: _ce(out, b["y"]), **train_opts)
+    teacher_train_logits = predict(teachers, xt_train)
+
+    # Students: per seed a baseline (lambda = 0) and one distilled copy per noise level,
+    # all from the same initialisation and batch order (paired comparisons).
+    copies = 1 + n_levels
+    s_seeds = [seed for seed in seeds for _ in range(copies)]
+    xs_train = _stack([d["x_s"][d["train"]] for d in per_seed for _ in range(copies)], device)
+    y_train_s = _stack([d["y"][d["train"]] for d in per_seed for _ in range(copies)], device)
+    teacher_for_copy = [i * n_levels + max(j - 1, 0) for i in range(len(seeds)) for j in range(copies)]
+    targets = {"y": y_train_s, "teacher": teacher_train_logits[teacher_for_copy]}
+    lam = torch.tensor([0.0 if j == 0 else s["lam"] for _ in seeds for j in range(copies)], device=device)
+    students = StackedMLP(s_seeds, xs_train.shape[-1], [s["hidden"]], n_classes, role="student").to(device)
+    fit(
+        students, xs_train, targets,
+        lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, s["temperature"]),
+        **train_opts,
+    )
+
+    # Evaluation on each seed's test split; representations on the MI rows.
+    xt_test = _stack([x[d["test"]] for d in per_seed for x in d["noisy"]], device)
+    xs_test = _stack([d["x_s"][d["test"]] for d in per_seed for _ in range(copies)], device)
+    t_pred = predict(teachers, xt_test).argmax(-1).cpu().numpy()
+    s_pred = predict(students, xs_test).argmax(-1).cpu().numpy()
+    mi_rows = [_rows_for_mi(s, d["train"], d["test"]) for d in per_seed]
+    h_t = representations(teachers, _stack([x[r] for d, r in zip(per_seed, mi_rows) for x in d["noisy"]], device))
+    h_s = representations(students, _stack([d["x_s"][r] for d, r in zip(per_seed, mi_rows) for _ in range(copies)], device))
+    h_t, h_s = h_t.cpu().numpy(), h_s.cpu().numpy()
+
+    results = {}
+    for i, (seed, d) in enumerate(zip(seeds, per_seed)):
+        y_test = d["y"][d["test"]]
+        labels_mi = d["y"][mi_rows[i]]
+        estimate = _mi(s, seed)
+        hs = drop_constant_columns(h_s[i * copies])  # the baseline student's representation
+        mi_sl = estimate(hs, labels_mi)
+        f1_nokd = f1_score(y_test, s_pred[i * copies], average="weighted")
+        acc_nokd = accuracy_score(y_test, s_pred[i * copies])
+        rows = []
+        for j, level in enumerate(levels):
+            ht = drop_constant_columns(h_t[i * n_levels + j])
+            kd_pred = s_pred[i * copies + 1 + j]
+            t_hat = t_pred[i * n_levels + j]
+            rows.append({
+                "cohort": cohort, "teacher": teacher_mod, "student": student_mod,
+                "split": condition["split"], "split_seed": d["split_seed"], "noise": level, "seed": seed,
+                "n_train": len(d["train"]), "n_test": len(d["test"]),
+                "f1_kd": float(f1_score(y_test, kd_pred, average="weighted")), "f1_nokd": float(f1_nokd),
+                "acc_kd": float(accuracy_score(y_test, kd_pred)), "acc_nokd": float(acc_nokd),
+                "teacher_f1": float(f1_score(y_test, t_hat, average="weighted")),
+                "teacher_acc": float(accuracy_score(y_test, t_hat)),
+                "mi_ts": estimate(ht, hs), "mi_sl": mi_sl, "mi_tl": estimate(ht, labels_mi),
+            })
+        results[seed] = rows
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Tables 8 and 20: direct fusion vs Fusion+KD
+# ---------------------------------------------------------------------------
+
+
+class StackedBatchNorm(nn.Module):
+    """BatchNorm1d for M stacked copies: statistics over the samples of each copy.
+
+    Inputs (M, n, width). Training mode normalises with the batch's mean and (biased)
+    variance and updates running estimates (momentum 0.1, unbiased variance), as
+    ``torch.nn.BatchNorm1d`` does; evaluation mode uses the running estimates.
+    """
+
+    def __init__(self, n_models: int, width: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n_models, 1, width))
+        self.bias = nn.Parameter(torch.zeros(n_models, 1, width))
+        self.register_buffer("running_mean", torch.zeros(n_models, 1, width))
+        self.register_buffer("running_var", torch.ones(n_models, 1, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean = x.mean(1, keepdim=True)
+            var = x.var(1, unbiased=False, keepdim=True)
+            with torch.no_grad():
+                n = x.shape[1]
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
+class StackedFusionNet(nn.Module):
+    """Table 18 for M stacked copies: two encoders, concatenation, joint and per-modality heads.
+
+    Encoder m: Linear(d_m -> n_enc) + ReLU, BatchNorm, Dropout(p). Heads: a joint
+    Linear(2 n_enc -> K) on the concatenation and one Linear(n_enc -> K) per modality.
+    Inputs are the two modalities concatenated, (M, n, d1 + d2); the output is
+    (M, n, 3K) = [joint logits, modality-1 logits, modality-2 logits]. Each copy draws
+    its initialisation and its dropout masks from generators seeded with its own seed,
+    so it trains exactly as it would alone. Call ``.train()`` before fitting and
+    ``.eval()`` before predicting.
+    """
+
+    def __init__(self, seeds, d1: int, d2: int, n_classes: int, n_enc: int = 64,
+                 dropout: float = 0.25, role: str = "fusion"):
+        super().__init__()
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.seeds = [int(s) for s in seeds]
+        self.d1, self.d2, self.n_classes, self.dropout = d1, d2, n_classes, dropout
+        m = len(self.seeds)
+        self.enc1 = StackedMLP(self.seeds, d1, [], n_enc, role=f"{role}-encoder-1")
+        self.enc2 = StackedMLP(self.seeds, d2, [], n_enc, role=f"{role}-encoder-2")
+        self.bn1, self.bn2 = StackedBatchNorm(m, n_enc), StackedBatchNorm(m, n_enc)
+        self.joint = StackedMLP(self.seeds, 2 * n_enc, [], n_classes, role=f"{role}-joint")
+        self.head1 = StackedMLP(self.seeds, n_enc, [], n_classes, role=f"{role}-head-1")
+        self.head2 = StackedMLP(self.seeds, n_enc, [], n_classes, role=f"{role}-head-2")
+        self._generators = [torch.Generator().manual_seed(s * 7_368_787 + 11) for s in self.seeds]
+
+    @property
+    def n_models(self) -> int:
+        return len(self.seeds)
+
+    def _dropout(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.dropout == 0:
+            return h
+        keep = 1 - self.dropout
+        noise = torch.stack([torch.rand(h.shape[1:], generator=g) for g in self._generators]).to(h.device)
+        return h * (noise < keep) / keep
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two modality embeddings, each (M, n, n_enc)."""
+        if x.shape[-1] != self.d1 + self.d2:
+            raise ValueError(f"inputs have {x.shape[-1]} features, expected {self.d1} + {self.d2}")
+        h1 = self._dropout(self.bn1(torch.relu(self.enc1(x[..., : self.d1]))))
+        h2 = self._dropout(self.bn2(torch.relu(self.enc2(x[..., self.d1 :]))))
+        return h1, h2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h1, h2 = self.encode(x)
+        return torch.cat([self.joint(torch.cat([h1, h2], -1)), self.head1(h1), self.head2(h2)], -1)
+
+
+def fusion_loss(outputs: torch.Tensor, y: torch.Tensor, lam, temperature: float) -> torch.Tensor:
+    """Per-copy loss: CE(joint) + CE(teacher head) + Eq. 2 on the student head.
+
+    The student (modality-2) head is distilled from the teacher (modality-1) head's
+    detached soft targets; ``lam = 0`` (direct fusion) leaves three plain CE terms.
+    """
+    k = outputs.shape[-1] // 3
+    joint, head1, head2 = outputs[..., :k], outputs[..., k : 2 * k], outputs[..., 2 * k :]
+    return _ce(joint, y) + _ce(head1, y) + classification_kd_loss(head2, y, head1.detach(), lam, temperature)
+
+
+def classification_metrics(y: np.ndarray, probs: np.ndarray) -> dict:
+    """Accuracy, one-vs-rest macro AUC, macro and weighted F1 of class probabilities."""
+    pred = probs.argmax(-1)
+    try:
+        auc = roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=np.arange(probs.shape[1]))
+    except ValueError:  # a class absent from this test split
+        auc = float("nan")
+    return {
+        "acc": float(accuracy_score(y, pred)),
+        "auc": float(auc),
+        "f1_macro": float(f1_score(y, pred, average="macro")),
+        "f1_weighted": float(f1_score(y, pred, average="weighted")),
+    }
+
+
+def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Direct fusion and Fusion+KD of (teacher modality, CNV), for a batch of seeds.
+
+    ``condition``: cohort, teacher, split. ``settings`` as for :func:`run_noise_cell`
+    plus ``fusion`` (cohort -> dict of lr, temperature, lam, epochs), n_enc, dropout,
+    fusion_batch_size. Returns per seed two rows (method ``fusion`` and ``fusion_kd``).
+    """
+    s = settings
+    device = default_device()
+    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s["student"]
+    if cohort not in s["fusion"]:
+        raise ValueError(f"no fusion training settings for {cohort}; add it to settings['fusion'] (lr, temperature, lam, epochs)")
+    f = s["fusion"][cohort]
+    key = data_key(s)
+    per_seed = []
+    for seed in seeds:
+        sp = split_seed(condition, seed, s)
+        x_t, y, train, test, _ = prepared(cohort, teacher_mod, sp, key)
+        x_s = prepared(cohort, student_mod, sp, key).x
+        per_seed.append(dict(split_seed=sp, x=np.concatenate([x_t, x_s], 1), y=y, train=train, test=test, d1=x_t.shape[1]))
+    n_classes = int(max(d["y"].max() for d in per_seed)) + 1
+    methods = [("fusion", 0.0), ("fusion_kd", float(f["lam"]))]
+    m_seeds = [seed for seed in seeds for _ in methods]
+    x_train = _stack([d["x"][d["train"]] for d in per_seed for _ in methods], device)
+    y_train = _stack([d["y"][d["train"]] for d in per_seed for _ in methods], device)
+    lam = torch.tensor([value for _ in seeds for _, value in methods], device=device)
+    d1 = per_seed[0]["d1"]
+    net = StackedFusionNet(m_seeds, d1, x_train.shape[-1] - d1, n_classes, s["n_enc"], s["dropout"]).to(device)
+    net.train()
+    fit(net, x_train, {"y": y_train}, lambda out, b: fusion_loss(out, b["y"], lam, f["temperature"]),
+        epochs=f["epochs"], lr=f["lr"], batch_size=s["fusion_batch_size"])
+    net.eval()
+    x_test = _stack([d["x"][d["test"]] for d in per_seed for _ in methods], device)
+    probs = torch.softmax(predict(net, x_test)[..., :n_classes].double(), -1).cpu().numpy()
+    results = {}
+    for i, (seed, d) in enumerate(zip(seeds, per_seed)):
+        results[seed] = [
+            {"cohort": cohort, "teacher": teacher_mod, "student": student_mod, "split": condition["split"],
+             "split_seed": d["split_seed"], "seed": seed, "method": name,
+             **classification_metrics(d["y"][d["test"]], probs[i * len(methods) + j])}
+            for j, (name, _) in enumerate(methods)
+        ]
+    return results
+
+
+# ---------------------------------------------------------------------------
+# The paper's values (printed in its text), for the paper columns
+# ---------------------------------------------------------------------------
+
+_LEVELS = [0.0, 0.2, 0.4, 0.6, 0.8]
+_PAPER_NOISE = {  # cohort: (I_TS per level, I_SL, KD F1 per level, no-KD F1, teacher F1, I_TL)
+    "BRCA": ([0.5005, 0.4554, 0.3687, 0.2147, 0.1325], 0.2757,
+             [0.5038, 0.4917, 0.4953, 0.4276, 0.4343], 0.4561, 0.7459, 1.1081),
+    "KIPAN": ([0.7898, 0.7198, 0.6771, 0.6209, 0.6389], 0.6994,
+              [0.8826, 0.8721, 0.8517, 0.8477, 0.8544], 0.8667, 0.9516, 1.0458),
+    "LIHC": ([0.0914, 0.0825, 0.0699, 0.0736, 0.0409], 0.0781,
+             [0.5795, 0.5692, 0.5368, 0.5259, 0.5080], 0.5548, 0.9430, 0.9055),
+}
+
+
+def paper_noise_table() -> pd.DataFrame:
+    """Tables 5 (BRCA), 6 (KIPAN), 7 (LIHC): mRNA teacher, CNV student, means over five runs."""
+    rows = []
+    for cohort, (ts, sl, kd, nokd, t_f1, tl) in _PAPER_NOISE.items():
+        for level, i_ts, f1 in zip(_LEVELS, ts, kd):
+            rows.append({"cohort": cohort, "teacher": "mrna", "noise": level, "mi_ts": i_ts, "mi_sl": sl,
+                         "f1_kd": f1, "f1_nokd": nokd, "mi_gap": round(i_ts - sl, 4),
+                         "kd_gain": round(f1 - nokd, 4), "teacher_f1": t_f1, "mi_tl": tl})
+    return pd.DataFrame(rows)
+
+
+def paper_fusion_table() -> pd.DataFrame:
+    """Tables 8 (KIPAN) and 20 (BRCA): MI of representations, fusion and Fusion+KD metrics."""
+    columns = ["cohort", "teacher", "mi_tl", "mi_ts", "mi_sl",
+               "fusion acc", "fusion auc", "fusion f1_macro", "fusion f1_weighted",
+               "fusion_kd acc", "fusion_kd auc", "fusion_kd f1_macro", "fusion_kd f1_weighted"]
+    rows = [
+        ["KIPAN", "mrna", 1.0458, 0.7898, 0.6994, 0.9610, 0.9851, 0.9219, 0.9591, 0.9740, 0.9872, 0.9293, 0.9725],
+        ["KIPAN", "rppa", 1.1609, 0.6893, 0.6994, 0.9740, 0.9995, 0.9333, 0.9721, 0.9610, 0.9971, 0.9225, 0.9595],
+        ["BRCA", "mrna", 1.1081, 0.5057, 0.2757, 0.7711, 0.9157, 0.6432, 0.7563, 0.8434, 0.8610, 0.6533, 0.8225],
+        ["BRCA", "rppa", 0.7328, 0.3367, 0.2757, 0.5663, 0.7844, 0.5604, 0.5715, 0.6024, 0.7929, 0.5897, 0.6103],
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def paper_class_counts() -> pd.DataFrame:
+    """Table 16 (the KIPAN column is empty in the paper's text)."""
+    rows = [("BRCA", "Normal-like", 44), ("BRCA", "Basal-like", 129), ("BRCA", "HER2-enriched", 49),
+            ("BRCA", "Luminal A", 338), ("BRCA", "Luminal B", 267),
+            ("LIHC", "Blast-Like", 39), ("LIHC", "CHOL-Like", 18), ("LIHC", "Liver-Like", 113)]
+    return pd.DataFrame(rows, columns=["cohort", "class", "n"])
