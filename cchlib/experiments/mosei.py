@@ -1,0 +1,627 @@
+"""Sec. 4.3 / App. D: CMU-MOSEI, a text teacher for vision and audio students.
+
+Three sweep cells, all on the temporal mean-pooled features of :mod:`cchlib.data.mosei`
+(the real file when one is given, else the stand-in):
+
+- :func:`run_pairs_cell` (Tables 2 and 3, and the teacher-selection comparison): per
+  seed, one network per modality trained on the labels (each is the baseline student
+  of its modality and the teacher of the others), then for every ordered pair
+  (teacher, student) a student distilled from that teacher (Eq. 2). The MIs
+  I(H_T; H_S), I(H_S; Y), I(H_T; Y) are estimated on test representations with each
+  estimator in ``settings["estimators"]``.
+- :func:`run_noise_cell` (Table 4): teachers trained on inputs with Gaussian noise of
+  each level, a baseline student, and one distilled student per level.
+- :func:`run_selection_cell`: the a-priori step, per seed the MI gap of every
+  candidate teacher for every student with its uncertainty over repeated estimates
+  (:func:`cchlib.mi.estimate_with_se`).
+
+The network is Table 14 (:class:`StackedMoseiNet`: temporal mean-pool, D -> 256 -> 128
+-> 2 with ReLU, BatchNorm and dropout 0.3) and the training Table 15 (AdamW, lr 5e-4,
+cosine schedule, T = 4.5, lambda = 0.5; :func:`fit_adamw_cosine`). Seeds are trained
+as one stack with per-copy batch statistics and per-copy dropout masks, so a seed's
+result does not depend on which seeds share its batch. The stacked network and the
+AdamW/cosine trainer live here for now; they are generic enough for
+:mod:`cchlib.models` and :mod:`cchlib.train`.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from torch import nn
+
+from cchlib import mi
+from cchlib.data import mosei
+from cchlib.distill import classification_kd_loss
+from cchlib.experiments.synthetic import drop_constant_columns
+from cchlib.models import StackedMLP
+from cchlib.train import default_device
+
+MODALITIES = mosei.MODALITIES
+
+
+# ---------------------------------------------------------------------------
+# Table 14: the network, M stacked copies
+# ---------------------------------------------------------------------------
+
+
+class StackedBatchNorm(nn.Module):
+    """BatchNorm1d for M stacked copies, statistics over each copy's own samples.
+
+    Inputs (M, n, width). Training mode normalises with the batch's mean and biased
+    variance and updates running estimates (momentum 0.1, unbiased variance) as
+    ``torch.nn.BatchNorm1d`` does; evaluation mode uses the running estimates.
+    """
+
+    def __init__(self, n_models: int, width: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n_models, 1, width))
+        self.bias = nn.Parameter(torch.zeros(n_models, 1, width))
+        self.register_buffer("running_mean", torch.zeros(n_models, 1, width))
+        self.register_buffer("running_var", torch.ones(n_models, 1, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean = x.mean(1, keepdim=True)
+            var = x.var(1, unbiased=False, keepdim=True)
+            with torch.no_grad():
+                n = x.shape[1]
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
+class StackedMoseiNet(nn.Module):
+    """Table 14 for M independent copies: D -> 256 -> 128 -> 2.
+
+    Each hidden block is Linear, ReLU, BatchNorm1d, Dropout(p). The temporal mean-pool
+    that opens Table 14 has no parameters, so it is applied once to the data
+    (:func:`cchlib.data.mosei.temporal_mean_pool`) and inputs here are pooled, shape
+    (M, n, D). :meth:`features` is the representation H (the 128-d block output).
+    Copy m is initialised, and draws its dropout masks, from generators seeded with its
+    own seed and ``role``. Call ``.train()`` before fitting and ``.eval()`` before
+    predicting (:func:`fit_adamw_cosine` and :func:`evaluate` do).
+    """
+
+    def __init__(self, seeds, d_in: int, role: str, hidden=(256, 128), n_classes: int = 2, dropout: float = 0.3):
+        super().__init__()
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if len(hidden) < 1:
+            raise ValueError("StackedMoseiNet needs at least one hidden layer")
+        self.seeds = [int(s) for s in seeds]
+        widths = [d_in, *hidden]
+        self.linears = nn.ModuleList(
+            StackedMLP(self.seeds, a, [], b, role=f"{role}-layer{i}") for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))
+        )
+        self.norms = nn.ModuleList(StackedBatchNorm(len(self.seeds), b) for b in hidden)
+        self.out = StackedMLP(self.seeds, hidden[-1], [], n_classes, role=f"{role}-head")
+        self.dropout = dropout
+        salt = zlib.crc32(role.encode())
+        self._generators = [torch.Generator().manual_seed((s * 7_368_787 + salt) % 2**63) for s in self.seeds]
+
+    @property
+    def n_models(self) -> int:
+        return len(self.seeds)
+
+    def _drop(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.dropout == 0:
+            return h
+        keep = 1 - self.dropout
+        noise = torch.stack([torch.rand(h.shape[1:], generator=g) for g in self._generators]).to(h.device)
+        return h * (noise < keep) / keep
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        for linear, norm in zip(self.linears, self.norms):
+            x = self._drop(norm(torch.relu(linear(x))))
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+
+def fit_adamw_cosine(
+    model: StackedMoseiNet,
+    inputs: torch.Tensor,
+    targets: dict,
+    loss_fn,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    weight_decay: float = 0.01,
+    order_seeds=None,
+) -> list[float]:
+    """Table 15: AdamW and CosineAnnealingLR(T_max = epochs, eta_min = 0), stepped per epoch.
+
+    Like :func:`cchlib.train.fit` (per-copy losses summed, per-copy batch order), with
+    AdamW's decoupled weight decay, which acts element-wise, so stacked copies still
+    train independently. A final mini-batch of a single sample is skipped (BatchNorm
+    needs two). Returns the mean training loss of each epoch.
+    """
+    n_models, n = inputs.shape[:2]
+    if n_models != model.n_models:
+        raise ValueError(f"inputs hold {n_models} copies but the model has {model.n_models}")
+    for name, t in targets.items():
+        if t.shape[:2] != (n_models, n):
+            raise ValueError(f"target {name!r} has shape {tuple(t.shape)}, expected ({n_models}, {n}, ...)")
+    if epochs < 1 or batch_size < 2:
+        raise ValueError(f"epochs must be >= 1 and batch_size >= 2, got {epochs} and {batch_size}")
+    order_seeds = model.seeds if order_seeds is None else list(order_seeds)
+    generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs, eta_min=0.0)
+    rows = torch.arange(n_models, device=inputs.device)[:, None]
+    model.train()
+    curve = []
+    for _ in range(epochs):
+        order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(inputs.device)
+        total, seen = 0.0, 0
+        for start in range(0, n, batch_size):
+            idx = order[:, start : start + batch_size]
+            if idx.shape[1] < 2:
+                continue
+            batch = {name: t[rows, idx] for name, t in targets.items()}
+            losses = loss_fn(model(inputs[rows, idx]), batch)
+            optimiser.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            optimiser.step()
+            total += float(losses.detach().mean()) * idx.shape[1]
+            seen += idx.shape[1]
+        schedule.step()
+        curve.append(total / max(seen, 1))
+    model.eval()
+    return curve
+
+
+@torch.no_grad()
+def evaluate(model: StackedMoseiNet, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, representations) of every copy in evaluation mode."""
+    model.eval()
+    h = model.features(inputs)
+    return model.out(h), h
+
+
+def _ce(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-copy cross-entropy (Eq. 2 with lambda = 0)."""
+    return classification_kd_loss(outputs, y, outputs.detach(), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------
+# Data per cell
+# ---------------------------------------------------------------------------
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def data_key(settings: dict) -> tuple:
+    """The part of the settings that decides the data (hashable)."""
+    return _freeze(settings["data"])
+
+
+@lru_cache(maxsize=2)
+def _load(key: tuple) -> mosei.MoseiFeatures:
+    spec = dict(key)
+    seq_len = int(spec.get("seq_len", mosei.SEQ_LEN))
+    if spec["source"] == "real":
+        seqs = mosei.load_mosei(spec.get("path"), seq_len=seq_len, required=True)
+        return mosei.pool_sequences(seqs)
+    if spec["source"] == "stand-in":
+        config = mosei.StandInConfig(**dict(spec.get("config", ())))
+        return mosei.standin_features(dict(spec["sizes"]), int(spec["seed"]), config, seq_len)
+    raise ValueError(f"data source must be 'real' or 'stand-in', got {spec['source']!r}")
+
+
+def load_features(settings: dict) -> mosei.MoseiFeatures:
+    """The pooled features the settings name (cached in this process).
+
+    ``settings["data"]``: ``{"source": "real", "path": ...}`` or ``{"source":
+    "stand-in", "sizes": {...}, "seed": ..., "config": {...}}``, plus ``seq_len``.
+    """
+    return _load(data_key(settings))
+
+
+def data_spec(mosei_path=None, require_real: bool = False, standin_sizes=None, standin_seed: int = 0,
+              standin_config=None, seq_len: int = mosei.SEQ_LEN) -> dict:
+    """Decide which data the chapter runs on: the real file if one is found, else the stand-in.
+
+    ``require_real`` (the ``paper`` parameter set) refuses the stand-in with a
+    :class:`~cchlib.data.mosei.MoseiFileMissing` that says where to get the data.
+    """
+    found = mosei.find_mosei(mosei_path)
+    if found is not None:
+        return {"source": "real", "path": str(found), "seq_len": int(seq_len)}
+    if require_real:
+        raise mosei.MoseiFileMissing(
+            "this parameter set reproduces the paper and needs the real CMU-MOSEI features; "
+            "no file was found.\n" + mosei.WHERE_TO_GET
+        )
+    if not standin_sizes:
+        raise ValueError("no real MOSEI file was found and no standin_sizes were given")
+    return {"source": "stand-in", "sizes": {k: int(v) for k, v in standin_sizes.items()},
+            "seed": int(standin_seed), "config": dict(standin_config or {}), "seq_len": int(seq_len)}
+
+
+NOISE_REFERENCES = ("pooled", "steps")
+
+
+def noise_scale(features: mosei.MoseiFeatures, modality: str, relative_to: str = "pooled") -> np.ndarray:
+    """Per-feature SD, on the pooled input, of noise of level 1.
+
+    ``"pooled"``: noise of level ``a`` has SD ``a`` times the SD of the pooled feature
+    over the training rows (the input the first Linear layer sees).
+    ``"steps"``: noise of level ``a`` is added to every one of the L time steps of the
+    input sequence, independently, with SD ``a`` times the feature's SD over the real
+    training steps. The mean-pool of L such draws is Gaussian with SD
+    ``a * step_std / sqrt(L)``, so adding that to the pooled input is the same in
+    distribution and needs no (N, L, D) noise array.
+    """
+    if relative_to == "pooled":
+        x = features.dataset.modalities[modality][features.dataset.train_idx]
+        return x.astype(np.float64).std(axis=0)
+    if relative_to == "steps":
+        return features.step_std[modality] / math.sqrt(features.seq_len)
+    raise ValueError(f"noise must be relative to one of {NOISE_REFERENCES}, got {relative_to!r}")
+
+
+def modality_inputs(features: mosei.MoseiFeatures, modality: str, level: float, seed: int, standardise: bool,
+                    relative_to: str = "pooled") -> np.ndarray:
+    """One modality's pooled inputs for all rows, with teacher-input noise of ``level``
+    (see :func:`noise_scale`), standardised with the (noisy) training rows' mean and
+    SD when ``standardise``.
+
+    The noise draw is fixed per (seed, level): the same noisy measurement in every
+    epoch and at test time.
+    """
+    if level < 0:
+        raise ValueError(f"noise level must be non-negative, got {level}")
+    x = features.dataset.modalities[modality].astype(np.float64)
+    if level > 0:
+        rng = np.random.default_rng([int(seed), int(round(level * 1_000_000)), 4242, MODALITIES.index(modality)])
+        x = x + level * noise_scale(features, modality, relative_to) * rng.standard_normal(x.shape)
+    if standardise:
+        train = x[features.dataset.train_idx]
+        sd = train.std(axis=0)
+        x = (x - train.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return x.astype(np.float32)
+
+
+def _mi_rows(features: mosei.MoseiFeatures, n: int | None) -> np.ndarray:
+    """The test rows whose representations the MI estimates use (a fixed subset when ``n``)."""
+    test = features.dataset.test_idx
+    if n is None or n >= len(test):
+        return test
+    return np.sort(np.random.default_rng(20251013).permutation(test)[: int(n)])
+
+
+def _tensor(arrays, device) -> torch.Tensor:
+    return torch.as_tensor(np.stack(arrays), device=device)
+
+
+def _estimate(settings: dict, method: str, seed: int):
+    options = dict(settings.get("mi_options", {}).get(method, {}))
+    return lambda a, b: mi.estimate(a, b, method=method, seed=seed, **options)
+
+
+def _metrics(y: np.ndarray, logits: np.ndarray) -> tuple[float, float]:
+    pred = logits.argmax(-1)
+    return float(accuracy_score(y, pred)), float(f1_score(y, pred, average="weighted"))
+
+
+def _train_baselines(features, seeds, settings, device, modalities=MODALITIES):
+    """One network per modality and seed trained on the labels; returns per modality
+    (model, inputs (S, N, D) tensor for all rows)."""
+    s = settings
+    ds = features.dataset
+    train = ds.train_idx
+    y_train = _tensor([ds.labels[train] for _ in seeds], device)
+    out = {}
+    for m in modalities:
+        x = _tensor([modality_inputs(features, m, 0.0, seed, s["standardise"]) for seed in seeds], device)
+        net = StackedMoseiNet(seeds, x.shape[-1], f"mosei-{m}", s["hidden"], 2, s["dropout"]).to(device)
+        fit_adamw_cosine(net, x[:, train], {"y": y_train}, lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+        out[m] = (net, x)
+    return out
+
+
+def _train_opts(s: dict) -> dict:
+    return dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"], weight_decay=s["weight_decay"])
+
+
+# ---------------------------------------------------------------------------
+# Tables 2 and 3: every ordered (teacher, student) pair, every estimator
+# ---------------------------------------------------------------------------
+
+
+def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Baselines of all modalities, distilled students of all ordered pairs, MIs.
+
+    ``condition`` is ``{}``-like (only its presence matters); ``settings``: data,
+    hidden, dropout, epochs, lr, weight_decay, batch_size, temperature, lam,
+    standardise, estimators, mi_options, mi_samples. Returns per seed one row per
+    (teacher, student, estimator).
+    """
+    s = settings
+    device = default_device()
+    features = load_features(s)
+    ds = features.dataset
+    train, test = ds.train_idx, ds.test_idx
+    mi_rows = _mi_rows(features, s.get("mi_samples"))
+    base = _train_baselines(features, seeds, s, device)
+
+    logits, reps, metrics, train_logits = {}, {}, {}, {}
+    for m, (net, x) in base.items():
+        train_logits[m] = evaluate(net, x[:, train])[0]
+        out, _ = evaluate(net, x[:, test])
+        logits[m] = out.cpu().numpy()
+        reps[m] = evaluate(net, x[:, mi_rows])[1].cpu().numpy()
+        metrics[m] = [_metrics(ds.labels[test], logits[m][i]) for i in range(len(seeds))]
+
+    # Distilled students: per student modality, one copy per (seed, teacher).
+    kd = {}
+    y_train = ds.labels[train]
+    for student in MODALITIES:
+        teachers = [t for t in MODALITIES if t != student]
+        copies = [(i, seed, t) for i, seed in enumerate(seeds) for t in teachers]
+        x_s = base[student][1]
+        x = x_s[[i for i, _, _ in copies]]
+        teacher_logits = torch.stack([train_logits[t][i] for i, _, t in copies])
+        net = StackedMoseiNet([seed for _, seed, _ in copies], x.shape[-1], f"mosei-{student}", s["hidden"], 2, s["dropout"]).to(device)
+        targets = {"y": _tensor([y_train for _ in copies], device), "teacher": teacher_logits}
+        fit_adamw_cosine(
+            net, x[:, train], targets,
+            lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], s["lam"], s["temperature"]),
+            **_train_opts(s),
+        )
+        out = evaluate(net, x[:, test])[0].cpu().numpy()
+        for j, (i, seed, t) in enumerate(copies):
+            kd[(seed, t, student)] = _metrics(ds.labels[test], out[j])
+
+    results = {}
+    labels_mi = ds.labels[mi_rows]
+    for i, seed in enumerate(seeds):
+        h = {m: drop_constant_columns(reps[m][i]) for m in MODALITIES}
+        rows = []
+        for method in s["estimators"]:
+            estimate = _estimate(s, method, seed)
+            label_mi = {m: estimate(h[m], labels_mi) for m in MODALITIES}
+            pair_mi = {}
+            for a in range(len(MODALITIES)):
+                for b in range(a + 1, len(MODALITIES)):
+                    value = estimate(h[MODALITIES[a]], h[MODALITIES[b]])
+                    pair_mi[(MODALITIES[a], MODALITIES[b])] = pair_mi[(MODALITIES[b], MODALITIES[a])] = value
+            for t in MODALITIES:
+                for st in MODALITIES:
+                    if t == st:
+                        continue
+                    acc_kd, f1_kd = kd[(seed, t, st)]
+                    acc_nokd, f1_nokd = metrics[st][i]
+                    rows.append({
+                        "experiment": "pairs", "teacher": t, "student": st, "noise": 0.0, "seed": seed,
+                        "acc_kd": acc_kd, "acc_nokd": acc_nokd, "f1_kd": f1_kd, "f1_nokd": f1_nokd,
+                        "teacher_acc": metrics[t][i][0], "teacher_f1": metrics[t][i][1],
+                        "mi_ts": pair_mi[(t, st)], "mi_sl": label_mi[st], "mi_tl": label_mi[t],
+                        "estimator": method, "data": features.source,
+                    })
+        results[seed] = rows
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Table 4: Gaussian noise on the teacher's inputs
+# ---------------------------------------------------------------------------
+
+
+def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Teacher ``condition["teacher"]`` with input noise of each level -> ``condition["student"]``.
+
+    Per seed: one teacher per noise level (same initialisation), one baseline student
+    and one distilled student per level (same initialisation and batch order as the
+    baseline). MIs with ``settings["mi_method"]``. Returns per seed one row per level.
+    """
+    s = settings
+    device = default_device()
+    t_mod, s_mod = condition["teacher"], condition["student"]
+    if t_mod not in MODALITIES or s_mod not in MODALITIES or t_mod == s_mod:
+        raise ValueError(f"teacher and student must be two different modalities of {MODALITIES}")
+    levels = [float(v) for v in s["noise_levels"]]
+    features = load_features(s)
+    ds = features.dataset
+    train, test = ds.train_idx, ds.test_idx
+    mi_rows = _mi_rows(features, s.get("mi_samples"))
+    y_train = ds.labels[train]
+
+    t_copies = [(seed, level) for seed in seeds for level in levels]
+    xt = _tensor([modality_inputs(features, t_mod, level, seed, s["standardise"], s["noise_relative_to"])
+                 for seed, level in t_copies], device)
+    teachers = StackedMoseiNet([seed for seed, _ in t_copies], xt.shape[-1], f"mosei-{t_mod}", s["hidden"], 2, s["dropout"]).to(device)
+    fit_adamw_cosine(teachers, xt[:, train], {"y": _tensor([y_train for _ in t_copies], device)},
+                     lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+    t_train_logits = evaluate(teachers, xt[:, train])[0]
+    t_test_logits = evaluate(teachers, xt[:, test])[0].cpu().numpy()
+    h_t = evaluate(teachers, xt[:, mi_rows])[1].cpu().numpy()
+
+    n_levels = len(levels)
+    copies = [(i, seed, j) for i, seed in enumerate(seeds) for j in range(-1, n_levels)]  # j = -1: baseline
+    xs_one = [modality_inputs(features, s_mod, 0.0, seed, s["standardise"]) for seed in seeds]
+    xs = _tensor([xs_one[i] for i, _, _ in copies], device)
+    teacher_for_copy = [i * n_levels + max(j, 0) for i, _, j in copies]
+    lam = torch.tensor([0.0 if j < 0 else s["lam"] for _, _, j in copies], device=device)
+    students = StackedMoseiNet([seed for _, seed, _ in copies], xs.shape[-1], f"mosei-{s_mod}", s["hidden"], 2, s["dropout"]).to(device)
+    targets = {"y": _tensor([y_train for _ in copies], device), "teacher": t_train_logits[teacher_for_copy]}
+    fit_adamw_cosine(students, xs[:, train], targets,
+                     lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], lam, s["temperature"]),
+                     **_train_opts(s))
+    s_test_logits = evaluate(students, xs[:, test])[0].cpu().numpy()
+    h_s = evaluate(students, xs[:, mi_rows])[1].cpu().numpy()
+
+    y_test, labels_mi = ds.labels[test], ds.labels[mi_rows]
+    results = {}
+    for i, seed in enumerate(seeds):
+        estimate = _estimate(s, s["mi_method"], seed)
+        b = i * (n_levels + 1)
+        hs = drop_constant_columns(h_s[b])  # the baseline student's representation
+        mi_sl = estimate(hs, labels_mi)
+        acc_nokd, f1_nokd = _metrics(y_test, s_test_logits[b])
+        rows = []
+        for j, level in enumerate(levels):
+            ht = drop_constant_columns(h_t[i * n_levels + j])
+            acc_kd, f1_kd = _metrics(y_test, s_test_logits[b + 1 + j])
+            t_acc, t_f1 = _metrics(y_test, t_test_logits[i * n_levels + j])
+            rows.append({
+                "experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": level, "seed": seed,
+                "acc_kd": acc_kd, "acc_nokd": acc_nokd, "f1_kd": f1_kd, "f1_nokd": f1_nokd,
+                "teacher_acc": t_acc, "teacher_f1": t_f1,
+                "mi_ts": estimate(ht, hs), "mi_sl": mi_sl, "mi_tl": estimate(ht, labels_mi),
+                "estimator": s["mi_method"], "data": features.source,
+            })
+        results[seed] = rows
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Teacher selection: MI gaps with their uncertainty
+# ---------------------------------------------------------------------------
+
+
+def run_selection_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Per seed, the MI gap I(H_T; H_S) - I(H_S; Y) of every candidate teacher T for
+    every student S, each MI as the mean and SE of ``settings["selection_repeats"]``
+    estimates (:func:`cchlib.mi.estimate_with_se`, method ``settings["mi_method"]``).
+
+    The networks are the baselines of :func:`run_pairs_cell` (same initialisation and
+    batch order), so this needs no distillation: it is what a user would compute
+    before deciding which teacher to distil from.
+    """
+    s = settings
+    device = default_device()
+    features = load_features(s)
+    mi_rows = _mi_rows(features, s.get("mi_samples"))
+    base = _train_baselines(features, seeds, s, device)
+    reps = {m: evaluate(net, x[:, mi_rows])[1].cpu().numpy() for m, (net, x) in base.items()}
+    labels_mi = features.dataset.labels[mi_rows]
+    method, repeats = s["mi_method"], int(s["selection_repeats"])
+    options = dict(s.get("mi_options", {}).get(method, {}))
+    results = {}
+    for i, seed in enumerate(seeds):
+        h = {m: drop_constant_columns(reps[m][i]) for m in MODALITIES}
+        est_seeds = [seed * 1000 + r for r in range(repeats)]
+        with_se = lambda a, b: mi.estimate_with_se(a, b, method=method, seeds=est_seeds, **options)  # noqa: E731
+        label_mi = {m: with_se(h[m], labels_mi) for m in MODALITIES}
+        pair_mi = {}
+        for a in range(len(MODALITIES)):
+            for b in range(a + 1, len(MODALITIES)):
+                value = with_se(h[MODALITIES[a]], h[MODALITIES[b]])
+                pair_mi[(MODALITIES[a], MODALITIES[b])] = pair_mi[(MODALITIES[b], MODALITIES[a])] = value
+        rows = []
+        for t in MODALITIES:
+            for st in MODALITIES:
+                if t == st:
+                    continue
+                ts, sl = pair_mi[(t, st)], label_mi[st]
+                rows.append({
+                    "teacher": t, "student": st, "seed": seed, "estimator": method,
+                    "mi_ts": ts.mean, "mi_ts_se": ts.se, "mi_sl": sl.mean, "mi_sl_se": sl.se,
+                    "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se),
+                    "data": features.source,
+                })
+        results[seed] = rows
+    return results
+
+
+def rank_candidates(selection: pd.DataFrame, gains: pd.DataFrame) -> pd.DataFrame:
+    """For each student, its candidate teachers ranked by MI gap beside the measured gains.
+
+    ``selection``: teacher, student, mi_gap, mi_gap_se (one row per pair, e.g. averaged
+    over selection seeds). ``gains``: teacher, student, kd_gain, kd_gain_se. Adds
+    ``rank_by_gap`` and ``rank_by_gain`` (1 = best) and whether the two rankings agree
+    for that student (``same_order``) and whether the gap-ranked first choice is also
+    the best measured teacher (``same_first``).
+    """
+    needed_s, needed_g = {"teacher", "student", "mi_gap", "mi_gap_se"}, {"teacher", "student", "kd_gain", "kd_gain_se"}
+    if needed_s - set(selection) or needed_g - set(gains):
+        raise ValueError(f"selection needs {sorted(needed_s)} and gains {sorted(needed_g)}")
+    table = selection.merge(gains, on=["teacher", "student"], how="inner")
+    table["rank_by_gap"] = table.groupby("student")["mi_gap"].rank(ascending=False, method="min").astype(int)
+    table["rank_by_gain"] = table.groupby("student")["kd_gain"].rank(ascending=False, method="min").astype(int)
+    agree = table.groupby("student").apply(lambda g: bool((g.rank_by_gap == g.rank_by_gain).all()), include_groups=False)
+    first = table.groupby("student").apply(
+        lambda g: bool(g.loc[g.mi_gap.idxmax(), "teacher"] == g.loc[g.kd_gain.idxmax(), "teacher"]), include_groups=False
+    )
+    table["same_order"] = table.student.map(agree)
+    table["same_first"] = table.student.map(first)
+    return table.sort_values(["student", "rank_by_gap"]).reset_index(drop=True)
+
+
+def ordering_test(table2: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator, the modalities ordered by I(H_m; Y) and the teacher it picks.
+
+    ``table2`` has one row per estimator with columns ``I(text;Y)``, ``I(vision;Y)``,
+    ``I(audio;Y)`` (means). ``same_teacher`` is True on every row when all estimators
+    pick the same teacher; ``same_order`` when they order all modalities alike.
+    """
+    cols = {m: f"I({m};Y)" for m in MODALITIES}
+    rows = []
+    for _, r in table2.iterrows():
+        order = sorted(MODALITIES, key=lambda m: -r[cols[m]])
+        rows.append({"estimator": r["estimator"], "order by I(H;Y)": " > ".join(order), "teacher picked": order[0]})
+    out = pd.DataFrame(rows)
+    out["same_teacher"] = out["teacher picked"].nunique() == 1
+    out["same_order"] = out["order by I(H;Y)"].nunique() == 1
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The paper's values (Tables 2, 3, 4), for the paper columns
+# ---------------------------------------------------------------------------
+
+
+def paper_table2() -> pd.DataFrame:
+    """Table 2: mean and std over 50 runs; the paper's ``latentmi`` is our ``lmi``'s reference."""
+    values = {
+        "lmi": [(1.3543, 0.0052), (1.4160, 0.0038), (0.4681, 0.0090), (0.0816, 0.0084), (0.1054, 0.0088)],
+        "mine": [(0.7955, 0.0019), (1.1817, 0.0023), (0.3202, 0.0055), (0.0409, 0.0026), (0.0631, 0.0026)],
+        "ksg": [(0.3788, 0.0056), (0.6606, 0.0056), (0.1628, 0.0083), (0.0647, 0.0014), (0.0934, 0.0018)],
+    }
+    names = ["I(text;vision)", "I(text;audio)", "I(text;Y)", "I(vision;Y)", "I(audio;Y)"]
+    rows = []
+    for estimator, pairs in values.items():
+        row = {"estimator": estimator}
+        for name, (mean, std) in zip(names, pairs):
+            row[name], row[f"{name} std"] = mean, std
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paper_table3() -> pd.DataFrame:
+    """Table 3: text teacher (acc 0.7190, F1 0.7189), latentmi MIs, students with/without KD."""
+    return pd.DataFrame([
+        {"teacher": "text", "student": "vision", "mi_ts": 1.3543, "mi_sl": 0.0816,
+         "acc_nokd": 0.6233, "f1_nokd": 0.6204, "acc_kd": 0.6343, "f1_kd": 0.6315, "teacher_acc": 0.7190, "teacher_f1": 0.7189},
+        {"teacher": "text", "student": "audio", "mi_ts": 1.4160, "mi_sl": 0.1054,
+         "acc_nokd": 0.5937, "f1_nokd": 0.5931, "acc_kd": 0.6167, "f1_kd": 0.6161, "teacher_acc": 0.7190, "teacher_f1": 0.7189},
+    ])
+
+
+def paper_table4() -> pd.DataFrame:
+    """Table 4 as printed (text teacher, vision student), columns under the paper's labels."""
+    levels = [0.0, 0.2, 0.4, 0.6, 0.8]
+    mi_ts = [1.3543, 0.0034, -0.0007, -0.0056, -0.0060]
+    kd = [0.6204] * 5
+    nokd = [0.6315, 0.6192, 0.6189, 0.6184, 0.6156]
+    return pd.DataFrame({"noise": levels, "mi_ts": mi_ts, "mi_sl": [0.0816] * 5, "f1_kd": kd, "f1_nokd": nokd})
