@@ -563,8 +563,10 @@ def standin_chunks(split: str, n: int, seed: int = 0, config: StandInConfig | No
     loadings = _loadings(seed, config, dims)
     s = SPLITS.index(split)
     for c, start in enumerate(range(0, n, CHUNK)):
-        chunk = _standin_chunk(seed, s, c, min(CHUNK, n - start), config, loadings, seq_len)
-        chunk["id"] = np.array([f"standin_{split}[{i}]" for i in range(start, start + len(chunk["labels"]))])
+        chunk = _standin_chunk(seed, s, c, CHUNK, config, loadings, seq_len)  # always a full chunk
+        keep = min(CHUNK, n - start)
+        chunk = {key: value[:keep] for key, value in chunk.items()}
+        chunk["id"] = np.array([f"standin_{split}[{i}]" for i in range(start, start + keep)])
         yield chunk
 
 
