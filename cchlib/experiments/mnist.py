@@ -1,0 +1,235 @@
+"""Sec. 4.2 / App. C, Algorithm 1: an MNIST teacher distilled into an MNIST-M student.
+
+For one condition (the blending weight ``alpha`` of MNIST-M, a training schedule and a
+list of temperatures) and a batch of seeds, :func:`run_cell` follows Algorithm 1:
+
+1. train one teacher per seed on clean MNIST (Table 11 network, Table 12 schedule);
+2. train the baseline student of each seed on MNIST-M with labels only;
+3. freeze the teacher; for every blur ``gamma`` take its soft targets on *blurred*
+   MNIST images (image ``i`` of MNIST-M carries the digit of MNIST image ``i``) and
+   train, for every temperature ``T``, a new student with Eq. (2);
+4. evaluate every student on the MNIST-M test set.
+
+Steps 2 and 3 run as *one* :class:`~cchlib.models.StackedMLP`: for each seed, the
+baseline (``lambda = 0``) and one student per (gamma, T), all sharing the seed's
+initialisation and batch order, so a KD gain is a paired difference. All copies read
+the same input tensor (a stride-0 view), so nothing is copied per student.
+
+The mutual informations come from the penultimate (256-unit) layers on the first
+``mi_samples`` test images: ``I_TS(gamma) = I(H_teacher(blur_gamma(x_MNIST));
+H_baseline(x_MNIST-M))``, ``I_SL = I(H_baseline; Y)`` and ``I_TL = I(H_teacher(x); Y)``.
+The baseline student is used (as in the other chapters) because CCH is a criterion to
+check *before* distilling; this also matches the paper's Table 13, whose I(H_student; Y)
+does not change with gamma.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from cchlib import mi
+from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
+from cchlib.distill import classification_kd_loss
+from cchlib.experiments.synthetic import drop_constant_columns
+from cchlib.models import StackedMLP
+from cchlib.train import default_device, fit
+
+HIDDEN = [1024, 256]  # Table 11
+N_CLASSES = 10
+EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
+
+
+def image_mlp(seeds, d_in: int, role: str) -> StackedMLP:
+    """Table 11: input -> 1024 -> 256 -> 10 with LeakyReLU, one copy per seed."""
+    return StackedMLP(seeds, d_in, HIDDEN, N_CLASSES, role=role, activation="leaky_relu")
+
+
+def load_data(alpha: float, settings: dict) -> dict:
+    """MNIST and MNIST-M arrays of the experiment, as float32 in [0, 1].
+
+    ``settings`` may hold ``mnist_path`` and ``bsds_path`` (explicit data folders),
+    ``n_train`` / ``n_test`` (the first images of each split; ``None`` = all),
+    ``mnistm_seed``, ``recipe``, ``threshold`` and ``student_channels`` (3 as in App.
+    C; 1 feeds only one of the three identical channels of the paper recipe).
+    """
+    mnist = load_mnist(settings.get("mnist_path"))
+    backgrounds = load_backgrounds(settings.get("bsds_path"))
+    n_train, n_test = settings.get("n_train"), settings.get("n_test")
+    m_train, m_test = load_mnist_m(
+        mnist, backgrounds, alpha, settings.get("mnistm_seed", 0), settings.get("recipe", "paper"),
+        settings.get("threshold", 0.5), n_train, n_test,
+    )
+    channels = settings.get("student_channels", 3)
+    if channels not in (1, 3):
+        raise ValueError(f"student_channels must be 1 or 3, got {channels}")
+    if channels == 1 and settings.get("recipe", "paper") != "paper":
+        raise ValueError("student_channels = 1 is only valid for the paper recipe (three equal channels)")
+    as_student = lambda m: (m[..., :channels].reshape(len(m), -1) / 255.0).astype(np.float32)  # noqa: E731
+    return {
+        "teacher_train": mnist.x_train[:n_train].astype(np.float32) / 255.0,
+        "teacher_test": mnist.x_test[:n_test].astype(np.float32) / 255.0,
+        "student_train": as_student(m_train),
+        "student_test": as_student(m_test),
+        "y_train": mnist.y_train[:n_train],
+        "y_test": mnist.y_test[:n_test],
+        "backgrounds": backgrounds.name,
+    }
+
+
+def _flat(images: np.ndarray, device) -> torch.Tensor:
+    return torch.as_tensor(images.reshape(len(images), -1), device=device)
+
+
+def _shared(x: torch.Tensor, n_models: int) -> torch.Tensor:
+    """The same (n, d) inputs for every copy, as an (M, n, d) view without copying."""
+    return x.unsqueeze(0).expand(n_models, -1, -1)
+
+
+@torch.no_grad()
+def apply_shared(model: StackedMLP, x: torch.Tensor, features: bool = False) -> torch.Tensor:
+    """Every copy of ``model`` on the same inputs (n, d), in chunks: (M, n, out)."""
+    fn = model.features if features else model
+    parts = [fn(_shared(x[s : s + EVAL_CHUNK], model.n_models)) for s in range(0, len(x), EVAL_CHUNK)]
+    return torch.cat(parts, dim=1)
+
+
+@torch.no_grad()
+def apply_each(model: StackedMLP, x: torch.Tensor, features: bool = False) -> torch.Tensor:
+    """Copy ``m`` on its own inputs ``x[m]`` (M, n, d), in chunks: (M, n, out)."""
+    fn = model.features if features else model
+    return torch.cat([fn(x[:, s : s + EVAL_CHUNK]) for s in range(0, x.shape[1], EVAL_CHUNK)], dim=1)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """Per-copy accuracy of logits (M, n, K) against labels (n,)."""
+    return (logits.argmax(-1) == labels).float().mean(-1).cpu().numpy()
+
+
+def temperature_groups(temperature: torch.Tensor) -> list[tuple[float, torch.Tensor]]:
+    """The distinct temperatures of a stack and the copies having each, computed once."""
+    return [(t, torch.nonzero(temperature == t).squeeze(-1)) for t in torch.unique(temperature).tolist()]
+
+
+def kd_losses(outputs, batch, lam: torch.Tensor, groups) -> torch.Tensor:
+    """Eq. (2) for every copy, each with its own ``lam`` and temperature: shape (M,).
+
+    :func:`cchlib.distill.classification_kd_loss` takes one temperature, so the copies
+    are taken group by group (``groups`` from :func:`temperature_groups`) and their
+    losses put back in stack order.
+    """
+    losses = outputs.new_empty(outputs.shape[0])
+    for t, idx in groups:
+        losses[idx] = classification_kd_loss(outputs[idx], batch["y"][idx], batch["teacher"][idx], lam[idx], t)
+    return losses
+
+
+def _ce(outputs, batch) -> torch.Tensor:
+    return classification_kd_loss(outputs, batch["y"], outputs.detach(), 0.0, 1.0)
+
+
+def student_plan(seeds, gammas, temperatures):
+    """The copies of the student stack: per seed, the baseline then every (gamma, T).
+
+    Returns a list of ``(seed, gamma, T)`` with ``gamma = T = None`` for baselines.
+    """
+    plan = []
+    for seed in seeds:
+        plan.append((seed, None, None))
+        plan += [(seed, g, t) for g in gammas for t in temperatures]
+    return plan
+
+
+def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Algorithm 1 for one condition and a batch of seeds; one row per (gamma, T) and seed.
+
+    ``condition``: ``alpha``, ``schedule`` (a name), ``optimiser``, ``lr``, ``epochs``,
+    ``temperatures`` and ``mi_alt`` (also estimate the MIs with the second estimator).
+    ``settings``: ``gammas``, ``lam``, ``batch_size``, ``mi_method``, ``mi_options``,
+    ``mi_samples`` (test images used; ``None`` = all), the same three with the suffix
+    ``_alt`` for the second estimator, and the data settings of :func:`load_data`.
+    Columns ``mi_ts_alt, mi_sl_alt, mi_tl_alt`` appear only when ``mi_alt`` is set.
+    """
+    s = settings
+    device = default_device()
+    data = load_data(condition["alpha"], s)
+    gammas = [float(g) for g in s["gammas"]]
+    temps = [float(t) for t in condition["temperatures"]]
+    if not gammas or not temps:
+        raise ValueError("the MNIST experiment needs at least one blur gamma and one temperature")
+    train = dict(
+        epochs=condition["epochs"], lr=condition["lr"], batch_size=s["batch_size"],
+        optimiser=condition["optimiser"],
+    )
+    y = torch.as_tensor(data["y_train"], device=device)
+    y_test = torch.as_tensor(data["y_test"], device=device)
+    x_t = _flat(data["teacher_train"], device)
+    x_s = torch.as_tensor(data["student_train"], device=device)
+    x_s_test = torch.as_tensor(data["student_test"], device=device)
+
+    # 1. Teachers on clean MNIST, one per seed.
+    teacher = image_mlp(seeds, x_t.shape[1], "teacher").to(device)
+    fit(teacher, _shared(x_t, len(seeds)), {"y": y.expand(len(seeds), -1)}, _ce, **train)
+    teacher_acc = accuracy(apply_shared(teacher, _flat(data["teacher_test"], device)), y_test)
+
+    # Soft targets (logits) of the frozen teachers on blurred MNIST, per gamma.
+    soft = {g: apply_shared(teacher, _flat(gaussian_blur(data["teacher_train"], g), device)) for g in gammas}
+
+    # 2 + 3. Baselines and distilled students of every seed, as one stack.
+    plan = student_plan(seeds, gammas, temps)
+    seed_pos = {seed: i for i, seed in enumerate(seeds)}
+    teacher_targets = torch.stack(
+        [soft[g][seed_pos[seed]] if g is not None else torch.zeros_like(soft[gammas[0]][0]) for seed, g, _ in plan]
+    )
+    lam = torch.tensor([0.0 if g is None else s["lam"] for _, g, _ in plan], device=device)
+    groups = temperature_groups(torch.tensor([1.0 if t is None else t for _, _, t in plan], device=device))
+    students = image_mlp([seed for seed, _, _ in plan], x_s.shape[1], "student").to(device)
+    m = len(plan)
+    fit(
+        students, _shared(x_s, m), {"y": y.expand(m, -1), "teacher": teacher_targets},
+        lambda out, b: kd_losses(out, b, lam, groups), **train,
+    )
+    student_acc = accuracy(apply_shared(students, x_s_test), y_test)
+
+    # MI on the first test images: teacher (blurred inputs) vs baseline student.
+    blurred_test = {g: _flat(gaussian_blur(data["teacher_test"], g), device) for g in gammas}
+    teacher_acc_blur = {g: accuracy(apply_shared(teacher, blurred_test[g]), y_test) for g in gammas}
+    estimators = {"": ("mi_method", "mi_options", "mi_samples")}
+    if condition.get("mi_alt") and s.get("mi_method_alt"):
+        estimators["_alt"] = ("mi_method_alt", "mi_options_alt", "mi_samples_alt")
+    n_rep = max(s.get(key) or len(y_test) for _, _, key in estimators.values())
+    base_rows = [i for i, (_, g, _) in enumerate(plan) if g is None]
+    h_s = apply_shared(students, x_s_test[:n_rep], features=True)[base_rows].cpu().numpy()
+    h_t = {g: apply_shared(teacher, blurred_test[g][:n_rep], features=True).cpu().numpy() for g in gammas}
+    h_t_clean = apply_shared(teacher, _flat(data["teacher_test"][:n_rep], device), features=True).cpu().numpy()
+
+    results = {}
+    for i, seed in enumerate(seeds):
+        mis = {}
+        for suffix, (method_key, options_key, samples_key) in estimators.items():
+            n_mi = s.get(samples_key) or len(y_test)
+            est = lambda a, b: mi.estimate(  # noqa: E731
+                a, b, method=s[method_key], seed=seed, **(s.get(options_key) or {})
+            )
+            hs = drop_constant_columns(h_s[i][:n_mi])
+            labels = data["y_test"][:n_mi]
+            mis[f"mi_sl{suffix}"] = est(hs, labels)
+            mis[f"mi_tl{suffix}"] = est(drop_constant_columns(h_t_clean[i][:n_mi]), labels)
+            for g in gammas:
+                mis[f"mi_ts{suffix}", g] = est(drop_constant_columns(h_t[g][i][:n_mi]), hs)
+        base_acc = float(student_acc[plan.index((seed, None, None))])
+        rows = []
+        for g in gammas:
+            for t in temps:
+                row = {
+                    "alpha": condition["alpha"], "schedule": condition["schedule"], "gamma": g, "T": t,
+                    "seed": seed, "acc_kd": float(student_acc[plan.index((seed, g, t))]), "acc_nokd": base_acc,
+                    "teacher_acc": float(teacher_acc[i]), "teacher_acc_blur": float(teacher_acc_blur[g][i]),
+                }
+                for suffix in estimators:
+                    row[f"mi_ts{suffix}"] = mis[f"mi_ts{suffix}", g]
+                    row[f"mi_sl{suffix}"] = mis[f"mi_sl{suffix}"]
+                    row[f"mi_tl{suffix}"] = mis[f"mi_tl{suffix}"]
+                rows.append(row)
+        results[seed] = rows
+    return results
