@@ -26,9 +26,10 @@ does not change with gamma.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
-from cchlib import mi
+from cchlib import mi, report
 from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
 from cchlib.distill import classification_kd_loss
 from cchlib.experiments.synthetic import drop_constant_columns
@@ -233,3 +234,67 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
                 rows.append(row)
         results[seed] = rows
     return results
+
+
+def summarise(rows: pd.DataFrame, keys: list[str], suffix: str = "") -> pd.DataFrame:
+    """Per ``keys``: mean and SE over seeds of accuracies, MIs, the MI gap and the KD gain.
+
+    ``kd_gain = acc_kd - acc_nokd`` (paired by seed; positive when distillation helped)
+    and ``mi_gap = mi_ts - mi_sl``, from the MI columns ending in ``suffix`` (``""`` for
+    the main estimator, ``"_alt"`` for the second one).
+    """
+    mi_cols = [f"mi_ts{suffix}", f"mi_sl{suffix}", f"mi_tl{suffix}"]
+    missing = set(keys + mi_cols + ["acc_kd", "acc_nokd"]) - set(rows.columns)
+    if missing:
+        raise ValueError(f"rows lack columns {sorted(missing)}")
+    rows = rows.assign(
+        kd_gain=rows.acc_kd - rows.acc_nokd, mi_gap=rows[f"mi_ts{suffix}"] - rows[f"mi_sl{suffix}"],
+        mi_ts=rows[f"mi_ts{suffix}"], mi_sl=rows[f"mi_sl{suffix}"], mi_tl=rows[f"mi_tl{suffix}"],
+    )
+    out = []
+    for key, group in rows.groupby(keys, sort=True):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        for column in ["acc_kd", "acc_nokd", "kd_gain", "teacher_acc", "teacher_acc_blur",
+                       "mi_ts", "mi_sl", "mi_tl", "mi_gap"]:
+            row[column], row[f"{column}_se"] = report.mean_se(group[column])
+        row["seeds"] = len(group)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------ the paper's values
+
+PAPER_TEACHER = {  # alpha -> teacher test accuracy (mean, SE or None) and I(H_teacher; Y) in nats
+    0.2: {"teacher_acc": 0.981, "teacher_acc_se": None, "mi_tl": 2.0485},  # Fig. 2 caption
+    0.18: {"teacher_acc": 0.9812, "teacher_acc_se": 0.0003, "mi_tl": 1.9095},  # Table 13 caption
+}
+
+
+def paper_table1() -> pd.DataFrame:
+    """Table 1 (alpha = 0.2): MI gap per gamma; student accuracy difference +- SE per (gamma, T)."""
+    gaps = {0.0: 0.4399, 0.5: 0.2662, 1.5: 0.0199, 2.5: -0.0032, 3.5: -0.1590}
+    diffs = {
+        0.0: [(0.0010, 0.0040), (0.0146, 0.0035), (0.0318, 0.0040), (0.0350, 0.0046)],
+        0.5: [(0.0069, 0.0054), (0.0152, 0.0055), (0.0296, 0.0031), (0.0353, 0.0028)],
+        1.5: [(0.0002, 0.0089), (0.0149, 0.0034), (0.0156, 0.0042), (0.0091, 0.0051)],
+        2.5: [(-0.1190, 0.0165), (-0.1627, 0.0101), (-0.1757, 0.0219), (-0.1516, 0.0154)],
+        3.5: [(-0.2797, 0.0126), (-0.4597, 0.0041), (-0.4623, 0.0209), (-0.4364, 0.0137)],
+    }
+    return pd.DataFrame([
+        {"gamma": g, "T": float(t), "MI gap": gaps[g], "acc diff": d, "acc diff SE": se}
+        for g, pairs in diffs.items() for t, (d, se) in zip([1, 2, 3, 4], pairs)
+    ])
+
+
+def paper_table13() -> pd.DataFrame:
+    """Table 13 (alpha = 0.18, T = 3): MIs, accuracies with and without KD (+- SE), gap, difference."""
+    values = [  # gamma, I_TS, I_SL, KD acc, SE, no-KD acc, SE, MI gap, acc diff, SE
+        (0.0, 1.3956, 1.2685, 0.8484, 0.0019, 0.8338, 0.0034, 0.1271, 0.0146, 0.0052),
+        (0.5, 1.2949, 1.2685, 0.8425, 0.0042, 0.8338, 0.0034, 0.0264, 0.0087, 0.0070),
+        (1.5, 1.2533, 1.2685, 0.8296, 0.0017, 0.8338, 0.0034, -0.0152, -0.0042, 0.0034),
+        (2.5, 0.9472, 1.2685, 0.6216, 0.0243, 0.8338, 0.0034, -0.3213, -0.2122, 0.0232),
+        (3.5, 0.7817, 1.2685, 0.3325, 0.0179, 0.8338, 0.0034, -0.4868, -0.5013, 0.0190),
+    ]
+    columns = ["gamma", "I_TS", "I_SL", "KD acc", "KD acc SE", "no-KD acc", "no-KD acc SE",
+               "MI gap", "acc diff", "acc diff SE"]
+    return pd.DataFrame(values, columns=columns)
