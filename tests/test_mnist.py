@@ -229,3 +229,41 @@ def test_kd_losses_by_temperature_group_match_per_copy_losses():
         [classification_kd_loss(out[i], y[i], teacher[i], lam[i], float(temps[i])) for i in range(10)]
     )
     assert torch.allclose(got, want, atol=1e-6)
+
+
+def tiny_data(alpha, settings):
+    """A stand-in for load_data: 96 training and 40 test images of two easy classes."""
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        y = rng.integers(0, 2, n)
+        digits = rng.random((n, 28, 28)).astype(np.float32) * 0.2
+        digits[y == 1, 10:18, 10:18] += 0.8
+        student = (alpha * digits + (1 - alpha) * rng.random((n, 28, 28))).reshape(n, -1).astype(np.float32)
+        return digits, student, y.astype(np.int64)
+
+    t_train, s_train, y_train = split(96)
+    t_test, s_test, y_test = split(40)
+    return {"teacher_train": t_train, "teacher_test": t_test, "student_train": s_train, "student_test": s_test,
+            "y_train": y_train, "y_test": y_test, "backgrounds": "noise"}
+
+
+def test_run_cell_rows_and_seed_batching(monkeypatch):
+    from cchlib.experiments import mnist as exp
+
+    monkeypatch.setattr(exp, "load_data", tiny_data)
+    settings = dict(gammas=[0.0, 2.5], lam=0.5, batch_size=32, mi_method="ksg", mi_samples=30,
+                    mi_method_alt="ksg", mi_samples_alt=20)
+    condition = dict(alpha=0.5, schedule="test", optimiser="adam", lr=1e-3, epochs=2, temperatures=[1, 3], mi_alt=True)
+    both = exp.run_cell(condition, [0, 1], settings)
+    alone = exp.run_cell(condition, [1], settings)
+    rows = both[1]
+    assert len(rows) == 4 and {(r["gamma"], r["T"]) for r in rows} == {(0.0, 1.0), (0.0, 3.0), (2.5, 1.0), (2.5, 3.0)}
+    assert len({r["acc_nokd"] for r in rows}) == 1 and len({r["mi_sl"] for r in rows}) == 1  # one baseline per seed
+    assert rows[0]["teacher_acc"] == rows[0]["teacher_acc_blur"]  # gamma = 0 is the clean teacher
+    assert {"mi_ts_alt", "mi_sl_alt", "mi_tl_alt"} <= set(rows[0])
+    for a, b in zip(rows, alone[1]):  # a seed's result does not depend on its batch-mates
+        assert a["acc_kd"] == b["acc_kd"] and a["acc_nokd"] == b["acc_nokd"]
+        assert a["mi_ts"] == pytest.approx(b["mi_ts"], abs=1e-6)
+    no_alt = exp.run_cell({**condition, "mi_alt": False}, [0], settings)[0][0]
+    assert "mi_ts_alt" not in no_alt
