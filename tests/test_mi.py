@@ -1,0 +1,263 @@
+"""Tests of cchlib.mi: accuracy on samples with known MI, validation, seeding, silence.
+
+Sample sizes and epochs are kept small so the file runs in about a minute on
+two CPU cores; tolerances are stated per test and sized to the estimators'
+known small-sample bias and spread at these sizes.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, stats
+from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+
+from cchlib import mi
+from cchlib.mi import known, lmi
+
+FAST_LMI = dict(epochs=60, patience=5)
+FAST_LATENTMI = dict(epochs=2, patience=1)
+
+
+@pytest.fixture(scope="module")
+def pair_08():
+    """One Gaussian pair with correlation 0.8: I = -1/2 log(0.36) = 0.511 nats."""
+    return known.gaussian_pair(1500, rho=[0.8], seed=1)
+
+
+@pytest.fixture(scope="module")
+def two_clusters():
+    """Two equiprobable unit-variance 1-D Gaussians at -2 and +2, with labels."""
+    return known.gaussian_mixture_labels(1500, n_classes=2, signal_dims=1, separation=4.0, seed=2)
+
+
+# --- the known-MI samplers themselves ------------------------------------------------
+
+
+def test_gaussian_pair_truth_matches_canonical_correlation_formula():
+    data = known.gaussian_pair(10, rho=[0.9, 0.5], noise_dims=3, seed=0)
+    assert data.mi == pytest.approx(-0.5 * np.log(1 - 0.81) - 0.5 * np.log(1 - 0.25))
+    noisy = known.gaussian_pair(10, rho=[0.9, 0.5], noise_dims=3, ambient_noise=1e-4, seed=0)
+    assert noisy.mi == pytest.approx(data.mi, abs=1e-3)
+    assert known.gaussian_pair(10, rho=[0.9, 0.5], dim=16, ambient_noise=1.0, seed=0).mi < data.mi
+
+
+def test_gaussian_pair_empirical_correlation_matches_rho():
+    data = known.gaussian_pair(20000, rho=[0.8], seed=0)
+    assert abs(np.corrcoef(data.x[:, 0], data.y[:, 0])[0, 1]) == pytest.approx(0.8, abs=0.01)  # embedding may flip sign
+
+
+def test_mixture_truth_matches_quadrature():
+    """I(x; c) = h(x) - h(x | c) for two unit Gaussians at +-2, by numerical integration."""
+    density = lambda t: 0.5 * (stats.norm.pdf(t, -2) + stats.norm.pdf(t, 2))  # noqa: E731
+    h_x = integrate.quad(lambda t: -density(t) * np.log(density(t)), -12, 12)[0]
+    truth = h_x - 0.5 * np.log(2 * np.pi * np.e)
+    mc = known.gaussian_mixture_labels(10, 2, 1, separation=4.0, seed=0).mi
+    assert mc == pytest.approx(truth, abs=5e-3)
+
+
+# --- KSG / Ross ----------------------------------------------------------------------
+
+
+def test_ksg_gaussian_pair_close_to_truth_and_to_sklearn(pair_08):
+    est = mi.estimate(pair_08.x, pair_08.y, method="ksg")
+    assert est == pytest.approx(pair_08.mi, abs=0.05)
+    reference = mutual_info_regression(pair_08.x, pair_08.y[:, 0], n_neighbors=3, random_state=0)[0]
+    assert est == pytest.approx(reference, abs=2e-3)
+
+
+def test_ksg_multivariate_gaussian_close_to_truth():
+    data = known.gaussian_pair(2000, rho=[0.6, 0.6], seed=3)  # 0.446 nats, 2-D vs 2-D
+    assert mi.estimate(data.x, data.y, method="ksg") == pytest.approx(data.mi, abs=0.06)
+
+
+def test_ksg_independent_is_near_zero():
+    rng = np.random.default_rng(4)
+    assert abs(mi.estimate(rng.standard_normal((1500, 2)), rng.standard_normal((1500, 2)), method="ksg")) < 0.03
+
+
+def test_ross_labels_close_to_truth_and_to_sklearn(two_clusters):
+    est = mi.estimate(two_clusters.x, two_clusters.y, method="ksg")
+    assert est == pytest.approx(two_clusters.mi, abs=0.05)
+    reference = mutual_info_classif(two_clusters.x, two_clusters.y, discrete_features=False,
+                                    n_neighbors=3, random_state=0)[0]
+    assert est == pytest.approx(reference, abs=2e-3)
+
+
+def test_ksg_k_option_changes_estimate_but_stays_close(pair_08):
+    est = mi.estimate(pair_08.x, pair_08.y, method="ksg", k=10)
+    assert est != mi.estimate(pair_08.x, pair_08.y, method="ksg")
+    assert est == pytest.approx(pair_08.mi, abs=0.05)
+
+
+# --- LMI (cchlib's own) --------------------------------------------------------------
+
+
+def test_lmi_low_rank_gaussian_in_32_dims():
+    """3 shared factors (rho 0.8) embedded in 32 dims with ambient noise: truth ~1.5 nats."""
+    data = known.gaussian_pair(2000, rho=[0.8] * 3, dim=32, ambient_noise=0.1, seed=5)
+    est = mi.estimate(data.x, data.y, method="lmi", **FAST_LMI)
+    assert est == pytest.approx(data.mi, abs=0.35)
+
+
+def test_lmi_labels_close_to_truth(two_clusters):
+    est = mi.estimate(two_clusters.x, two_clusters.y, method="lmi", **FAST_LMI)
+    assert est == pytest.approx(two_clusters.mi, abs=0.1)
+
+
+def test_lmi_restores_best_weights(pair_08):
+    x, y = pair_08.x, pair_08.y
+    cfg = lmi.LMIConfig(epochs=30, patience=3)
+    model, zx, zy, log = lmi.fit(x, y, cfg, seed=0)
+    assert log.best_epoch < log.epochs_run - 1  # stopped after a worse epoch ...
+    from cchlib.mi.nets import split_indices, to_tensor
+
+    train_idx, val_idx = split_indices(len(x), [cfg.validation_split], 0)
+    xt, yt = to_tensor(x, train_idx, torch.device("cpu")), to_tensor(y, train_idx, torch.device("cpu"))
+    with torch.no_grad():
+        loss = float(model.loss(xt[val_idx], yt[val_idx]))
+    assert loss == pytest.approx(log.best_score, rel=1e-6)  # ... yet holds the best epoch's weights
+    assert zx.shape == zy.shape == (len(val_idx), cfg.N_dims)
+
+
+def test_lmi_is_deterministic_for_a_seed(pair_08):
+    a = mi.estimate(pair_08.x, pair_08.y, method="lmi", seed=3, epochs=5)
+    b = mi.estimate(pair_08.x, pair_08.y, method="lmi", seed=3, epochs=5)
+    c = mi.estimate(pair_08.x, pair_08.y, method="lmi", seed=4, epochs=5)
+    assert a == b
+    assert a != c
+
+
+def test_lmi_leaves_global_rng_untouched_and_is_silent(pair_08, capsys):
+    before = (random.getstate(), np.random.get_state()[1].copy(), torch.random.get_rng_state())
+    mi.estimate(pair_08.x, pair_08.y, method="lmi", epochs=2)
+    assert random.getstate() == before[0]
+    assert np.array_equal(np.random.get_state()[1], before[1])
+    assert torch.equal(torch.random.get_rng_state(), before[2])
+    assert capsys.readouterr().out == ""
+
+
+# --- MINE ----------------------------------------------------------------------------
+
+
+def test_mine_gaussian_pair_close_to_truth(pair_08):
+    est = mi.estimate(pair_08.x, pair_08.y, method="mine")  # defaults: its noisy stopping signal needs the full patience
+    assert est == pytest.approx(pair_08.mi, abs=0.12)
+
+
+def test_mine_labels_close_to_truth(two_clusters):
+    est = mi.estimate(two_clusters.x, two_clusters.y, method="mine")  # defaults: its noisy stopping signal needs the full patience
+    assert est == pytest.approx(two_clusters.mi, abs=0.12)
+
+
+def test_mine_is_deterministic_for_a_seed(pair_08):
+    a = mi.estimate(pair_08.x, pair_08.y, method="mine", seed=1, epochs=3)
+    assert a == mi.estimate(pair_08.x, pair_08.y, method="mine", seed=1, epochs=3)
+
+
+# --- the latentmi reference wrapper --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_pair():
+    """A small Gaussian pair with correlation 0.9 (0.830 nats = 1.198 bits)."""
+    return known.gaussian_pair(600, rho=[0.9], seed=6)
+
+
+def test_latentmi_wrapper_reports_nats(small_pair):
+    from latentmi import lmi as reference_lmi
+
+    from cchlib.mi.rng import seeded_globals
+
+    est = mi.estimate(small_pair.x, small_pair.y, method="latentmi", seed=2, **FAST_LATENTMI)
+    with seeded_globals(2):
+        pointwise, _, _ = reference_lmi.estimate(small_pair.x.astype(np.float32), small_pair.y.astype(np.float32),
+                                                 quiet=True, **FAST_LATENTMI)
+    assert est == pytest.approx(np.nanmean(pointwise) * np.log(2), rel=1e-6)
+    assert abs(est - small_pair.mi) < abs(est - small_pair.mi / np.log(2))  # closer to nats than bits
+
+
+def test_latentmi_wrapper_is_silent_seeded_and_restores_rngs(small_pair, capsys):
+    before = (random.getstate(), np.random.get_state()[1].copy(), torch.random.get_rng_state())
+    a = mi.estimate(small_pair.x, small_pair.y, method="latentmi", seed=1, **FAST_LATENTMI)
+    b = mi.estimate(small_pair.x, small_pair.y, method="latentmi", seed=1, **FAST_LATENTMI)
+    assert a == b
+    assert capsys.readouterr().out == ""
+    assert random.getstate() == before[0]
+    assert np.array_equal(np.random.get_state()[1], before[1])
+    assert torch.equal(torch.random.get_rng_state(), before[2])
+
+
+def test_latentmi_wrapper_accepts_labels(two_clusters):
+    est = mi.estimate(two_clusters.x[:600], two_clusters.y[:600], method="latentmi", **FAST_LATENTMI)
+    assert np.isfinite(est)
+
+
+# --- front door: inputs, options, repeats --------------------------------------------
+
+
+def test_torch_tensors_and_numpy_give_the_same_estimate(pair_08):
+    as_numpy = mi.estimate(pair_08.x, pair_08.y, method="ksg")
+    as_torch = mi.estimate(torch.as_tensor(pair_08.x), torch.as_tensor(pair_08.y[:, 0]), method="ksg")
+    assert as_numpy == as_torch
+
+
+def test_float_1d_y_is_continuous_and_int_1d_y_is_labels(two_clusters):
+    labels = two_clusters.y
+    as_labels = mi.estimate(two_clusters.x, labels, method="ksg")
+    as_floats = mi.estimate(two_clusters.x, labels.astype(float) + 1e-3 * np.arange(len(labels)), method="ksg")
+    assert as_labels != as_floats
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "message"),
+    [
+        (np.zeros((10, 2)) + np.arange(10)[:, None], np.arange(9.0), "same samples"),
+        (np.r_[np.arange(9.0), np.nan], np.arange(10.0), "NaN or inf"),
+        (np.arange(10.0), np.r_[np.arange(9.0), np.inf], "NaN or inf"),
+        (np.c_[np.arange(10.0), np.ones(10)], np.arange(10.0), "constant column"),
+        (np.arange(10.0), np.zeros(10, dtype=int), "single class"),
+        (np.zeros((10, 2, 2)), np.arange(10.0), "1-D"),
+        (np.arange(3.0), np.arange(3.0)[::-1].copy(), "at least 4 samples"),
+    ],
+)
+def test_bad_input_raises_value_error(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        mi.estimate(x, y, method="ksg")
+
+
+@pytest.mark.parametrize("method", ["lmi", "mine", "latentmi"])
+def test_neural_methods_reject_too_few_samples(method):
+    x = np.arange(6.0)
+    with pytest.raises(ValueError, match="needs at least"):
+        mi.estimate(x, x**2, method=method)
+
+
+def test_ross_rejects_tiny_classes():
+    x, labels = np.arange(20.0), np.r_[np.zeros(18, dtype=int), 1, 1]
+    with pytest.raises(ValueError, match="every class"):
+        mi.estimate(x, labels, method="ksg")
+
+
+@pytest.mark.parametrize("method", ["lmi", "mine", "latentmi", "ksg"])
+def test_unknown_options_raise_value_error(method, pair_08):
+    with pytest.raises((ValueError, TypeError)):
+        mi.estimate(pair_08.x, pair_08.y, method=method, no_such_option=1)
+
+
+def test_unknown_method_raises_value_error(pair_08):
+    with pytest.raises(ValueError, match="unknown method"):
+        mi.estimate(pair_08.x, pair_08.y, method="nope")
+
+
+def test_estimate_with_se(pair_08):
+    result = mi.estimate_with_se(pair_08.x, pair_08.y, method="mine", repeats=3, epochs=3)
+    assert len(result.values) == 3
+    assert result.mean == pytest.approx(np.mean(result.values))
+    assert result.se == pytest.approx(np.std(result.values, ddof=1) / np.sqrt(3))
+    assert result.se > 0
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        mi.estimate_with_se(pair_08.x, pair_08.y, method="ksg", seeds=[0])
