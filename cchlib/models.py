@@ -82,6 +82,35 @@ class StackedMLP(nn.Module):
         return self.head(self.features(x))
 
 
+class StackedBatchNorm(nn.Module):
+    """BatchNorm1d for M stacked copies, statistics over each copy's own samples.
+
+    Inputs (M, n, width). Training mode normalises with the batch's mean and biased
+    variance and updates running estimates (momentum 0.1, unbiased variance) as
+    ``torch.nn.BatchNorm1d`` does; evaluation mode uses the running estimates.
+    """
+
+    def __init__(self, n_models: int, width: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(n_models, 1, width))
+        self.bias = nn.Parameter(torch.zeros(n_models, 1, width))
+        self.register_buffer("running_mean", torch.zeros(n_models, 1, width))
+        self.register_buffer("running_var", torch.ones(n_models, 1, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean = x.mean(1, keepdim=True)
+            var = x.var(1, unbiased=False, keepdim=True)
+            with torch.no_grad():
+                n = x.shape[1]
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
 def synthetic_mlp(seeds, role: str, p: int = 100, hidden: int = 64) -> StackedMLP:
     """Table 9: input p -> 64 ReLU -> 1, one copy per seed."""
     return StackedMLP(seeds, p, [hidden], 1, role=role)

@@ -5,18 +5,22 @@ loss is the sum of the copies' own losses, so each copy receives exactly the gra
 would get alone, and Adam (an element-wise optimiser) then updates it exactly as it
 would alone. Each copy draws its mini-batch order from a generator seeded with its own
 seed, so a copy's training does not depend on which other copies share the stack.
+The same holds for AdamW (its weight decay is element-wise too) and for a learning-rate
+schedule, which scales every copy's step alike.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 
 from cchlib.models import StackedMLP
 
 
-OPTIMISERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+OPTIMISERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+SCHEDULES = (None, "cosine")
 
 
 def default_device() -> torch.device:
@@ -40,6 +44,8 @@ def fit(
     batch_size: int,
     order_seeds=None,
     optimiser: str = "adam",
+    weight_decay: float = 0.0,
+    schedule: str | None = None,
 ) -> list[float]:
     """Train all copies of ``model`` on their own data; return the loss curve.
 
@@ -51,8 +57,16 @@ def fit(
         batch_size: mini-batch size; ``batch_size >= n`` gives full-batch training.
         order_seeds: seeds of the mini-batch order, one per copy (default: the model's
             seeds), so that e.g. a baseline and a distilled student see the same batches.
-        optimiser: ``"adam"`` or ``"sgd"`` (plain SGD, as in the paper's Table 12). Both
-            act element-wise, so stacked copies are still updated independently.
+        optimiser: ``"adam"``, ``"adamw"`` (decoupled weight decay, Table 15) or ``"sgd"``
+            (plain SGD, as in the paper's Table 12). All act element-wise, so stacked
+            copies are still updated independently.
+        weight_decay: passed to the optimiser (0 by default).
+        schedule: ``None`` (constant learning rate) or ``"cosine"`` (cosine annealing
+            from ``lr`` to 0 over ``epochs``, stepped once per epoch).
+
+    The model is put in training mode (dropout, batch statistics) while fitting and
+    left in evaluation mode. A final mini-batch of a single sample is skipped when
+    ``batch_size > 1``: batch normalisation needs two samples.
 
     Returns:
         The mean (over copies) training loss of each epoch.
@@ -67,23 +81,33 @@ def fit(
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if optimiser not in OPTIMISERS:
         raise ValueError(f"unknown optimiser {optimiser!r}; choose one of {sorted(OPTIMISERS)}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose one of {list(SCHEDULES)}")
     order_seeds = model.seeds if order_seeds is None else list(order_seeds)
     generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
-    step = OPTIMISERS[optimiser](model.parameters(), lr=lr)
+    step = OPTIMISERS[optimiser](model.parameters(), lr=lr, weight_decay=weight_decay)
+    annealing = torch.optim.lr_scheduler.CosineAnnealingLR(step, T_max=epochs) if schedule else None
     rows = torch.arange(n_models, device=inputs.device)[:, None]
+    model.train()
     curve = []
     for _ in range(epochs):
         order = _epoch_orders(generators, n, inputs.device)
-        total = torch.zeros((), device=inputs.device)
+        total, seen = torch.zeros((), device=inputs.device), 0
         for start in range(0, n, batch_size):
             idx = order[:, start : start + batch_size]
+            if idx.shape[1] == 1 and batch_size > 1:
+                continue
             batch = {name: t[rows, idx] for name, t in targets.items()}
             losses = loss_fn(model(inputs[rows, idx]), batch)
             step.zero_grad(set_to_none=True)
             losses.sum().backward()
             step.step()
             total += losses.detach().mean() * idx.shape[1]
-        curve.append(float(total) / n)
+            seen += idx.shape[1]
+        if annealing:
+            annealing.step()
+        curve.append(float(total) / seen)
+    model.eval()
     return curve
 
 
@@ -97,3 +121,14 @@ def predict(model: StackedMLP, inputs: torch.Tensor) -> torch.Tensor:
 def representations(model: StackedMLP, inputs: torch.Tensor) -> torch.Tensor:
     """The last hidden layer of every copy on its inputs, (M, n, hidden)."""
     return model.features(inputs)
+
+
+def drop_constant_columns(h: np.ndarray) -> np.ndarray:
+    """Remove units of one copy's representation (n, width) that are constant on these samples.
+
+    Dead ReLUs carry no information, and MI estimators refuse constant columns (they
+    break standardisation). If every unit is constant, one is kept, so the caller gets
+    a valid (n, 1) array whose MI with anything is zero.
+    """
+    keep = h.std(axis=0) > 0
+    return h[:, keep] if keep.any() else h[:, :1]

@@ -8,6 +8,7 @@ from scipy.stats import f_oneway
 
 from cchlib.data import tcga
 from cchlib.experiments import tcga as exp
+from cchlib.models import StackedBatchNorm
 from cchlib.features import f_statistic, fit_modality, mrmr
 
 # ---------------------------------------------------------------------------
@@ -273,7 +274,7 @@ def test_user_mrna_file_is_used(tmp_path, monkeypatch):
 def test_stacked_batchnorm_matches_torch():
     torch.manual_seed(0)
     x = torch.randn(1, 16, 5)
-    ours, ref = exp.StackedBatchNorm(1, 5), torch.nn.BatchNorm1d(5)
+    ours, ref = StackedBatchNorm(1, 5), torch.nn.BatchNorm1d(5)
     assert torch.allclose(ours(x)[0], ref(x[0]), atol=1e-5)
     assert torch.allclose(ours.running_var[0, 0], ref.running_var, atol=1e-6)
     ours.eval(), ref.eval()

@@ -80,3 +80,45 @@ def test_sgd_optimiser_trains_and_unknown_optimiser_is_refused():
     assert curve[-1] < curve[0]
     with pytest.raises(ValueError, match="unknown optimiser"):
         fit(model, x, {"y": y}, _mse, epochs=1, lr=0.05, batch_size=16, optimiser="lbfgs")
+
+
+def _bias_sum(out, batch):
+    """A loss whose gradient w.r.t. the output bias is 1 per copy, whatever the weights."""
+    return out.mean(dim=(-2, -1))
+
+
+def test_cosine_schedule_scales_each_epoch_step():
+    model = StackedMLP([0], 3, [], 1)
+    before = model.biases[-1].detach().clone()
+    x = torch.zeros(1, 4, 3)
+    fit(model, x, {}, _bias_sum, epochs=4, lr=0.1, batch_size=4, optimiser="sgd", schedule="cosine")
+    factors = [0.5 * (1 + torch.cos(torch.tensor(torch.pi * e / 4))) for e in range(4)]
+    expected = before - 0.1 * sum(factors)
+    assert torch.allclose(model.biases[-1], expected, atol=1e-6)
+
+
+def test_adamw_decays_weights_when_the_gradient_is_zero():
+    model = StackedMLP([0], 3, [], 1)
+    w0 = model.weights[0].detach().clone()
+    x = torch.zeros(1, 8, 3)
+    fit(model, x, {}, lambda out, b: (out * 0).sum(dim=(-2, -1)), epochs=3, lr=0.1, batch_size=4,
+        optimiser="adamw", weight_decay=0.5)
+    assert torch.allclose(model.weights[0], w0 * (1 - 0.1 * 0.5) ** 6, atol=1e-6)
+
+
+def test_single_sample_last_batch_is_skipped_and_model_left_in_eval_mode():
+    model = StackedMLP([0], 3, [], 1)
+    seen = []
+    fit(model, torch.zeros(1, 5, 3), {}, lambda out, b: seen.append(out.shape[1]) or out.sum(dim=(-2, -1)),
+        epochs=1, lr=0.1, batch_size=2)
+    assert seen == [2, 2] and not model.training
+
+
+def test_unknown_schedule_is_rejected():
+    model = StackedMLP([0], 3, [], 1)
+    try:
+        fit(model, torch.zeros(1, 4, 3), {}, _bias_sum, epochs=1, lr=0.1, batch_size=4, schedule="step")
+    except ValueError as err:
+        assert "schedule" in str(err)
+    else:
+        raise AssertionError("an unknown schedule must raise ValueError")

@@ -32,9 +32,8 @@ import torch
 from cchlib import mi, report
 from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
 from cchlib.distill import classification_kd_loss
-from cchlib.experiments.synthetic import drop_constant_columns
 from cchlib.models import StackedMLP
-from cchlib.train import default_device, fit
+from cchlib.train import default_device, drop_constant_columns, fit
 
 HIDDEN = [1024, 256]  # Table 11
 N_CLASSES = 10

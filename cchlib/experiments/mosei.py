@@ -17,11 +17,10 @@ Three sweep cells, all on the temporal mean-pooled features of :mod:`cchlib.data
 
 The network is Table 14 (:class:`StackedMoseiNet`: temporal mean-pool, D -> 256 -> 128
 -> 2 with ReLU, BatchNorm and dropout 0.3) and the training Table 15 (AdamW, lr 5e-4,
-cosine schedule, T = 4.5, lambda = 0.5; :func:`fit_adamw_cosine`). Seeds are trained
-as one stack with per-copy batch statistics and per-copy dropout masks, so a seed's
-result does not depend on which seeds share its batch. The stacked network and the
-AdamW/cosine trainer live here for now; they are generic enough for
-:mod:`cchlib.models` and :mod:`cchlib.train`.
+cosine schedule, T = 4.5, lambda = 0.5; :func:`cchlib.train.fit` with
+``optimiser="adamw", schedule="cosine"``). Seeds are trained as one stack with
+per-copy batch statistics (:class:`cchlib.models.StackedBatchNorm`) and per-copy
+dropout masks, so a seed's result does not depend on which seeds share its batch.
 """
 
 from __future__ import annotations
@@ -39,9 +38,8 @@ from torch import nn
 from cchlib import mi
 from cchlib.data import mosei
 from cchlib.distill import classification_kd_loss
-from cchlib.experiments.synthetic import drop_constant_columns
-from cchlib.models import StackedMLP
-from cchlib.train import default_device
+from cchlib.models import StackedBatchNorm, StackedMLP
+from cchlib.train import default_device, drop_constant_columns, fit
 
 MODALITIES = mosei.MODALITIES
 
@@ -49,35 +47,6 @@ MODALITIES = mosei.MODALITIES
 # ---------------------------------------------------------------------------
 # Table 14: the network, M stacked copies
 # ---------------------------------------------------------------------------
-
-
-class StackedBatchNorm(nn.Module):
-    """BatchNorm1d for M stacked copies, statistics over each copy's own samples.
-
-    Inputs (M, n, width). Training mode normalises with the batch's mean and biased
-    variance and updates running estimates (momentum 0.1, unbiased variance) as
-    ``torch.nn.BatchNorm1d`` does; evaluation mode uses the running estimates.
-    """
-
-    def __init__(self, n_models: int, width: int, momentum: float = 0.1, eps: float = 1e-5):
-        super().__init__()
-        self.momentum, self.eps = momentum, eps
-        self.weight = nn.Parameter(torch.ones(n_models, 1, width))
-        self.bias = nn.Parameter(torch.zeros(n_models, 1, width))
-        self.register_buffer("running_mean", torch.zeros(n_models, 1, width))
-        self.register_buffer("running_var", torch.ones(n_models, 1, width))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            mean = x.mean(1, keepdim=True)
-            var = x.var(1, unbiased=False, keepdim=True)
-            with torch.no_grad():
-                n = x.shape[1]
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
-        else:
-            mean, var = self.running_mean, self.running_var
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
 
 
 class StackedMoseiNet(nn.Module):
@@ -89,7 +58,7 @@ class StackedMoseiNet(nn.Module):
     (M, n, D). :meth:`features` is the representation H (the 128-d block output).
     Copy m is initialised, and draws its dropout masks, from generators seeded with its
     own seed and ``role``. Call ``.train()`` before fitting and ``.eval()`` before
-    predicting (:func:`fit_adamw_cosine` and :func:`evaluate` do).
+    predicting (:func:`cchlib.train.fit` and :func:`evaluate` do).
     """
 
     def __init__(self, seeds, d_in: int, role: str, hidden=(256, 128), n_classes: int = 2, dropout: float = 0.3):
@@ -127,60 +96,6 @@ class StackedMoseiNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.features(x))
-
-
-def fit_adamw_cosine(
-    model: StackedMoseiNet,
-    inputs: torch.Tensor,
-    targets: dict,
-    loss_fn,
-    *,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    weight_decay: float = 0.01,
-    order_seeds=None,
-) -> list[float]:
-    """Table 15: AdamW and CosineAnnealingLR(T_max = epochs, eta_min = 0), stepped per epoch.
-
-    Like :func:`cchlib.train.fit` (per-copy losses summed, per-copy batch order), with
-    AdamW's decoupled weight decay, which acts element-wise, so stacked copies still
-    train independently. A final mini-batch of a single sample is skipped (BatchNorm
-    needs two). Returns the mean training loss of each epoch.
-    """
-    n_models, n = inputs.shape[:2]
-    if n_models != model.n_models:
-        raise ValueError(f"inputs hold {n_models} copies but the model has {model.n_models}")
-    for name, t in targets.items():
-        if t.shape[:2] != (n_models, n):
-            raise ValueError(f"target {name!r} has shape {tuple(t.shape)}, expected ({n_models}, {n}, ...)")
-    if epochs < 1 or batch_size < 2:
-        raise ValueError(f"epochs must be >= 1 and batch_size >= 2, got {epochs} and {batch_size}")
-    order_seeds = model.seeds if order_seeds is None else list(order_seeds)
-    generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs, eta_min=0.0)
-    rows = torch.arange(n_models, device=inputs.device)[:, None]
-    model.train()
-    curve = []
-    for _ in range(epochs):
-        order = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(inputs.device)
-        total, seen = 0.0, 0
-        for start in range(0, n, batch_size):
-            idx = order[:, start : start + batch_size]
-            if idx.shape[1] < 2:
-                continue
-            batch = {name: t[rows, idx] for name, t in targets.items()}
-            losses = loss_fn(model(inputs[rows, idx]), batch)
-            optimiser.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            optimiser.step()
-            total += float(losses.detach().mean()) * idx.shape[1]
-            seen += idx.shape[1]
-        schedule.step()
-        curve.append(total / max(seen, 1))
-    model.eval()
-    return curve
 
 
 @torch.no_grad()
@@ -334,13 +249,15 @@ def _train_baselines(features, seeds, settings, device, modalities=MODALITIES):
     for m in modalities:
         x = _tensor([modality_inputs(features, m, 0.0, seed, s["standardise"]) for seed in seeds], device)
         net = StackedMoseiNet(seeds, x.shape[-1], f"mosei-{m}", s["hidden"], 2, s["dropout"]).to(device)
-        fit_adamw_cosine(net, x[:, train], {"y": y_train}, lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+        fit(net, x[:, train], {"y": y_train}, lambda o, b: _ce(o, b["y"]), **_train_opts(s))
         out[m] = (net, x)
     return out
 
 
 def _train_opts(s: dict) -> dict:
-    return dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"], weight_decay=s["weight_decay"])
+    """Table 15: AdamW with a cosine schedule."""
+    return dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"], weight_decay=s["weight_decay"],
+                optimiser="adamw", schedule="cosine")
 
 
 # ---------------------------------------------------------------------------
@@ -383,7 +300,7 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
         teacher_logits = torch.stack([train_logits[t][i] for i, _, t in copies])
         net = StackedMoseiNet([seed for _, seed, _ in copies], x.shape[-1], f"mosei-{student}", s["hidden"], 2, s["dropout"]).to(device)
         targets = {"y": _tensor([y_train for _ in copies], device), "teacher": teacher_logits}
-        fit_adamw_cosine(
+        fit(
             net, x[:, train], targets,
             lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], s["lam"], s["temperature"]),
             **_train_opts(s),
@@ -450,8 +367,8 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     xt = _tensor([modality_inputs(features, t_mod, level, seed, s["standardise"], s["noise_relative_to"])
                  for seed, level in t_copies], device)
     teachers = StackedMoseiNet([seed for seed, _ in t_copies], xt.shape[-1], f"mosei-{t_mod}", s["hidden"], 2, s["dropout"]).to(device)
-    fit_adamw_cosine(teachers, xt[:, train], {"y": _tensor([y_train for _ in t_copies], device)},
-                     lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+    fit(teachers, xt[:, train], {"y": _tensor([y_train for _ in t_copies], device)},
+        lambda o, b: _ce(o, b["y"]), **_train_opts(s))
     t_train_logits = evaluate(teachers, xt[:, train])[0]
     t_test_logits = evaluate(teachers, xt[:, test])[0].cpu().numpy()
     h_t = evaluate(teachers, xt[:, mi_rows])[1].cpu().numpy()
@@ -464,9 +381,9 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     lam = torch.tensor([0.0 if j < 0 else s["lam"] for _, _, j in copies], device=device)
     students = StackedMoseiNet([seed for _, seed, _ in copies], xs.shape[-1], f"mosei-{s_mod}", s["hidden"], 2, s["dropout"]).to(device)
     targets = {"y": _tensor([y_train for _ in copies], device), "teacher": t_train_logits[teacher_for_copy]}
-    fit_adamw_cosine(students, xs[:, train], targets,
-                     lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], lam, s["temperature"]),
-                     **_train_opts(s))
+    fit(students, xs[:, train], targets,
+        lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], lam, s["temperature"]),
+        **_train_opts(s))
     s_test_logits = evaluate(students, xs[:, test])[0].cpu().numpy()
     h_s = evaluate(students, xs[:, mi_rows])[1].cpu().numpy()
 

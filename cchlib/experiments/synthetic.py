@@ -19,7 +19,7 @@ from cchlib import mi
 from cchlib.data.synthetic import make_synthetic
 from cchlib.distill import regression_kd_loss
 from cchlib.models import synthetic_mlp
-from cchlib.train import default_device, fit, predict, representations
+from cchlib.train import default_device, drop_constant_columns, fit, predict, representations
 
 
 def _stack(datasets, part: str, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -34,12 +34,6 @@ def _stack(datasets, part: str, device) -> tuple[torch.Tensor, torch.Tensor, tor
 def _mse(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-copy mean squared error over samples, shape (M,)."""
     return ((outputs - y) ** 2).mean(dim=(-2, -1))
-
-
-def drop_constant_columns(h: np.ndarray) -> np.ndarray:
-    """Remove units that are constant on these samples (dead ReLUs carry no information)."""
-    keep = h.std(axis=0) > 0
-    return h[:, keep] if keep.any() else h[:, :1]
 
 
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:

@@ -33,10 +33,9 @@ from torch import nn
 from cchlib import mi
 from cchlib.data import tcga
 from cchlib.distill import classification_kd_loss
-from cchlib.experiments.synthetic import drop_constant_columns
 from cchlib.features import ModalityTransform, fit_modality
-from cchlib.models import StackedMLP
-from cchlib.train import default_device, fit, predict, representations
+from cchlib.models import StackedBatchNorm, StackedMLP
+from cchlib.train import default_device, drop_constant_columns, fit, predict, representations
 
 SPLITS = ("fixed", "repeated")
 
@@ -248,35 +247,6 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 # ---------------------------------------------------------------------------
 
 
-class StackedBatchNorm(nn.Module):
-    """BatchNorm1d for M stacked copies: statistics over the samples of each copy.
-
-    Inputs (M, n, width). Training mode normalises with the batch's mean and (biased)
-    variance and updates running estimates (momentum 0.1, unbiased variance), as
-    ``torch.nn.BatchNorm1d`` does; evaluation mode uses the running estimates.
-    """
-
-    def __init__(self, n_models: int, width: int, momentum: float = 0.1, eps: float = 1e-5):
-        super().__init__()
-        self.momentum, self.eps = momentum, eps
-        self.weight = nn.Parameter(torch.ones(n_models, 1, width))
-        self.bias = nn.Parameter(torch.zeros(n_models, 1, width))
-        self.register_buffer("running_mean", torch.zeros(n_models, 1, width))
-        self.register_buffer("running_var", torch.ones(n_models, 1, width))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            mean = x.mean(1, keepdim=True)
-            var = x.var(1, unbiased=False, keepdim=True)
-            with torch.no_grad():
-                n = x.shape[1]
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
-        else:
-            mean, var = self.running_mean, self.running_var
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
-
-
 class StackedFusionNet(nn.Module):
     """Table 18 for M stacked copies: two encoders, concatenation, joint and per-modality heads.
 
@@ -383,10 +353,8 @@ def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[i
     lam = torch.tensor([value for _ in seeds for _, value in methods], device=device)
     d1 = per_seed[0]["d1"]
     net = StackedFusionNet(m_seeds, d1, x_train.shape[-1] - d1, n_classes, s["n_enc"], s["dropout"]).to(device)
-    net.train()
     fit(net, x_train, {"y": y_train}, lambda out, b: fusion_loss(out, b["y"], lam, f["temperature"]),
         epochs=f["epochs"], lr=f["lr"], batch_size=s["fusion_batch_size"])
-    net.eval()
     x_test = _stack([d["x"][d["test"]] for d in per_seed for _ in methods], device)
     probs = torch.softmax(predict(net, x_test)[..., :n_classes].double(), -1).cpu().numpy()
     results = {}
