@@ -1,0 +1,391 @@
+"""MFH (Xue et al., ICLR 2023) on its synthetic MVD data, and CCH against MFH.
+
+For one MVD setting (a :class:`~cchlib.data.mvd.MVDSpec` plus the teachers to try) and
+a batch of seeds, :func:`run_cell`
+
+1. draws each seed's data (:func:`cchlib.data.mvd.make_mvd`);
+2. runs MFH's Algorithm 1 (:func:`fit_aligned_pair`, :func:`permutation_salience`): two
+   logistic regressions, one per modality, trained jointly with cross-entropy on both
+   and a distance between their outputs, then the salience of every channel of modality
+   a = the mean distance after permuting that channel;
+3. trains every requested teacher on its channels of modality a (:data:`TEACHERS`):
+   ``regular`` (all channels), ``general`` (the true J1 n J2, MFH's Table 2),
+   ``alg1_general`` (the k channels Algorithm 1 ranks highest, k = |J1 n J2|),
+   ``alg1_specific`` (all channels but those k) and ``random`` (k channels at random);
+4. trains, as one stack, the student without distillation and one distilled student
+   per teacher (MFH Eq. 1: rho CE + (1 - rho) KL, here
+   :func:`cchlib.distill.classification_kd_loss` with ``lam = 1 - rho``);
+5. measures test accuracies (in %) and estimates CCH's two mutual informations on the
+   test split: I(H_T; H_S) and I(H_S; Y).
+
+Teachers and students are logistic regressions: ``StackedMLP(seeds, d_in, [], 2)``, one
+linear layer per seed, trained full-batch. Their representation H is the *decision
+value* z_1 - z_0 (the logit difference). With two classes the softmax depends on the
+logits only through that difference, and the gradients of cross-entropy and of the KD
+term are blind to adding a constant to both logits, so the other direction z_0 + z_1
+never moves from its random initialisation: it is a random projection of the input
+that carries nothing the model learned. (The input itself, which ``features()``
+returns for ``hidden = []``, is no use either: the shared decisive channels are
+identical copies in both modalities, so I(X_a; X_b) is infinite.) H_S is the
+*baseline* (non-distilled) student's decision value, as in the synthetic chapter: CCH is
+checked before deciding to distil.
+
+Every row reports MFH's gamma (and alpha, beta) of the data and of the teacher: a
+teacher that sees only the channels C of modality a has decisive set J1 n C, and its
+shares are :func:`cchlib.data.mvd.mvd_shares` of (J1 n C, J2).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+from torch import nn
+
+from cchlib import mi
+from cchlib.data.mvd import MVDSpec, gamma_setting, alpha_setting, beta0_setting, make_mvd, mvd_shares
+from cchlib.distill import classification_kd_loss
+from cchlib.models import StackedMLP
+from cchlib.report import mean_se
+from cchlib.train import default_device, fit, predict
+
+TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def spec_condition(setting: str, level: float, spec: MVDSpec, teachers=("regular",)) -> dict:
+    """A sweep condition: the setting's name, its x-axis value, the MVD spec and the teachers."""
+    unknown = set(teachers) - set(TEACHERS)
+    if unknown or not teachers:
+        raise ValueError(f"teachers must be a non-empty subset of {TEACHERS}, got {list(teachers)}")
+    return {
+        "setting": setting,
+        "level": float(level),
+        "d1": spec.d1,
+        "d2": spec.d2,
+        "d": spec.d,
+        "J1": list(spec.J1),
+        "J2": list(spec.J2),
+        "teachers": list(teachers),
+    }
+
+
+def mvd_conditions(
+    gamma_overlaps=(0, 2, 4, 6, 8, 10),
+    alpha_unions=(10, 20, 30, 40, 50),
+    alpha_hidden_d: int | None = 50,
+    table2_gammas=(0.25, 0.5, 0.75),
+    table2_d: int = 20,
+) -> list[dict]:
+    """Every MVD condition of the chapter.
+
+    ``gamma``: Fig. 2 (d1 = 25, d2 = 50, d = 20, |J1| = |J2| = 10, level = |J1 n J2|);
+    ``alpha``: Fig. 3 as App. B.2 writes it (d1 = d2 = 50, |J2| = 10, J1 = J1 u J2,
+    d = |J1 u J2|, level = |J1 u J2|); ``alpha_hidden``: the same index sets with
+    d = ``alpha_hidden_d`` decisive features (None: left out); ``table2``: d1 = d2 = 50,
+    J1 = all ``table2_d`` decisive features, |J2| = gamma * table2_d (level = gamma), with
+    every teacher of :data:`TEACHERS`.
+    """
+    conditions = [spec_condition("gamma", k, gamma_setting(k)) for k in gamma_overlaps]
+    conditions += [spec_condition("alpha", u, alpha_setting(u)) for u in alpha_unions]
+    if alpha_hidden_d is not None:
+        conditions += [spec_condition("alpha_hidden", u, alpha_setting(u, d=alpha_hidden_d)) for u in alpha_unions]
+    conditions += [spec_condition("table2", g, beta0_setting(g, d=table2_d), TEACHERS) for g in table2_gammas]
+    return conditions
+
+
+def condition_spec(condition: dict) -> MVDSpec:
+    """The :class:`MVDSpec` a condition describes."""
+    return MVDSpec(
+        d1=condition["d1"], d2=condition["d2"], d=condition["d"], J1=tuple(condition["J1"]), J2=tuple(condition["J2"])
+    )
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _generator(seed: int, role: str) -> torch.Generator:
+    """A torch generator private to one seed and one purpose."""
+    return torch.Generator().manual_seed((int(seed) * 1_000_003 + zlib.crc32(role.encode())) % 2**63)
+
+
+def _stack(datasets, part: str, device):
+    """(xa, xb, y) of one split for every seed: (S, n, d1), (S, n, d2), (S, n)."""
+    splits = [ds.split(part) for ds in datasets]
+    xa = torch.as_tensor(np.stack([m["xa"] for m, _ in splits]), device=device)
+    xb = torch.as_tensor(np.stack([m["xb"] for m, _ in splits]), device=device)
+    y = torch.as_tensor(np.stack([labels for _, labels in splits]), device=device)
+    return xa, xb, y
+
+
+def _ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-copy mean cross-entropy, shape (M,)."""
+    return classification_kd_loss(logits, y, logits.detach(), 0.0, 1.0)
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Per-copy accuracy in percent, shape (M,)."""
+    return ((logits.argmax(-1) == y).double().mean(-1) * 100).cpu().numpy()
+
+
+def decision_value(logits: torch.Tensor) -> torch.Tensor:
+    """z_1 - z_0 of two-class logits (..., n, 2): the logistic regression's representation."""
+    if logits.shape[-1] != 2:
+        raise ValueError(f"decision values need two-class logits, got {logits.shape[-1]} classes")
+    return logits[..., 1] - logits[..., 0]
+
+
+def logistic_regression(seeds, d_in: int, role: str) -> StackedMLP:
+    """One two-class logistic regression per seed (a StackedMLP without hidden layers)."""
+    return StackedMLP(seeds, d_in, [], 2, role=role)
+
+
+def _fit_lr(model, x, targets, loss, train: dict) -> None:
+    fit(model, x, targets, loss, epochs=train["epochs"], lr=train["lr"], batch_size=x.shape[1],
+        optimiser=train["optimiser"])
+
+
+# -------------------------------------------------------------------------- Algorithm 1
+
+
+class AlignedPair(nn.Module):
+    """Two stacks of logistic regressions, one per modality, trained together (Alg. 1, step 1).
+
+    The input is [x_a, x_b] concatenated on the last axis; the output is
+    [f_a(x_a), f_b(x_b)] (4 logits). It exposes ``seeds`` and ``n_models`` so that
+    :func:`cchlib.train.fit` can train it like a :class:`StackedMLP`.
+    """
+
+    def __init__(self, seeds, d1: int, d2: int):
+        super().__init__()
+        self.d1 = d1
+        self.fa = logistic_regression(seeds, d1, "alg1-a")
+        self.fb = logistic_regression(seeds, d2, "alg1-b")
+        self.seeds = self.fa.seeds
+
+    @property
+    def n_models(self) -> int:
+        return self.fa.n_models
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.fa(x[..., : self.d1]), self.fb(x[..., self.d1 :])], dim=-1)
+
+
+def aligned_pair_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Eq. (28) per copy: MSE(f_a, f_b) + CE(y, f_a) + CE(y, f_b), the MSE on the logits."""
+    za, zb = out[..., :2], out[..., 2:]
+    return ((za - zb) ** 2).mean(dim=(-2, -1)) + _ce(za, y) + _ce(zb, y)
+
+
+def fit_aligned_pair(seeds, xa: torch.Tensor, xb: torch.Tensor, y: torch.Tensor, train: dict) -> AlignedPair:
+    """Step 1 of Algorithm 1: jointly train f_a on x_a and f_b on x_b (one pair per seed)."""
+    pair = AlignedPair(seeds, xa.shape[-1], xb.shape[-1]).to(xa.device)
+    _fit_lr(pair, torch.cat([xa, xb], dim=-1), {"y": y}, lambda out, b: aligned_pair_loss(out, b["y"]), train)
+    return pair
+
+
+@torch.no_grad()
+def permutation_salience(fa, fb, xa: torch.Tensor, xb: torch.Tensor, repeats: int, seeds) -> np.ndarray:
+    """Steps 2-9 of Algorithm 1: the salience of every channel of x_a, shape (S, d1), max 1.
+
+    p_i is the mean, over ``repeats`` random permutations of channel i across samples,
+    of the mean squared distance between f_a(permuted x_a) and f_b(x_b); p is then
+    divided by its largest entry. ``fa`` and ``fb`` map (S, n, d) to (S, n, k); each
+    seed's permutations come from its own generator.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be positive, got {repeats}")
+    n_seeds, n, d1 = xa.shape
+    target = fb(xb)  # (S, n, k)
+    eye = torch.eye(d1, dtype=torch.bool, device=xa.device)
+    generators = [_generator(s, "alg1-permutation") for s in seeds]
+    salience = torch.zeros(n_seeds, d1, dtype=torch.float64, device=xa.device)
+    for _ in range(repeats):
+        # order[s, i] is a permutation of the n samples, used for channel i of seed s
+        order = torch.stack([torch.rand(d1, n, generator=g).argsort(-1) for g in generators]).to(xa.device)
+        permuted = torch.gather(xa.transpose(1, 2), 2, order)  # (S, d1, n): channel i, permuted
+        # tilde[s, i] is x_a of seed s with channel i replaced by its permutation
+        tilde = torch.where(eye[None, :, None, :], permuted[:, :, :, None], xa[:, None, :, :])
+        out = fa(tilde.reshape(n_seeds, d1 * n, d1)).reshape(n_seeds, d1, n, -1)
+        salience += ((out - target[:, None]) ** 2).mean(dim=(-2, -1)).double()
+    salience /= repeats
+    return (salience / salience.max(dim=1, keepdim=True).values).cpu().numpy()
+
+
+def precision_at_k(salience: np.ndarray, truth) -> float:
+    """Share of the |truth| highest-salience channels that are in ``truth`` (NaN if empty)."""
+    truth = set(int(i) for i in truth)
+    if not truth:
+        return float("nan")
+    top = np.argsort(-np.asarray(salience), kind="stable")[: len(truth)]
+    return len(truth & set(top.tolist())) / len(truth)
+
+
+def salience_by_group(salience: np.ndarray, spec: MVDSpec) -> dict[str, float]:
+    """Mean salience of the shared (J1 n J2), teacher-only (J1 minus J2) and noise channels of x_a."""
+    groups = {
+        "sal_shared": spec.shared,
+        "sal_specific": sorted(set(spec.J1) - set(spec.J2)),
+        "sal_noise": sorted(set(range(spec.d1)) - set(spec.J1)),
+    }
+    return {k: float(np.mean(salience[list(v)])) if len(v) else float("nan") for k, v in groups.items()}
+
+
+def teacher_channels(kind: str, spec: MVDSpec, salience: np.ndarray, seed: int) -> list[int]:
+    """The channels of modality a a teacher of this kind sees (see :data:`TEACHERS`)."""
+    k = len(spec.shared)
+    top = np.argsort(-salience, kind="stable")[:k].tolist()
+    if kind == "regular":
+        return list(range(spec.d1))
+    if k == 0:
+        raise ValueError(f"a {kind!r} teacher needs |J1 n J2| > 0")
+    if kind == "general":
+        return list(spec.shared)
+    if kind == "alg1_general":
+        return sorted(top)
+    if kind == "alg1_specific":
+        return sorted(set(range(spec.d1)) - set(top))
+    if kind == "random":
+        rng = np.random.default_rng([int(seed), zlib.crc32(b"random-teacher")])
+        return sorted(rng.choice(spec.d1, size=k, replace=False).tolist())
+    raise ValueError(f"unknown teacher {kind!r}; choose one of {TEACHERS}")
+
+
+# ----------------------------------------------------------------------------- the cell
+
+
+def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """Train and evaluate one MVD condition for a batch of seeds; one row per (seed, teacher).
+
+    ``condition`` comes from :func:`spec_condition`; ``settings`` holds n_train, n_test,
+    epochs, lr, optimiser, rho (MFH's weight of the label term), temperature,
+    alg1_repeats, mi_method and mi_options. Accuracies are in percent.
+    """
+    s = settings
+    spec = condition_spec(condition)
+    device = default_device()
+    train = dict(epochs=s["epochs"], lr=s["lr"], optimiser=s["optimiser"])
+    datasets = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
+    xa, xb, y = _stack(datasets, "train", device)
+    xa_test, xb_test, y_test = _stack(datasets, "test", device)
+
+    # Algorithm 1 on the training split.
+    pair = fit_aligned_pair(seeds, xa, xb, y, train)
+    salience = permutation_salience(pair.fa, pair.fb, xa, xb, s["alg1_repeats"], seeds)
+
+    # Teachers, one stack per kind (each kind has its own input width).
+    kinds = list(condition["teachers"])
+    channels = {kind: [teacher_channels(kind, spec, salience[i], seed) for i, seed in enumerate(seeds)] for kind in kinds}
+    teacher_train, teacher_test, teacher_acc = {}, {}, {}
+    for kind in kinds:
+        cols = torch.as_tensor(channels[kind], device=device)  # (S, k)
+        x_tr = torch.stack([xa[i][:, cols[i]] for i in range(len(seeds))])
+        x_te = torch.stack([xa_test[i][:, cols[i]] for i in range(len(seeds))])
+        teacher = logistic_regression(seeds, x_tr.shape[-1], "teacher").to(device)
+        _fit_lr(teacher, x_tr, {"y": y}, lambda out, b: _ce(out, b["y"]), train)
+        teacher_train[kind] = predict(teacher, x_tr)
+        teacher_test[kind] = predict(teacher, x_te)
+        teacher_acc[kind] = accuracy(teacher_test[kind], y_test)
+
+    # Students: per seed, the baseline (lam = 0) then one distilled student per teacher.
+    per_seed = 1 + len(kinds)
+    students = logistic_regression([seed for seed in seeds for _ in range(per_seed)], spec.d2, "student").to(device)
+    expand = lambda t: t.repeat_interleave(per_seed, dim=0)  # noqa: E731
+    teacher_logits = torch.stack(
+        [torch.zeros_like(teacher_train[kinds[0]])] + [teacher_train[k] for k in kinds], dim=1
+    ).flatten(0, 1)  # (S * per_seed, n, 2), baseline slot unused (lam = 0)
+    lam = torch.tensor(([0.0] + [1.0 - s["rho"]] * len(kinds)) * len(seeds), device=device)
+    _fit_lr(
+        students, expand(xb), {"y": expand(y), "teacher": teacher_logits},
+        lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, s["temperature"]), train,
+    )
+    student_logits = predict(students, expand(xb_test))
+    student_acc = accuracy(student_logits, expand(y_test)).reshape(len(seeds), per_seed)
+    h_student = decision_value(student_logits).reshape(len(seeds), per_seed, -1)[:, 0].cpu().numpy()
+    labels = y_test.cpu().numpy()
+
+    data_gamma, data_alpha, data_beta = mvd_shares(spec.J1, spec.J2)
+    results = {}
+    for i, seed in enumerate(seeds):
+        estimate = lambda a, b: mi.estimate(a, b, method=s["mi_method"], seed=seed, **s["mi_options"])  # noqa: E731
+        mi_sl = estimate(h_student[i], labels[i])
+        ranking = {"alg1_precision": precision_at_k(salience[i], spec.shared), **salience_by_group(salience[i], spec)}
+        rows = []
+        for j, kind in enumerate(kinds):
+            seen = sorted(set(spec.J1) & set(channels[kind][i]))
+            t_gamma, t_alpha, t_beta = mvd_shares(seen, spec.J2)
+            h_teacher = decision_value(teacher_test[kind][i]).cpu().numpy()
+            rows.append({
+                "setting": condition["setting"],
+                "level": condition["level"],
+                "teacher": kind,
+                "seed": seed,
+                "gamma": data_gamma,
+                "alpha": data_alpha,
+                "beta": data_beta,
+                "teacher_gamma": t_gamma,
+                "teacher_alpha": t_alpha,
+                "teacher_beta": t_beta,
+                "teacher_channels": len(channels[kind][i]),
+                "teacher_acc": float(teacher_acc[kind][i]),
+                "acc_nokd": float(student_acc[i, 0]),
+                "acc_kd": float(student_acc[i, 1 + j]),
+                "mi_ts": estimate(h_teacher, h_student[i]),
+                "mi_sl": mi_sl,
+                **ranking,
+            })
+        results[seed] = rows
+    return results
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+def summarise(rows: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    """Mean and standard error (``<column>_se``) over seeds of ``columns``, per group ``by``."""
+    missing = set(by) | set(columns)
+    missing -= set(rows.columns)
+    if missing:
+        raise ValueError(f"rows lack columns {sorted(missing)}")
+    out = []
+    for key, group in rows.groupby(by, sort=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        for column in columns:
+            row[column], row[f"{column}_se"] = mean_se(group[column])
+        row["n_seeds"] = len(group)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def spearman(x, y) -> float:
+    """Spearman rank correlation; NaN when either side is constant or has fewer than 3 values."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def criterion_agreement(table: pd.DataFrame, group: str, mfh_column: str = "mfh_score") -> pd.DataFrame:
+    """Per group of conditions: how well each criterion predicts the measured KD gain.
+
+    ``table`` has one row per condition with ``mi_gap``, ``kd_gain`` and ``mfh_column``
+    (gamma, or a stand-in for it). Reports CCH's sign agreement (gain predicted where
+    mi_gap > 0) and the Spearman correlation of each criterion with the gain.
+    """
+    out = []
+    for key, part in list(table.groupby(group, sort=False)) + [("all", table)]:
+        agree = (part.mi_gap > 0) == (part.kd_gain > 0)
+        out.append({
+            group: key,
+            "conditions": len(part),
+            "CCH sign agreements": int(agree.sum()),
+            "CCH sign agreement share": float(agree.mean()),
+            "Spearman(MI gap, KD gain)": spearman(part.mi_gap, part.kd_gain),
+            "Spearman(MFH gamma, KD gain)": spearman(part[mfh_column], part.kd_gain),
+        })
+    return pd.DataFrame(out)
