@@ -146,10 +146,36 @@ def test_criterion_agreement_counts_signs_and_ranks():
         "setting": ["s"] * 4,
         "mi_gap": [-1.0, -0.5, 0.5, 1.0],
         "kd_gain": [-0.2, 0.1, 0.3, 0.4],
-        "mfh_score": [0.4, 0.3, 0.2, 0.1],
+        "mfh_gamma": [0.9, 0.7, 0.2, 0.1],
     })
     out = mfh.criterion_agreement(table, "setting").set_index("setting")
-    assert out.loc["s", "CCH sign agreements"] == 3
+    assert out.loc["s", "KD helped"] == 3
+    assert out.loc["s", "CCH sign agreements"] == 3  # misses only the second row
+    assert out.loc["s", "MFH sign agreements"] == 1  # gamma > 0.5 on rows 1-2: right only on row 2
     assert out.loc["s", "Spearman(MI gap, KD gain)"] == pytest.approx(1.0)
     assert out.loc["s", "Spearman(MFH gamma, KD gain)"] == pytest.approx(-1.0)
+    assert out.loc["all", "conditions"] == 4
     assert np.isnan(mfh.spearman([1, 1, 1], [1, 2, 3]))
+    with pytest.raises(ValueError, match="mfh_gamma"):
+        mfh.criterion_agreement(table.drop(columns="mfh_gamma"), "setting")
+
+
+def test_condition_table_pairs_gains_by_seed():
+    rows = pd.DataFrame({
+        "setting": ["g"] * 3, "level": [1.0] * 3, "teacher": ["regular"] * 3, "seed": [0, 1, 2],
+        "gamma": [0.5] * 3, "alpha": [0.25] * 3, "teacher_gamma": [0.5] * 3, "teacher_acc": [80.0] * 3,
+        "acc_nokd": [60.0, 70.0, 80.0], "acc_kd": [61.0, 71.0, 81.0],
+        "mi_ts": [0.5, 0.6, 0.7], "mi_sl": [0.2, 0.2, 0.2], "alg1_precision": [1.0] * 3,
+    })
+    out = mfh.condition_table(rows).iloc[0]
+    assert out.kd_gain == pytest.approx(1.0) and out.kd_gain_se == pytest.approx(0.0)
+    assert out.mi_gap == pytest.approx(0.4) and out.n_seeds == 3
+
+
+def test_information_shares_bookkeeping():
+    gamma, alpha, beta = mfh.information_shares(0.3, 0.6, 0.6, p=5)
+    assert gamma + alpha + beta == pytest.approx(1.0)
+    assert alpha == pytest.approx(beta)  # the two modalities are exchangeable here
+    # the teacher's modality carries more label information: its unique share is larger
+    gamma, alpha, beta = mfh.information_shares(0.3, 0.9, 0.4, p=5)
+    assert alpha > beta

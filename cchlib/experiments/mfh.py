@@ -46,7 +46,8 @@ from scipy import stats
 from torch import nn
 
 from cchlib import mi
-from cchlib.data.mvd import MVDSpec, gamma_setting, alpha_setting, beta0_setting, make_mvd, mvd_shares
+from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
+from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import classification_kd_loss
 from cchlib.models import StackedMLP
 from cchlib.report import mean_se
@@ -370,22 +371,66 @@ def spearman(x, y) -> float:
     return float(stats.spearmanr(x, y).statistic)
 
 
-def criterion_agreement(table: pd.DataFrame, group: str, mfh_column: str = "mfh_score") -> pd.DataFrame:
-    """Per group of conditions: how well each criterion predicts the measured KD gain.
+def condition_table(rows: pd.DataFrame, by=("setting", "level", "teacher")) -> pd.DataFrame:
+    """Per condition: mean +- SE over seeds of accuracies, MIs, the MI gap and the KD gain.
 
-    ``table`` has one row per condition with ``mi_gap``, ``kd_gain`` and ``mfh_column``
-    (gamma, or a stand-in for it). Reports CCH's sign agreement (gain predicted where
-    mi_gap > 0) and the Spearman correlation of each criterion with the gain.
+    ``kd_gain = acc_kd - acc_nokd`` (percentage points, positive when distillation
+    helped, paired by seed) and ``mi_gap = mi_ts - mi_sl`` (nats, CCH's criterion).
+    MFH's criterion is ``teacher_gamma``, the gamma preserved in the teacher.
     """
+    rows = rows.assign(kd_gain=rows.acc_kd - rows.acc_nokd, mi_gap=rows.mi_ts - rows.mi_sl)
+    columns = ["gamma", "alpha", "teacher_gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain",
+               "mi_ts", "mi_sl", "mi_gap", "alg1_precision"]
+    return summarise(rows, list(by), columns)
+
+
+def information_shares(s12: float, s13: float, s23: float, p: int) -> tuple[float, float, float]:
+    """MVD's (gamma, alpha, beta) with feature counts replaced by label information (ours, not MFH's).
+
+    On the Gaussian regression of Sec. 4.1 (App. B sampler) there are no decisive index
+    sets: the one decisive variable, Y, is in both modalities, so MFH's literal gamma is
+    1 for every sigma12. To give MFH a graded criterion there, we transcribe App. B.2's
+    bookkeeping with exact Gaussian informations in place of set sizes:
+    alpha = 1 - I(X2;Y)/I(X1,X2;Y) (label information only the teacher's modality has),
+    beta = 1 - I(X1;Y)/I(X1,X2;Y), gamma = 1 - alpha - beta (the shared share, the
+    co-information over the total).
+    """
+    cov = sampler_covariance(s12, s13, s23, p)
+    x1, x2 = list(range(p)), list(range(p, 2 * p))
+
+    def info(idx):  # I(X_idx; Y) in nats for jointly Gaussian variables
+        s_xy = cov[idx, -1]
+        explained = s_xy @ np.linalg.solve(cov[np.ix_(idx, idx)], s_xy)
+        return 0.5 * np.log(cov[-1, -1] / (cov[-1, -1] - explained))
+
+    i1, i2, both = info(x1), info(x2), info(x1 + x2)
+    alpha, beta = 1 - i2 / both, 1 - i1 / both
+    return 1 - alpha - beta, alpha, beta
+
+
+def criterion_agreement(table: pd.DataFrame, group: str, gamma_threshold: float = 0.5) -> pd.DataFrame:
+    """Per group of conditions (and over all): how well each criterion predicts the KD gain.
+
+    ``table`` has one row per condition with ``mi_gap``, ``kd_gain`` and ``mfh_gamma``.
+    CCH predicts a gain where mi_gap > 0. MFH states no threshold; we read "gamma is
+    large" as gamma > ``gamma_threshold``. Both are also scored on ordering: the
+    Spearman correlation of the criterion with the measured gain.
+    """
+    missing = {group, "mi_gap", "kd_gain", "mfh_gamma"} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks columns {sorted(missing)}")
     out = []
     for key, part in list(table.groupby(group, sort=False)) + [("all", table)]:
-        agree = (part.mi_gap > 0) == (part.kd_gain > 0)
+        helped = part.kd_gain > 0
+        cch = (part.mi_gap > 0) == helped
+        mfh = (part.mfh_gamma > gamma_threshold) == helped
         out.append({
             group: key,
             "conditions": len(part),
-            "CCH sign agreements": int(agree.sum()),
-            "CCH sign agreement share": float(agree.mean()),
+            "KD helped": int(helped.sum()),
+            "CCH sign agreements": int(cch.sum()),
+            "MFH sign agreements": int(mfh.sum()),
             "Spearman(MI gap, KD gain)": spearman(part.mi_gap, part.kd_gain),
-            "Spearman(MFH gamma, KD gain)": spearman(part[mfh_column], part.kd_gain),
+            "Spearman(MFH gamma, KD gain)": spearman(part.mfh_gamma, part.kd_gain),
         })
     return pd.DataFrame(out)
