@@ -1,0 +1,343 @@
+"""Distillation without paired data: six ways to train a student, on MVD and on MNIST -> MNIST-M.
+
+For one dataset condition and a batch of seeds, :func:`run_cell`
+
+1. builds the data and trains one frozen teacher per seed on the teacher modality
+   (MVD: modality a, one teacher per overlap level; MNIST: clean MNIST, one teacher
+   whose inputs are then blurred by each gamma, as in the MNIST chapter);
+2. trains, as one :class:`~cchlib.models.StackedMLP` (:func:`cchlib.unpaired.fit_students`),
+   for every seed the student without distillation and one student per level and
+   method of :data:`METHODS`; all copies of a seed share initialisation and
+   class-balanced batches, so a gain is a paired difference;
+3. measures every student's test accuracy, its feature alignment (FA) and label
+   alignment (LA) with the teacher on unpaired test sets, and CCH's mutual
+   informations from the teacher and the *baseline* student on the test split:
+   ``mi_ts`` on the true pairs, ``mi_ts_shuffled`` on pairs broken within class
+   (what a user without pairs could compute), ``mi_sl`` and ``mi_tl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from cchlib import mi, report
+from cchlib.data.mnist import gaussian_blur
+from cchlib.data.mvd import gamma_setting, make_mvd
+from cchlib.distill import classification_kd_loss
+from cchlib.experiments.mnist import load_data as load_mnist_data
+from cchlib.experiments.synthetic import drop_constant_columns
+from cchlib.models import StackedMLP
+from cchlib.train import default_device, fit
+from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
+
+METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la")
+EVAL_CHUNK = 512
+PAIRING_SALT = 424_242
+EVAL_SALT = 99_991
+
+
+@dataclass
+class Setup:
+    """Everything a dataset contributes: student data, teachers, and how they pair up.
+
+    ``x_train`` (X, n, d) / ``y_train`` (X, n) and the test twins hold X student
+    datasets. For seed position ``i`` and level position ``j``, ``x_source[i, j]`` names
+    the student dataset, and ``teachers_train[i, j]`` / ``teachers_test[i, j]`` the
+    teacher's outputs on *its own* modality (row ``r`` of the train set is the
+    teacher-side view of student row ``r``, which only paired KD uses).
+    """
+
+    dataset: str
+    data_name: str
+    levels: list
+    n_classes: int
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    x_source: dict
+    teachers_train: dict
+    teachers_test: dict
+    teacher_acc: dict
+
+
+def within_class_permutation(labels: np.ndarray, seed: int) -> np.ndarray:
+    """A random permutation ``p`` with ``labels[p[r]] == labels[r]`` for every row ``r``.
+
+    Pairing row ``r`` with row ``p[r]`` keeps each pair's class and breaks everything
+    else that tied the two views of a sample together.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    perm = np.arange(len(labels))
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        perm[rows] = rng.permutation(rows)
+    return perm
+
+
+def method_weights(method: str, settings: dict) -> tuple[float, float, float]:
+    """(lam_kd, lam_fa, lam_la) of a method; KD is Eq. (2) with weight ``lam``."""
+    s = settings
+    weights = {
+        "nokd": (0.0, 0.0, 0.0),
+        "kd_paired": (s["lam"], 0.0, 0.0),
+        "kd_shuffled": (s["lam"], 0.0, 0.0),
+        "fa_la": (0.0, s["lam_fa"], s["lam_la"]),
+        "fa": (0.0, s["lam_fa"], 0.0),
+        "la": (0.0, 0.0, s["lam_la"]),
+    }
+    if method not in weights:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    return weights[method]
+
+
+def _ce(outputs, batch) -> torch.Tensor:
+    return classification_kd_loss(outputs, batch["y"], outputs.detach(), 0.0, 1.0)
+
+
+@torch.no_grad()
+def outputs_of(model: StackedMLP, x: torch.Tensor, source=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features, logits) of every copy, in chunks of rows.
+
+    ``x`` is (n, d), shared by all copies, or (X, n, d) with ``source`` (M,) naming each
+    copy's dataset.
+    """
+    feats = []
+    n = x.shape[-2]
+    for start in range(0, n, EVAL_CHUNK):
+        part = x[..., start : start + EVAL_CHUNK, :]
+        part = part.expand(model.n_models, -1, -1) if source is None else part[source]
+        feats.append(model.features(part))
+    h = torch.cat(feats, dim=1)
+    return h, model.head(h)
+
+
+def _fit_teacher(seeds, x: torch.Tensor, y: torch.Tensor, settings: dict) -> StackedMLP:
+    """One classifier per seed on its own teacher inputs ``x`` (S, n, d), labels (S, n)."""
+    s = settings
+    teacher = StackedMLP(seeds, x.shape[-1], s["hidden"], s["n_classes"], role="teacher", activation=s["activation"])
+    fit(teacher, x, {"y": y}, _ce, epochs=s["teacher_epochs"], lr=s["lr"], batch_size=s["batch_size"])
+    return teacher
+
+
+def _teacher_sets(teacher: StackedMLP, x: torch.Tensor, y: torch.Tensor, source=None) -> list[TeacherSet]:
+    h, logits = outputs_of(teacher, x, source)
+    labels = y if y.dim() == 2 else y.expand(teacher.n_models, -1)
+    return [TeacherSet(h[i], logits[i], labels[i]) for i in range(teacher.n_models)]
+
+
+def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    return (logits.argmax(-1) == labels).double().mean(-1).numpy()
+
+
+def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
+    """MFH's MVD data at one overlap |J1 n J2| (``gamma_setting``), a teacher per seed on modality a."""
+    s = settings
+    spec = gamma_setting(condition["overlap"], d1=s["d1"], d2=s["d2"], d=s["d"], n_each=s["n_each"])
+    data = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
+    stack = lambda part, key: torch.as_tensor(np.stack([ds.split(part)[0][key] for ds in data]))  # noqa: E731
+    labels = lambda part: torch.as_tensor(np.stack([ds.split(part)[1] for ds in data]))  # noqa: E731
+    y_train, y_test = labels("train"), labels("test")
+    teacher = _fit_teacher(seeds, stack("train", "xa"), y_train, s)
+    t_train = _teacher_sets(teacher, stack("train", "xa"), y_train, torch.arange(len(seeds)))
+    t_test = _teacher_sets(teacher, stack("test", "xa"), y_test, torch.arange(len(seeds)))
+    return Setup(
+        dataset="mvd", data_name=f"{data[0].name} (MFH App. B.2 generator)", levels=[condition["overlap"]],
+        n_classes=2, x_train=stack("train", "xb"), y_train=y_train, x_test=stack("test", "xb"), y_test=y_test,
+        x_source={(i, 0): i for i in range(len(seeds))},
+        teachers_train={(i, 0): t for i, t in enumerate(t_train)},
+        teachers_test={(i, 0): t for i, t in enumerate(t_test)},
+        teacher_acc={(i, 0): float(_accuracy(t.logits, t.labels)) for i, t in enumerate(t_test)},
+    )
+
+
+def mnist_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
+    """MNIST (teacher, blurred by each gamma) and MNIST-M (student), as in the MNIST chapter."""
+    s = settings
+    data = load_mnist_data(condition["alpha"], s)
+    flat = lambda images: torch.as_tensor(images.reshape(len(images), -1))  # noqa: E731
+    y_train, y_test = torch.as_tensor(data["y_train"]), torch.as_tensor(data["y_test"])
+    x_t = flat(data["teacher_train"])
+    teacher = _fit_teacher(seeds, x_t.expand(len(seeds), -1, -1), y_train.expand(len(seeds), -1), s)
+    gammas = [float(g) for g in s["gammas"]]
+    t_train, t_test, t_acc = {}, {}, {}
+    for j, g in enumerate(gammas):
+        train_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_train"], g)), y_train)
+        test_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_test"], g)), y_test)
+        for i in range(len(seeds)):
+            t_train[i, j], t_test[i, j] = train_sets[i], test_sets[i]
+            t_acc[i, j] = float(_accuracy(test_sets[i].logits, y_test))
+    return Setup(
+        dataset="mnist",
+        data_name=f"MNIST -> MNIST-M (alpha={condition['alpha']:g}, backgrounds: {data['backgrounds']})",
+        levels=gammas, n_classes=10,
+        x_train=torch.as_tensor(data["student_train"])[None], y_train=y_train[None],
+        x_test=torch.as_tensor(data["student_test"])[None], y_test=y_test[None],
+        x_source={(i, j): 0 for i in range(len(seeds)) for j in range(len(gammas))},
+        teachers_train=t_train, teachers_test=t_test, teacher_acc=t_acc,
+    )
+
+
+SETUPS = {"mvd": mvd_setup, "mnist": mnist_setup}
+
+
+def student_plan(setup: Setup, seeds: list[int]) -> list[tuple[int, int, str]]:
+    """The copies of the student stack as (seed position, level position, method).
+
+    Per seed, one no-KD student per distinct student dataset (it does not depend on the
+    teacher), then one student per (level, distilling method).
+    """
+    plan = []
+    for i in range(len(seeds)):
+        seen = set()
+        for j in range(len(setup.levels)):
+            if setup.x_source[i, j] not in seen:
+                seen.add(setup.x_source[i, j])
+                plan.append((i, j, "nokd"))
+        plan += [(i, j, m) for j in range(len(setup.levels)) for m in METHODS if m != "nokd"]
+    return plan
+
+
+def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[TeacherSet]]:
+    keys = sorted(setup.teachers_train)
+    teacher_index = {key: k for k, key in enumerate(keys)}
+    pairings = []
+    for i, j, method in plan:
+        labels = setup.y_train[setup.x_source[i, j]].numpy()
+        shuffled = method == "kd_shuffled"
+        perm = within_class_permutation(labels, seeds[i] + PAIRING_SALT + j) if shuffled else np.arange(len(labels))
+        pairings.append(torch.as_tensor(perm))
+    weights = torch.tensor([method_weights(m, settings) for _, _, m in plan], dtype=torch.float32)
+    copies = StudentCopies(
+        x_source=torch.tensor([setup.x_source[i, j] for i, j, _ in plan]),
+        teacher_source=torch.tensor([teacher_index[i, j] for i, j, _ in plan]),
+        pairing=torch.stack(pairings),
+        lam_kd=weights[:, 0], lam_fa=weights[:, 1], lam_la=weights[:, 2],
+    )
+    return copies, [setup.teachers_train[key] for key in keys]
+
+
+def _mi_columns(setup: Setup, seed: int, i: int, j: int, h_base: np.ndarray, settings: dict) -> dict:
+    """CCH's MIs from the teacher and the baseline student on the first ``mi_samples`` test rows."""
+    s = settings
+    n = s.get("mi_samples") or len(h_base)
+    teacher = setup.teachers_test[i, j]
+    labels = teacher.labels.numpy()[:n]
+    h_t = drop_constant_columns(teacher.features.numpy()[:n])
+    h_s = drop_constant_columns(h_base[:n])
+    perm = within_class_permutation(labels, seed + PAIRING_SALT)
+    est = lambda a, b: mi.estimate(a, b, method=s["mi_method"], seed=seed, **(s.get("mi_options") or {}))  # noqa: E731
+    return {
+        "mi_ts": est(h_t, h_s),
+        "mi_ts_shuffled": est(h_t[perm], h_s),
+        "mi_sl": est(h_s, labels),
+        "mi_tl": est(h_t, labels),
+    }
+
+
+def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
+    """All six methods for one dataset condition and a batch of seeds; one row per (level, method, seed).
+
+    ``condition``: ``dataset`` ("mvd" with ``overlap``, or "mnist" with ``alpha``).
+    ``settings``: ``hidden``, ``activation``, ``lr``, ``batch_size`` and ``teacher_epochs``
+    (teacher), ``epochs``, ``per_class``, ``temperature``, ``lam``, ``lam_fa``,
+    ``lam_la``, ``n_directions``, ``n_quantiles`` (students), ``eval_directions``,
+    ``mi_method``, ``mi_options``, ``mi_samples``, and the dataset's own settings (MVD:
+    ``n_train, n_test, d1, d2, d, n_each``; MNIST: ``gammas`` and those of
+    :func:`cchlib.experiments.mnist.load_data`).
+    """
+    dataset = condition.get("dataset")
+    if dataset not in SETUPS:
+        raise ValueError(f"condition needs dataset in {sorted(SETUPS)}, got {dataset!r}")
+    settings = {**settings, "n_classes": 2 if dataset == "mvd" else 10}
+    setup = SETUPS[dataset](condition, seeds, settings)
+    s = settings
+    plan = student_plan(setup, seeds)
+    copies, teachers = _copies(setup, seeds, plan, s)
+    students = StackedMLP(
+        [seeds[i] for i, _, _ in plan], setup.x_train.shape[-1], s["hidden"], setup.n_classes,
+        role="student", activation=s["activation"],
+    )
+    fit_students(
+        students, setup.x_train, setup.y_train, teachers, copies, n_classes=setup.n_classes,
+        epochs=s["epochs"], lr=s["lr"], per_class=s["per_class"], temperature=s["temperature"],
+        n_directions=s["n_directions"], n_quantiles=s["n_quantiles"],
+    )
+    h, logits = outputs_of(students, setup.x_test, copies.x_source)
+    y_test = setup.y_test[copies.x_source]
+    acc = _accuracy(logits, y_test)
+    return _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s)
+
+
+def _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s) -> dict[int, list[dict]]:
+    """One row per (level, method) and seed: accuracy, gain, FA, LA and CCH's MIs."""
+    position = {key: m for m, key in enumerate(plan)}
+    base = {(i, setup.x_source[i, j]): m for m, (i, j, method) in enumerate(plan) if method == "nokd"}
+    results = {}
+    for i, seed in enumerate(seeds):
+        directions = random_directions(h.shape[-1], s["eval_directions"], seed + EVAL_SALT)
+        rows = []
+        for j, level in enumerate(setup.levels):
+            b = base[i, setup.x_source[i, j]]
+            mis = _mi_columns(setup, seed, i, j, h[b].numpy(), s)
+            t = setup.teachers_test[i, j]
+            teacher = {"features": t.features, "logits": t.logits, "labels": t.labels}
+            for method in METHODS:
+                m = b if method == "nokd" else position[i, j, method]
+                student = {"features": h[m], "logits": logits[m], "labels": y_test[m]}
+                fa, la = alignment_metrics(student, teacher, setup.n_classes, directions, s["temperature"])
+                rows.append({
+                    "dataset": setup.dataset, "data": setup.data_name, "condition": _level_name(setup, level),
+                    "level": float(level), "method": method, "seed": seed, "acc": float(acc[m]),
+                    "acc_nokd": float(acc[b]), "gain": float(acc[m] - acc[b]), "fa": fa, "la": la,
+                    "teacher_acc": setup.teacher_acc[i, j], **mis,
+                })
+        results[seed] = rows
+    return results
+
+
+def _level_name(setup: Setup, level) -> str:
+    return f"overlap={level:g}" if setup.dataset == "mvd" else f"gamma={level:g}"
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, condition, method): mean and SE over seeds of acc, gain, FA, LA and the MI gaps.
+
+    ``mi_gap = mi_ts - mi_sl`` (true pairs) and ``mi_gap_shuffled = mi_ts_shuffled - mi_sl``
+    (pairs broken within class).
+    """
+    needed = {"dataset", "condition", "level", "method", "acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl"}
+    missing = needed - set(rows.columns)
+    if missing:
+        raise ValueError(f"rows lack columns {sorted(missing)}")
+    rows = rows.assign(mi_gap=rows.mi_ts - rows.mi_sl, mi_gap_shuffled=rows.mi_ts_shuffled - rows.mi_sl)
+    out = []
+    for (dataset, condition, level, method), group in rows.groupby(["dataset", "condition", "level", "method"], sort=False):
+        row = {"dataset": dataset, "condition": condition, "level": level, "method": method, "seeds": len(group)}
+        for column in ["acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_gap", "mi_gap_shuffled"]:
+            row[column], row[f"{column}_se"] = report.mean_se(group[column])
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def cch_predictions(summary: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard conditions: CCH's prediction for each distilling method.
+
+    Paired KD is judged by the gap on true pairs; the broken-pair and unpaired methods
+    by the gap a user without pairs could measure, on within-class random pairs.
+    """
+    rows = summary[summary.method != "nokd"].copy()
+    paired = rows.method == "kd_paired"
+    rows["mi_gap"] = np.where(paired, rows.mi_gap, rows.mi_gap_shuffled)
+    rows["mi_gap_se"] = np.where(paired, rows.mi_gap_se, rows.mi_gap_shuffled_se)
+    rows["kd_gain"], rows["kd_gain_se"] = rows.gain, rows.gain_se
+    rows["condition"] = rows.dataset + ": " + rows.condition + ", " + rows.method
+    return rows[["condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"]].reset_index(drop=True)
