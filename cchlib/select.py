@@ -1,0 +1,735 @@
+"""Teacher selection for your own modalities: the whole CCH workflow on any paired data.
+
+Given paired samples of several modalities and labels, which modality should teach a
+student on another one? The Cross-modal Complementarity Hypothesis answers before any
+distillation: distil from teacher T into student S when the *MI gap*
+``I(H_T; H_S) - I(H_S; Y)`` of their learned representations is positive. This module
+runs that check end to end and, optionally, the distillation that confirms or refutes it:
+
+1. :func:`load_paired` reads a dataset from disk (:func:`load_npz`, :func:`load_csv_dir`)
+   or :func:`from_arrays` wraps in-memory arrays, as a
+   :class:`~cchlib.data.paired.PairedDataset`, and :func:`check_workflow_input` rejects
+   data the workflow cannot use, saying why;
+2. :func:`select_teachers` trains one network per modality and seed (it is the teacher
+   of the other modalities and the baseline student of its own), takes the hidden layer
+   on the test split as the representation H, estimates I(H_T; H_S), I(H_S; Y) and
+   I(H_T; Y) with standard errors (:func:`cchlib.mi.estimate_with_se`), ranks each
+   student's candidate teachers by MI gap and, with ``kd_check=True``, trains
+   distilled students (Eq. 2, or Eq. 4 for regression) to measure the actual gain.
+
+The networks are chosen per modality by name (:data:`MODEL_KINDS`): ``"mlp"`` for
+tabular vectors (:class:`cchlib.models.StackedMLP`), ``"image"`` for images (the MNIST
+chapter's Table 11 network on flattened pixels) and ``"sequence"`` for (time, feature)
+sequences (the MOSEI chapter's Table 14 network after temporal mean-pooling); or pass a
+factory ``factory(input_shape, n_out) -> torch.nn.Module`` of your own.
+
+On-disk formats
+---------------
+``.npz`` (``numpy.savez``): one array per modality, row ``i`` of every array the same
+sample, plus the labels ``y`` (integer or string classes, or float regression targets).
+Optional ``train_idx`` and ``test_idx`` fix the split; otherwise a stratified split
+with ``test_frac`` of the samples is drawn.
+
+A folder of CSV files: ``<modality>.csv`` per modality and ``labels.csv``, each with a
+sample-id column (``sample_id`` by default) and, in ``labels.csv``, a ``y`` column.
+Rows are matched by id, so their order does not matter; every file must hold the same
+ids. CSV modalities are tabular (one row of features per sample).
+
+The command ``python -m cchlib.select --data FILE`` runs the workflow and prints and
+writes the ranking; ``python -m cchlib.select --help`` lists its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from cchlib import mi, report
+from cchlib.data.mosei import temporal_mean_pool
+from cchlib.data.paired import PairedDataset
+from cchlib.distill import classification_kd_loss, regression_kd_loss
+from cchlib.experiments.mnist import HIDDEN as IMAGE_HIDDEN
+from cchlib.experiments.mosei import StackedMoseiNet
+from cchlib.experiments.synthetic import drop_constant_columns
+from cchlib.experiments.tcga import stratified_split
+from cchlib.models import StackedMLP
+from cchlib.train import default_device, fit, predict, representations
+
+LABEL_KEY = "y"
+SPLIT_KEYS = ("train_idx", "test_idx")
+LABEL_FILE = "labels.csv"
+MODEL_KINDS = ("mlp", "image", "sequence")
+DEFAULT_HIDDEN = {"mlp": [64], "image": list(IMAGE_HIDDEN), "sequence": [256, 128]}
+# The MI estimates use the test split. KSG/Ross needs k + 1 = 4 neighbours per sample
+# (per class for labels), and LMI halves the samples it gets, hence 2 * 4 per class.
+MIN_TEST_SAMPLES = 30
+MIN_TEST_PER_CLASS = 8
+# The demo data set: its 3-D "sequence" array needs its kind named (3-D is ambiguous).
+DEMO_KINDS = {"sequence": "sequence"}
+
+
+# ---------------------------------------------------------------------------
+# Data: arrays and files -> PairedDataset
+# ---------------------------------------------------------------------------
+
+
+def encode_labels(labels, task: str = "auto") -> np.ndarray:
+    """Labels as int64 class codes 0..K-1 (classification) or float64 (regression).
+
+    ``task="auto"`` treats integer, boolean and string labels as classes and floats as
+    regression targets; ``"classification"`` also accepts floats holding whole numbers.
+    """
+    y = np.asarray(labels)
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}")
+    if y.ndim != 1:
+        raise ValueError(f"labels must be one value per sample (1-D); got shape {y.shape}")
+    if y.dtype == object or y.dtype.kind in "USb":
+        if task == "regression":
+            raise ValueError(f"regression needs numeric labels; got dtype {y.dtype}")
+        if pd.isna(y).any():
+            raise ValueError(f"{int(pd.isna(y).sum())} labels are missing; drop those samples or fill them in")
+        return np.unique(y.astype(str), return_inverse=True)[1].astype(np.int64)
+    if not np.issubdtype(y.dtype, np.number):
+        raise ValueError(f"labels have unsupported dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+        raise ValueError(f"{int((~np.isfinite(y)).sum())} labels are NaN or inf; drop those samples first")
+    is_int = np.issubdtype(y.dtype, np.integer)
+    if task == "regression" or (task == "auto" and not is_int):
+        return y.astype(np.float64)
+    if not is_int and not np.all(y == np.round(y)):
+        raise ValueError("classification labels must be whole numbers or strings")
+    return np.unique(y, return_inverse=True)[1].astype(np.int64)
+
+
+def from_arrays(
+    modalities: dict,
+    labels,
+    *,
+    task: str = "auto",
+    test_frac: float = 0.3,
+    split_seed: int = 0,
+    train_idx=None,
+    test_idx=None,
+    name: str = "user data",
+) -> PairedDataset:
+    """Wrap arrays (one per modality, rows paired) and labels as a checked PairedDataset.
+
+    Without ``train_idx``/``test_idx`` a split with ``test_frac`` of the samples in the
+    test part is drawn (stratified by class for classification) from ``split_seed``.
+    Raises ``ValueError`` for anything :func:`check_workflow_input` or the dataset's
+    own validation rejects.
+    """
+    y = encode_labels(labels, task)
+    arrays = {str(k): np.asarray(v) for k, v in modalities.items()}
+    for key, array in arrays.items():
+        if not np.issubdtype(array.dtype, np.number):
+            raise ValueError(f"modality {key!r} has non-numeric dtype {array.dtype}; encode it as numbers first")
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    if (train_idx is None) != (test_idx is None):
+        raise ValueError("give both train_idx and test_idx, or neither")
+    if train_idx is None:
+        _require_samples(len(y), test_frac)
+        train_idx, test_idx = _split(y, test_frac, split_seed)
+    ds = PairedDataset(arrays, y, np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64), name)
+    check_workflow_input(ds)
+    return ds
+
+
+def _require_samples(n: int, test_frac: float) -> None:
+    if not 0 < test_frac < 1:
+        raise ValueError(f"test_frac must be in (0, 1), got {test_frac}")
+    if round(n * test_frac) < MIN_TEST_SAMPLES:
+        raise ValueError(
+            f"too few samples: {n} samples give a test split of about {round(n * test_frac)}, but the "
+            f"MI estimates need at least {MIN_TEST_SAMPLES} test samples; add samples or raise test_frac"
+        )
+
+
+def _split(y: np.ndarray, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split for classes (:func:`cchlib.experiments.tcga.stratified_split`), random otherwise."""
+    if np.issubdtype(y.dtype, np.integer):
+        return stratified_split(y, test_frac, seed)
+    test = np.sort(np.random.default_rng([int(seed), 20250]).permutation(len(y))[: round(test_frac * len(y))])
+    return np.setdiff1d(np.arange(len(y)), test), test
+
+
+def check_workflow_input(ds: PairedDataset) -> None:
+    """Reject what the selection workflow cannot use, with a message saying what to do.
+
+    Beyond :class:`PairedDataset`'s own checks: at least two modalities (a teacher
+    needs a student), at least two features per sample in each modality (a single
+    column is usually an id or a label saved as a modality by mistake), and enough
+    test samples (and test samples per class) for the k-NN step of the estimators.
+    """
+    if len(ds.modalities) < 2:
+        raise ValueError(f"need at least two modalities (a teacher and a student); got {list(ds.modalities)}")
+    for key, array in ds.modalities.items():
+        width = int(np.prod(array.shape[1:], dtype=np.int64))
+        if width < 2:
+            raise ValueError(
+                f"modality {key!r} has a single column (shape {array.shape}); a modality needs at least two "
+                "features per sample. Is it an id or label column? Drop it or merge it into another modality"
+            )
+    if len(ds.test_idx) < MIN_TEST_SAMPLES:
+        raise ValueError(
+            f"too few samples: the test split holds {len(ds.test_idx)}, the MI estimates need at least "
+            f"{MIN_TEST_SAMPLES}; add samples or enlarge the test split"
+        )
+    if ds.task == "classification":
+        counts = np.bincount(ds.labels[ds.test_idx], minlength=int(ds.labels.max()) + 1)
+        if counts.min() < MIN_TEST_PER_CLASS:
+            raise ValueError(
+                f"too few samples: class {int(counts.argmin())} has {int(counts.min())} test samples, the MI "
+                f"estimates need at least {MIN_TEST_PER_CLASS} per class; add samples or merge rare classes"
+            )
+
+
+def load_npz(path, *, label_key: str = LABEL_KEY, **options) -> PairedDataset:
+    """Read a ``.npz``: one array per modality, labels under ``label_key``, optional split.
+
+    ``options`` go to :func:`from_arrays` (``task``, ``test_frac``, ``split_seed``, ``name``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    if label_key not in arrays:
+        raise ValueError(
+            f"{path} has no labels: expected an array named {label_key!r} beside the modalities "
+            f"(found {sorted(arrays)}); save it with numpy.savez(..., {label_key}=labels)"
+        )
+    labels = arrays.pop(label_key)
+    split = {k: arrays.pop(k) for k in SPLIT_KEYS if k in arrays}
+    options.setdefault("name", path.stem)
+    return from_arrays(arrays, labels, train_idx=split.get("train_idx"), test_idx=split.get("test_idx"), **options)
+
+
+def load_csv_dir(folder, *, id_column: str = "sample_id", label_key: str = LABEL_KEY, **options) -> PairedDataset:
+    """Read a folder of ``<modality>.csv`` files and ``labels.csv``, rows matched by ``id_column``.
+
+    The labels are the column ``label_key`` of ``labels.csv``.
+
+    Every file must hold the same sample ids, each once; ``options`` go to
+    :func:`from_arrays`.
+    """
+    folder = Path(folder)
+    label_path = folder / LABEL_FILE
+    if not label_path.is_file():
+        raise ValueError(f"{folder} has no labels: give a {LABEL_FILE} with columns {id_column!r} and {label_key!r}")
+    labels = _read_indexed(label_path, id_column)
+    if label_key not in labels:
+        raise ValueError(f"{label_path} has no label column {label_key!r} (columns: {list(labels.columns)})")
+    tables = {p.name.split(".")[0]: _read_indexed(p, id_column) for p in sorted(folder.glob("*.csv*"))
+              if p.name.split(".")[0] != "labels"}
+    ids = labels.index
+    for key, table in tables.items():
+        missing, extra = ids.difference(table.index), table.index.difference(ids)
+        if len(missing) or len(extra):
+            raise ValueError(
+                f"mismatched ids: {key}.csv lacks {len(missing)} labelled ids (e.g. {list(missing[:3])}) and has "
+                f"{len(extra)} ids without a label (e.g. {list(extra[:3])}); every file needs the same sample ids"
+            )
+    arrays = {key: _numeric(table.loc[ids], key) for key, table in tables.items()}
+    options.setdefault("name", folder.name)
+    return from_arrays(arrays, labels[label_key].to_numpy(), **options)
+
+
+def _read_indexed(path: Path, id_column: str) -> pd.DataFrame:
+    table = pd.read_csv(path)
+    if id_column not in table:
+        raise ValueError(f"{path} has no sample-id column {id_column!r} (columns: {list(table.columns)[:10]})")
+    if table[id_column].duplicated().any():
+        raise ValueError(f"{path} repeats sample ids, e.g. {table[id_column][table[id_column].duplicated()].iloc[0]!r}")
+    return table.set_index(id_column)
+
+
+def _numeric(table: pd.DataFrame, key: str) -> np.ndarray:
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        raise ValueError(f"{key}.csv has non-numeric columns {text[:5]}; encode them as numbers or drop them")
+    return table.to_numpy(dtype=np.float64)
+
+
+def load_paired(path, *, label_key: str = LABEL_KEY, id_column: str = "sample_id", **options) -> PairedDataset:
+    """Read a paired dataset from a ``.npz`` file or a folder of CSV files (see the module doc).
+
+    ``id_column`` applies to CSV folders only; ``options`` go to :func:`from_arrays`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return load_csv_dir(path, id_column=id_column, label_key=label_key, **options)
+    if path.suffix == ".npz":
+        return load_npz(path, label_key=label_key, **options)
+    raise ValueError(f"{path} is neither a .npz file nor a folder of CSV files")
+
+
+def make_demo_npz(path, n: int = 600, seed: int = 0) -> Path:
+    """Write a small generated demo dataset (three classes, four modalities) to ``path``.
+
+    A class-dependent latent ``z`` (4-d) is seen through a tabular view, an 8x8 image
+    (``(n, 8, 8, 1)``), a 6-step sequence (``(n, 6, 5)``; name its kind, see
+    :data:`DEMO_KINDS`) and a ``noise`` modality independent of everything. It is for
+    trying the workflow, not a finding about real data.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    z = rng.standard_normal((3, 4))[y] + 0.8 * rng.standard_normal((n, 4))
+    view = lambda d, noise: z @ rng.standard_normal((4, d)) + noise * rng.standard_normal((n, d))  # noqa: E731
+    sequence = view(5, 1.5)[:, None, :] + 1.0 * rng.standard_normal((n, 6, 5))
+    arrays = dict(
+        tabular=view(12, 0.5), image=view(64, 2.0).reshape(n, 8, 8, 1), sequence=sequence,
+        noise=rng.standard_normal((n, 6)), y=y,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{k: v.astype(np.float32) if k != "y" else v for k, v in arrays.items()})
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Models by name, and a user's own module
+# ---------------------------------------------------------------------------
+
+
+def infer_kind(array: np.ndarray) -> str:
+    """``"mlp"`` for (n, d) arrays, ``"image"`` for (n, H, W, C); 3-D arrays must be named."""
+    if array.ndim == 2:
+        return "mlp"
+    if array.ndim == 4:
+        return "image"
+    raise ValueError(
+        f"cannot tell the model kind of an array of shape {array.shape}: name it, e.g. kinds={{'<name>': "
+        "'sequence'}} for (n, time, features) or 'image' for (n, height, width), or --kind NAME=KIND"
+    )
+
+
+def prepare_inputs(array: np.ndarray, kind, train_idx: np.ndarray) -> np.ndarray:
+    """Model inputs for one modality: pooled (sequences) or flattened, standardised.
+
+    Sequences are mean-pooled over time (Table 14's first step); built-in kinds get
+    one feature vector per sample; a user's factory gets the array's own shape.
+    Every feature is standardised with the training split's mean and deviation.
+    """
+    x = np.asarray(array, dtype=np.float64)
+    if kind == "sequence":
+        if x.ndim != 3:
+            raise ValueError(f"a 'sequence' modality must be (n, time, features); got shape {x.shape}")
+        x = temporal_mean_pool(x)
+    elif kind in MODEL_KINDS:
+        x = x.reshape(len(x), -1)
+    sd = x[train_idx].std(axis=0)
+    return ((x - x[train_idx].mean(axis=0)) / np.where(sd > 0, sd, 1.0)).astype(np.float32)
+
+
+class ModuleStack(nn.Module):
+    """M copies of a user's ``torch.nn.Module``, one per seed, behind the stacked interface.
+
+    ``factory(input_shape, n_out)`` must return a module mapping (n, *input_shape) to
+    (n, n_out) that either has a ``features(x)`` method (the representation) or is an
+    ``nn.Sequential`` (its last layer is then the head). Copy m is built under
+    ``torch.manual_seed`` of its own seed and role, so the stack trains with
+    :func:`cchlib.train.fit` like the built-in networks.
+    """
+
+    def __init__(self, factory: Callable, seeds, input_shape: tuple, n_out: int, role: str):
+        super().__init__()
+        self.seeds = [int(s) for s in seeds]
+        copies = []
+        for seed in self.seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed((seed * 1_000_003 + zlib.crc32(role.encode())) % 2**63)
+                copies.append(factory(tuple(input_shape), n_out))
+        module = copies[0]
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"a model factory must return a torch.nn.Module, got {type(module).__name__}")
+        if not hasattr(module, "features") and not isinstance(module, nn.Sequential):
+            raise ValueError(
+                f"{type(module).__name__} needs a features(x) method returning its representation "
+                "(or be an nn.Sequential whose last layer is the output head)"
+            )
+        self.copies = nn.ModuleList(copies)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.seeds)
+
+    @staticmethod
+    def _features(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return module.features(x) if hasattr(module, "features") else module[:-1](x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Each copy's representation of its own inputs ``x[m]``: (M, n, hidden)."""
+        return torch.stack([self._features(m, x[i]).flatten(1) for i, m in enumerate(self.copies)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x[i]) for i, m in enumerate(self.copies)])
+
+
+def make_model(kind, seeds, input_shape: tuple, n_out: int, role: str, hidden=None) -> nn.Module:
+    """A stack of networks (one copy per seed) of ``kind`` for inputs of ``input_shape``.
+
+    ``kind`` is one of :data:`MODEL_KINDS` (``hidden`` overrides its hidden widths) or a
+    factory ``factory(input_shape, n_out) -> nn.Module`` (see :class:`ModuleStack`).
+    """
+    if callable(kind):
+        return ModuleStack(kind, seeds, input_shape, n_out, role)
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose one of {list(MODEL_KINDS)} or pass a factory")
+    widths = list(hidden or DEFAULT_HIDDEN[kind])
+    d_in = int(np.prod(input_shape))
+    if kind == "sequence":
+        return StackedMoseiNet(seeds, d_in, role, widths, n_out)
+    activation = "leaky_relu" if kind == "image" else "relu"
+    return StackedMLP(seeds, d_in, widths, n_out, role=role, activation=activation)
+
+
+# ---------------------------------------------------------------------------
+# The workflow
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    """Training and distillation settings shared by every network of a selection run.
+
+    ``hidden`` (a list of widths) replaces each built-in kind's default; ``lam`` and
+    ``temperature`` are the distillation weight and temperature of Eq. (2) (regression
+    uses Eq. 4, which has no temperature).
+    """
+
+    epochs: int = 30
+    lr: float = 1e-3
+    batch_size: int = 128
+    hidden: list | None = None
+    lam: float = 0.5
+    temperature: float = 4.0
+
+
+@dataclass
+class Selection:
+    """What :func:`select_teachers` found.
+
+    ``ranking``: one row per (student, teacher) with the MIs, the MI gap and its SE, the
+    rank among the student's candidates, CCH's verdict and, after a KD check, the
+    measured gain. ``per_seed``: the same per training seed. ``baselines``: each
+    modality's test score per seed (accuracy, or negative MSE for regression).
+    """
+
+    ranking: pd.DataFrame
+    per_seed: pd.DataFrame
+    baselines: pd.DataFrame
+    task: str
+    data: str
+    options: dict = field(default_factory=dict)
+
+    def scorecard_conditions(self) -> pd.DataFrame:
+        """Rows for :func:`cchlib.report.write_scorecard_rows` (needs a KD check)."""
+        if "kd_gain" not in self.ranking:
+            raise ValueError("scorecard rows need the measured KD gain: run select_teachers(..., kd_check=True)")
+        table = self.ranking.assign(condition=self.ranking.teacher + " -> " + self.ranking.student)
+        return table[["condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"]]
+
+
+def _loss(task: str, lam, temperature: float):
+    """Per-copy training loss: Eq. (2) for classes, Eq. (4) for regression; lam = 0 is plain."""
+    if task == "classification":
+        return lambda out, b: classification_kd_loss(out, b["y"], b.get("teacher", out.detach()), lam, temperature)
+    return lambda out, b: regression_kd_loss(out[..., 0], b["y"], b.get("teacher", out.detach())[..., 0], lam)
+
+
+def _train(ds, x: np.ndarray, kind, seeds, settings: Settings, role: str, device, teacher=None, lam=0.0):
+    """Train one stack (copy per seed) on the training split; returns it in eval mode."""
+    n_out = int(ds.labels.max()) + 1 if ds.task == "classification" else 1
+    model = make_model(kind, seeds, x.shape[1:], n_out, role, settings.hidden).to(device)
+    inputs = torch.as_tensor(x[ds.train_idx], device=device).expand(len(seeds), *x[ds.train_idx].shape)
+    labels = ds.labels[ds.train_idx]
+    labels = labels if ds.task == "classification" else labels.astype(np.float32)
+    y = torch.as_tensor(labels, device=device).expand(len(seeds), -1)
+    targets = {"y": y} if teacher is None else {"y": y, "teacher": teacher}
+    model.train()
+    fit(model, inputs, targets, _loss(ds.task, lam, settings.temperature),
+        epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size)
+    return model.eval()
+
+
+def _on(model, x: np.ndarray, idx: np.ndarray, device, features: bool = False) -> torch.Tensor:
+    """Every copy on the rows ``idx`` of ``x`` (outputs, or representations)."""
+    inputs = torch.as_tensor(x[idx], device=device).expand(model.n_models, *x[idx].shape)
+    return (representations if features else predict)(model, inputs)
+
+
+def _score(task: str, outputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
+    """Per-copy test score, higher is better: accuracy, or minus the MSE."""
+    y = torch.as_tensor(labels, device=outputs.device)
+    if task == "classification":
+        return (outputs.argmax(-1) == y).float().mean(-1).cpu().numpy()
+    return -((outputs[..., 0] - y) ** 2).mean(-1).cpu().numpy()
+
+
+def _resolve(ds, students, teachers, kinds) -> tuple[list, list, dict]:
+    names = list(ds.modalities)
+    students, teachers = list(students or names), list(teachers or names)
+    unknown = sorted((set(students) | set(teachers) | set(kinds or {})) - set(names))
+    if unknown:
+        raise ValueError(f"unknown modalities {unknown}; the data holds {names}")
+    kinds = {m: (kinds or {}).get(m) or infer_kind(ds.modalities[m]) for m in dict.fromkeys(students + teachers)}
+    if not any(t != s for s in students for t in teachers):
+        raise ValueError("no (teacher, student) pair of different modalities to compare")
+    return students, teachers, kinds
+
+
+def select_teachers(
+    ds: PairedDataset,
+    *,
+    students=None,
+    teachers=None,
+    kinds: dict | None = None,
+    seeds=(0, 1),
+    settings: Settings | None = None,
+    mi_method: str = "lmi",
+    mi_repeats: int = 3,
+    mi_options: dict | None = None,
+    kd_check: bool = False,
+    progress: bool = True,
+) -> Selection:
+    """Rank candidate teachers for each student modality by MI gap; optionally check by KD.
+
+    Args:
+        ds: the paired data (e.g. from :func:`load_paired`).
+        students, teachers: modality names (default: every modality in both roles).
+        kinds: modality -> model kind or factory (default: :func:`infer_kind`).
+        seeds: training seeds; each gives every modality its own network.
+        settings: training and distillation :class:`Settings`.
+        mi_method, mi_options: the estimator of :func:`cchlib.mi.estimate`.
+        mi_repeats: estimates per MI and seed (different estimator seeds), >= 2, whose
+            spread gives the SE when only one training seed is used.
+        kd_check: also train, per student, one distilled student per teacher and seed,
+            and report the measured gain next to CCH's prediction.
+
+    With two or more training seeds the SE of each quantity is taken across seeds (it
+    then includes both training and estimator variability); with one seed it is the
+    estimator's SE over repeats.
+    """
+    check_workflow_input(ds)
+    settings = settings or Settings()
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("give at least one training seed")
+    students, teachers, kinds = _resolve(ds, students, teachers, kinds)
+    device = default_device()
+    inputs = {m: prepare_inputs(ds.modalities[m], k, ds.train_idx) for m, k in kinds.items()}
+    models, baselines, reps = {}, [], {}
+    for m in tqdm(kinds, desc="training networks", unit="modality", disable=not progress):
+        models[m] = _train(ds, inputs[m], kinds[m], seeds, settings, f"select:{m}", device)
+        scores = _score(ds.task, _on(models[m], inputs[m], ds.test_idx, device), ds.labels[ds.test_idx])
+        baselines += [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
+                      for s, v in zip(seeds, scores)]
+        reps[m] = _on(models[m], inputs[m], ds.test_idx, device, features=True).cpu().numpy()
+    per_seed = _mi_rows(ds, reps, students, teachers, seeds, mi_method, mi_repeats, mi_options or {}, progress)
+    if kd_check:
+        gains = _kd_rows(ds, inputs, kinds, models, students, teachers, seeds, settings, device, progress)
+        per_seed = per_seed.merge(gains, on=["teacher", "student", "seed"])
+    options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings))
+    return Selection(rank(summarise(per_seed)), per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
+
+
+def _mi_rows(ds, reps, students, teachers, seeds, method, repeats, options, progress) -> pd.DataFrame:
+    """Per (teacher, student, seed): I_TS, I_SL, I_TL and their SEs over estimator repeats."""
+    labels = ds.labels[ds.test_idx]
+    pairs = [(t, s) for s in students for t in teachers if t != s]
+    needed = sorted({frozenset(p) for p in pairs}, key=sorted)
+    bar = tqdm(total=len(seeds) * (len(needed) + len(reps)), desc="estimating MI", unit="estimate",
+               disable=not progress)
+    rows = []
+    for i, seed in enumerate(seeds):
+        h = {m: drop_constant_columns(r[i]) for m, r in reps.items()}
+        estimator_seeds = [seed * 1000 + r for r in range(repeats)]
+
+        def with_se(a, b):
+            bar.update()
+            return mi.estimate_with_se(a, b, method=method, seeds=estimator_seeds, **options)
+
+        label_mi = {m: with_se(h[m], labels) for m in h}
+        pair_mi = {pair: with_se(*(h[m] for m in sorted(pair))) for pair in needed}
+        for t, s in pairs:
+            ts, sl, tl = pair_mi[frozenset((t, s))], label_mi[s], label_mi[t]
+            rows.append({"teacher": t, "student": s, "seed": seed,
+                         "mi_ts": ts.mean, "mi_ts_se": ts.se, "mi_sl": sl.mean, "mi_sl_se": sl.se,
+                         "mi_tl": tl.mean, "mi_tl_se": tl.se,
+                         "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se)})
+    bar.close()
+    return pd.DataFrame(rows)
+
+
+def _kd_rows(ds, inputs, kinds, models, students, teachers, seeds, settings, device, progress) -> pd.DataFrame:
+    """Per (teacher, student, seed): the distilled student's test score minus the baseline's.
+
+    The distilled copies of a student share their baseline's initialisation (same
+    role) and batch order (same seed), so each gain is a paired difference.
+    """
+    rows = []
+    for s in tqdm(students, desc="distilling", unit="student", disable=not progress):
+        ts = [t for t in teachers if t != s]
+        soft = {t: _on(models[t], inputs[t], ds.train_idx, device) for t in ts}
+        copies = [(t, i) for t in ts for i in range(len(seeds))]
+        teacher_out = torch.stack([soft[t][i] for t, i in copies])
+        student = _train(ds, inputs[s], kinds[s], [seeds[i] for _, i in copies], settings, f"select:{s}", device,
+                         teacher=teacher_out, lam=settings.lam)
+        kd = _score(ds.task, _on(student, inputs[s], ds.test_idx, device), ds.labels[ds.test_idx])
+        base = _score(ds.task, _on(models[s], inputs[s], ds.test_idx, device), ds.labels[ds.test_idx])
+        rows += [{"teacher": t, "student": s, "seed": seeds[i], "score_kd": float(kd[j]),
+                  "score_nokd": float(base[i]), "kd_gain": float(kd[j] - base[i])} for j, (t, i) in enumerate(copies)]
+    return pd.DataFrame(rows)
+
+
+def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Mean and SE per (teacher, student) over seeds (estimator SE when there is one seed)."""
+    values = ["mi_ts", "mi_sl", "mi_tl", "mi_gap"] + [c for c in ("score_kd", "score_nokd", "kd_gain") if c in per_seed]
+    out = []
+    for (t, s), group in per_seed.groupby(["teacher", "student"], sort=False):
+        row = {"student": s, "teacher": t}
+        for column in values:
+            mean, se = report.mean_se(group[column])
+            if len(group) == 1:
+                se = float(group[f"{column}_se"].iloc[0]) if f"{column}_se" in group else float("nan")
+            row[column], row[f"{column}_se"] = mean, se
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def rank(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rank each student's teachers by MI gap (1 = largest) and add CCH's verdict.
+
+    ``cch_predicts_gain`` is the sign of the gap; ``resolved`` says whether the gap is
+    more than two standard errors from zero. With a KD check, ``kd_helped`` and
+    ``agrees`` say whether the measured gain had the predicted sign.
+    """
+    table = summary.copy()
+    table["rank"] = table.groupby("student")["mi_gap"].rank(ascending=False, method="min").astype(int)
+    table["cch_predicts_gain"] = table.mi_gap > 0
+    table["resolved"] = table.mi_gap.abs() > 2 * table.mi_gap_se
+    table["verdict"] = [
+        ("distil" if gain else "do not distil") + ("" if ok else " (unresolved: |gap| < 2 SE)")
+        for gain, ok in zip(table.cch_predicts_gain, table.resolved)
+    ]
+    if "kd_gain" in table:
+        table["kd_helped"] = table.kd_gain > 0
+        table["agrees"] = table.kd_helped == table.cch_predicts_gain
+    return table.sort_values(["student", "rank", "teacher"]).reset_index(drop=True)
+
+
+def format_ranking(ranking: pd.DataFrame) -> str:
+    """The ranking as a plain-text table: MI gap +- SE and the verdict per candidate."""
+    show = pd.DataFrame({
+        "student": ranking.student, "rank": ranking["rank"], "teacher": ranking.teacher,
+        "I(H_T;H_S)": _pm(ranking.mi_ts, ranking.mi_ts_se), "I(H_S;Y)": _pm(ranking.mi_sl, ranking.mi_sl_se),
+        "MI gap": _pm(ranking.mi_gap, ranking.mi_gap_se), "CCH verdict": ranking.verdict,
+    })
+    if "kd_gain" in ranking:
+        show["KD gain (measured)"] = _pm(ranking.kd_gain, ranking.kd_gain_se)
+        show["agrees"] = ranking.agrees
+    return show.to_string(index=False)
+
+
+def _pm(mean: pd.Series, se: pd.Series) -> list[str]:
+    return [f"{m:+.3f} ± {s:.3f}" for m, s in zip(mean, se)]
+
+
+# ---------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------
+
+
+def _parse_kinds(items) -> dict:
+    kinds = {}
+    for item in items or []:
+        name, sep, kind = item.partition("=")
+        if not sep or kind not in MODEL_KINDS:
+            raise ValueError(f"--kind takes NAME=KIND with KIND one of {list(MODEL_KINDS)}; got {item!r}")
+        kinds[name] = kind
+    return kinds
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface of ``python -m cchlib.select``."""
+    p = argparse.ArgumentParser(
+        prog="python -m cchlib.select",
+        description="Rank candidate teacher modalities for each student modality by the CCH MI gap "
+                    "I(H_T;H_S) - I(H_S;Y), optionally checking the prediction by distillation.",
+    )
+    p.add_argument("--data", help="a .npz (one array per modality + labels) or a folder of CSV files")
+    p.add_argument("--write-demo", metavar="FILE", help="write a small generated demo .npz to FILE and exit")
+    p.add_argument("--label-key", default=LABEL_KEY, help="name of the labels (npz array / labels.csv column)")
+    p.add_argument("--id-column", default="sample_id", help="sample-id column of CSV files")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"])
+    p.add_argument("--students", nargs="+", help="student modalities (default: all)")
+    p.add_argument("--teachers", nargs="+", help="candidate teacher modalities (default: all)")
+    p.add_argument("--kind", action="append", metavar="NAME=KIND", help=f"model kind of a modality, {list(MODEL_KINDS)}")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    p.add_argument("--test-frac", type=float, default=0.3)
+    p.add_argument("--epochs", type=int, default=Settings.epochs)
+    p.add_argument("--lr", type=float, default=Settings.lr)
+    p.add_argument("--batch-size", type=int, default=Settings.batch_size)
+    p.add_argument("--hidden", nargs="+", type=int, help="hidden widths (default: each kind's own)")
+    p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS))
+    p.add_argument("--mi-repeats", type=int, default=3)
+    p.add_argument("--kd-check", action="store_true", help="also distil and measure the gain")
+    p.add_argument("--lam", type=float, default=Settings.lam, help="distillation weight")
+    p.add_argument("--temperature", type=float, default=Settings.temperature)
+    p.add_argument("--out", default="cch_selection", help="output prefix: writes PREFIX.csv and PREFIX.json")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _run(args) -> None:
+    if args.write_demo:
+        print(f"wrote {make_demo_npz(args.write_demo)} (name the kind of its 3-D array: --kind sequence=sequence)")
+        return
+    if not args.data:
+        raise ValueError("give --data FILE (a .npz or a folder of CSV files), or --write-demo FILE")
+    ds = load_paired(args.data, label_key=args.label_key, id_column=args.id_column, task=args.task,
+                     test_frac=args.test_frac)
+    settings = Settings(args.epochs, args.lr, args.batch_size, args.hidden, args.lam, args.temperature)
+    result = select_teachers(
+        ds, students=args.students, teachers=args.teachers, kinds=_parse_kinds(args.kind), seeds=args.seeds,
+        settings=settings, mi_method=args.mi_method, mi_repeats=args.mi_repeats, kd_check=args.kd_check,
+        progress=not args.quiet,
+    )
+    print(f"\n{ds.name}: {ds.n_samples} samples ({len(ds.test_idx)} test), {ds.task}, MI by {args.mi_method} (nats)\n")
+    print(format_ranking(result.ranking))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report.atomic_write_text(out.with_suffix(".csv"), result.ranking.to_csv(index=False))
+    payload = {"data": ds.name, "task": ds.task, "options": result.options,
+               "ranking": json.loads(result.ranking.to_json(orient="records"))}
+    report.atomic_write_text(out.with_suffix(".json"), json.dumps(payload, indent=2))
+    print(f"\nwrote {out.with_suffix('.csv')} and {out.with_suffix('.json')}")
+
+
+def main(argv=None) -> int:
+    """Run the command; a malformed input ends it with exit status 2 and a one-line reason."""
+    args = parser().parse_args(argv)
+    try:
+        _run(args)
+    except (ValueError, OSError) as error:
+        print(f"cchlib.select: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
