@@ -649,6 +649,49 @@ def _pm(mean: pd.Series, se: pd.Series) -> list[str]:
     return [f"{m:+.3f} ± {s:.3f}" for m, s in zip(mean, se)]
 
 
+def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: str = ""):
+    """Figure of a selection: (a) MI gap +- SE per candidate pair; (b) KD gain against MI gap.
+
+    Panel (b) needs a KD check; the quadrants where the gain has the sign CCH predicts
+    are shaded. Without a KD check, (b) shows I(H_T;H_S) against I(H_S;Y) instead
+    (points above the diagonal have a positive gap). Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = [f"{t} → {s}" for t, s in zip(ranking.teacher, ranking.student)]
+    colours = np.where(ranking.mi_gap > 0, "tab:green", "tab:grey")
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12, 0.35 * len(ranking) + 2.5))
+    pos = np.arange(len(ranking))[::-1]
+    ax_a.errorbar(ranking.mi_gap, pos, xerr=ranking.mi_gap_se, fmt="none", ecolor="black", capsize=3)
+    ax_a.scatter(ranking.mi_gap, pos, c=colours, zorder=3)
+    ax_a.axvline(0, color="black", lw=0.8)
+    ax_a.set(yticks=pos, yticklabels=labels, xlabel="MI gap I(H_T;H_S) − I(H_S;Y) (nats)",
+             title="(a) CCH criterion per teacher → student")
+    if "kd_gain" in ranking:
+        unit = "test accuracy" if task == "classification" else "test MSE reduction"
+        ax_b.errorbar(ranking.mi_gap, ranking.kd_gain, xerr=ranking.mi_gap_se, yerr=ranking.kd_gain_se,
+                      fmt="o", capsize=3)
+        x_lim, y_lim = ax_b.get_xlim(), ax_b.get_ylim()
+        ax_b.fill_between([0, x_lim[1]], 0, y_lim[1], color="tab:green", alpha=0.1, label="sign agrees with CCH")
+        ax_b.fill_between([x_lim[0], 0], y_lim[0], 0, color="tab:green", alpha=0.1)
+        ax_b.axhline(0, color="black", lw=0.8)
+        ax_b.axvline(0, color="black", lw=0.8)
+        for x, y, text in zip(ranking.mi_gap, ranking.kd_gain, labels):
+            ax_b.annotate(text, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax_b.set(xlim=x_lim, ylim=y_lim, xlabel="MI gap (nats)", ylabel=f"KD gain ({unit}, distilled − baseline)",
+                 title="(b) measured KD gain against the MI gap")
+    else:
+        ax_b.errorbar(ranking.mi_sl, ranking.mi_ts, xerr=ranking.mi_sl_se, yerr=ranking.mi_ts_se, fmt="o", capsize=3)
+        top = float(max(ranking.mi_sl.max(), ranking.mi_ts.max())) * 1.1
+        ax_b.plot([0, top], [0, top], color="black", lw=0.8, label="gap = 0")
+        ax_b.set(xlabel="I(H_S;Y) (nats)", ylabel="I(H_T;H_S) (nats)", title="(b) the two terms of the gap")
+    ax_b.legend(loc="best", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------------------
 # The command
 # ---------------------------------------------------------------------------
