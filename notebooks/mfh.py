@@ -56,12 +56,20 @@ alg1_repeats = 10  # M, permutations per channel in Algorithm 1
 mfh_gamma_threshold = 0.5  # our reading of "gamma is large" for MFH's sign prediction
 mi_method = "lmi"
 mi_options = {}
-# Sec. 4.1 of the CCH paper: the synthetic chapter's sweep (same settings, so its cache is reused)
-sec41 = dict(
-    seeds=[0, 1, 2], sigma12_grid=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], sigma13=0.9, sigma23=0.4,
-    n_train=5000, n_test=1000, p=100, hidden=64, lam=0.3, lams=[0.2, 0.3, 0.5, 0.7, 0.8],
-    epochs=60, lr=0.01, batch_size=256,
-)
+# Sec. 4.1 of the CCH paper: the synthetic chapter's sweep with its settings (so its cache is reused)
+sec41_seeds = [0, 1, 2]
+sec41_sigma12_grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+sec41_sigma13 = 0.9
+sec41_sigma23 = 0.4
+sec41_n_train = 5000
+sec41_n_test = 1000
+sec41_p = 100
+sec41_hidden = 64
+sec41_lam = 0.3  # the distillation weight compared (Fig. 1's)
+sec41_lams = [0.2, 0.3, 0.5, 0.7, 0.8]  # every weight the synthetic chapter trains
+sec41_epochs = 60
+sec41_lr = 0.01
+sec41_batch_size = 256
 
 # %%
 import time
@@ -86,7 +94,7 @@ settings = dict(
 record = report.provenance(
     params_name, seeds, default_device(),
     **{"MI estimator": mi_method, "training": f"{optimiser}, lr {lr}, {epochs} full-batch steps",
-       "Sec. 4.1 seeds": sec41["seeds"]},
+       "Sec. 4.1 seeds": sec41_seeds},
 )
 _ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
@@ -373,7 +381,7 @@ display(alg1_teachers.round(3))
 # $\gamma$ described in the notes.
 
 # %%
-glue("mfh_sec41_lam", sec41["lam"], display=False)
+glue("mfh_sec41_lam", sec41_lam, display=False)
 # alpha_hidden at |J1 u J2| = d is the same data as alpha at that level: count it once
 duplicate = (summary.setting == "alpha_hidden") & np.isclose(summary.level, alpha_hidden_d or -1)
 mvd = summary[~duplicate].assign(
@@ -381,19 +389,19 @@ mvd = summary[~duplicate].assign(
     mfh_gamma=lambda t: t.teacher_gamma,
 ).reset_index(drop=True)
 sec41_settings = dict(
-    sigma13=sec41["sigma13"], sigma23=sec41["sigma23"], n_train=sec41["n_train"], n_test=sec41["n_test"],
-    p=sec41["p"], hidden=sec41["hidden"], lams=sorted(sec41["lams"]), epochs=sec41["epochs"], lr=sec41["lr"],
-    batch_size=sec41["batch_size"], mi_method=mi_method, mi_options=mi_options,
+    sigma13=sec41_sigma13, sigma23=sec41_sigma23, n_train=sec41_n_train, n_test=sec41_n_test, p=sec41_p,
+    hidden=sec41_hidden, lams=sorted(sec41_lams), epochs=sec41_epochs, lr=sec41_lr, batch_size=sec41_batch_size,
+    mi_method=mi_method, mi_options=mi_options,
 )
 sec41_rows = sweep.run_sweep(
-    synthetic.run_cell, [{"sigma12": float(s)} for s in sec41["sigma12_grid"]], sec41["seeds"], sec41_settings,
+    synthetic.run_cell, [{"sigma12": float(s)} for s in sec41_sigma12_grid], sec41_seeds, sec41_settings,
     cache=cache_root if cache_root is not None else cache_dir("sweeps", "synthetic"), executor=executor,
     executor_options=executor_options, label="synthetic (Sec. 4.1)",
 )
-sec41_rows = sec41_rows[np.isclose(sec41_rows.lam, sec41["lam"])]
+sec41_rows = sec41_rows[np.isclose(sec41_rows.lam, sec41_lam)]
 sec41_rows = sec41_rows.assign(kd_gain=sec41_rows.mse_nokd - sec41_rows.mse_kd, mi_gap=sec41_rows.mi_ts - sec41_rows.mi_sl)
 gauss = mfh.summarise(sec41_rows, ["sigma12"], ["mi_ts", "mi_sl", "mi_gap", "kd_gain"])
-shares = [mfh.information_shares(s, sec41["sigma13"], sec41["sigma23"], sec41["p"]) for s in gauss.sigma12]
+shares = [mfh.information_shares(s, sec41_sigma13, sec41_sigma23, sec41_p) for s in gauss.sigma12]
 gauss = gauss.assign(
     setting="sec4.1", condition=[f"sec4.1 sigma12={s:g}" for s in gauss.sigma12], mfh_gamma_literal=1.0,
     mfh_gamma=[g for g, _, _ in shares], info_alpha=[a for _, a, _ in shares], info_beta=[b for _, _, b in shares],
