@@ -106,6 +106,18 @@ def test_command_rejects_mismatched_ids(tmp_path, capsys):
     assert status == 2 and "mismatched ids: b.csv lacks 5 labelled ids" in out.err
 
 
+def test_command_rejects_missing_label_values_in_csv(tmp_path, capsys):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    labels = pd.DataFrame({"sample_id": range(100), "y": ["a", "b"] * 50})
+    labels.loc[3, "y"] = None
+    labels.to_csv(folder / "labels.csv", index=False)
+    for name in ("a", "b"):
+        pd.DataFrame({"sample_id": range(100), "f1": np.arange(100.0), "f2": 1.0}).to_csv(folder / f"{name}.csv", index=False)
+    status, out = run(capsys, "--data", folder, *FAST)
+    assert status == 2 and "1 labels are missing" in out.err
+
+
 def test_command_needs_kind_of_3d_array(tmp_path, capsys):
     modalities, y = arrays()
     data = write_npz(tmp_path / "d.npz", c=np.random.default_rng(0).standard_normal((200, 3, 4)))
