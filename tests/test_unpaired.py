@@ -14,8 +14,10 @@ from cchlib.unpaired import (  # noqa: E402
     TeacherSet,
     alignment_metrics,
     class_mean_probs,
+    feature_alignment_loss,
     fit_students,
     label_alignment,
+    label_alignment_loss,
     quantile_summary,
     random_directions,
     sliced_wasserstein,
@@ -163,16 +165,27 @@ def _copy_params(model: StackedMLP, m: int) -> torch.Tensor:
     return torch.cat([p[m].flatten() for p in model.parameters()])
 
 
-def test_teacher_summary_ignores_the_order_of_teacher_rows():
+def test_teacher_summary_and_loss_ignore_the_order_of_teacher_rows():
     _, y, teacher = _toy_problem()
     directions = random_directions(4, 8, seed=0)
     within = torch.as_tensor(exp.within_class_permutation(y.numpy(), seed=1))
     across = torch.randperm(len(y), generator=torch.Generator().manual_seed(2))
-    base_q, base_p = teacher_summary(teacher, directions, 6, 3, 2.0)
+    g = torch.Generator().manual_seed(3)
+    feats, logits = torch.randn(1, 3, 5, 4, generator=g), torch.randn(1, 3, 5, 3, generator=g)
+
+    def loss(summary):
+        q, p = summary
+        return feature_alignment_loss(feats, directions[None], q[None]) + label_alignment_loss(logits, p[None], 2.0)
+
+    base = teacher_summary(teacher, directions, 6, 3, 2.0)
     for perm in (within, across):
         q, p = teacher_summary(_permuted(teacher, perm), directions, 6, 3, 2.0)
-        assert torch.equal(q, base_q)
-        torch.testing.assert_close(p, base_p, rtol=0, atol=1e-6)
+        assert torch.equal(q, base[0])
+        torch.testing.assert_close(p, base[1], rtol=0, atol=1e-6)
+        torch.testing.assert_close(loss((q, p)), loss(base), rtol=0, atol=1e-6)
+    # Control: scrambling which label each teacher row carries does change the loss.
+    scrambled = TeacherSet(teacher.features, teacher.logits, teacher.labels[across])
+    assert (loss(teacher_summary(scrambled, directions, 6, 3, 2.0)) - loss(base)).abs().item() > 1e-3
 
 
 def test_unpaired_students_do_not_depend_on_the_pairing():
