@@ -17,6 +17,7 @@ from sklearn.feature_selection import mutual_info_classif, mutual_info_regressio
 
 from cchlib import mi
 from cchlib.mi import known, lmi
+from cchlib.mi.nets import split_indices, stacked_parts
 
 FAST_LMI = dict(epochs=60, patience=5)
 FAST_LATENTMI = dict(epochs=2, patience=1)
@@ -111,16 +112,23 @@ def test_lmi_labels_close_to_truth(two_clusters):
 def test_lmi_restores_best_weights(pair_08):
     x, y = pair_08.x, pair_08.y
     cfg = lmi.LMIConfig(epochs=30, patience=3)
-    model, zx, zy, log = lmi.fit(x, y, cfg, seed=0)
-    assert log.best_epoch < log.epochs_run - 1  # stopped after a worse epoch ...
-    from cchlib.mi.nets import split_indices, to_tensor
-
-    train_idx, val_idx = split_indices(len(x), [cfg.validation_split], 0)
-    xt, yt = to_tensor(x, train_idx, torch.device("cpu")), to_tensor(y, train_idx, torch.device("cpu"))
+    model, zx, zy, log = lmi.fit(x, y, cfg, seeds=[0])
+    assert log.best_epoch[0] < log.epochs_run - 1  # stopped after a worse epoch ...
+    splits = [split_indices(len(x), [cfg.validation_split], 0)]
+    cpu = torch.device("cpu")
+    (_, x_va), (_, y_va) = stacked_parts(x, splits, cpu), stacked_parts(y, splits, cpu)
     with torch.no_grad():
-        loss = float(model.loss(xt[val_idx], yt[val_idx]))
-    assert loss == pytest.approx(log.best_score, rel=1e-6)  # ... yet holds the best epoch's weights
-    assert zx.shape == zy.shape == (len(val_idx), cfg.N_dims)
+        loss = float(model.losses(x_va, y_va, gens=[])[0])
+    assert loss == pytest.approx(log.best_score[0], rel=1e-5)  # ... yet holds the best epoch's weights
+    assert zx.shape == zy.shape == (1, len(splits[0][1]), cfg.N_dims)
+
+
+def test_lmi_stacked_seeds_match_single_seed_runs(pair_08):
+    """Each copy of a stacked fit has its own split, draws and early stopping."""
+    stacked = lmi.estimate_many(pair_08.x, pair_08.y, seeds=[3, 4], epochs=20, patience=2)
+    alone = [mi.estimate(pair_08.x, pair_08.y, method="lmi", seed=s, epochs=20, patience=2) for s in (3, 4)]
+    assert stacked == pytest.approx(alone, abs=1e-3)
+    assert stacked[0] != stacked[1]
 
 
 def test_lmi_is_deterministic_for_a_seed(pair_08):

@@ -61,22 +61,26 @@ latent output      linear      LeakyReLU   an invertible map per coordinate;
 
 Tensors stay on one device (CUDA when available) and minibatches are drawn
 by indexing with a permutation: no DataLoader, no per-sample Python objects.
-The whole call runs inside :func:`cchlib.mi.rng.seeded_globals`, so a seed
-gives the same estimate and the caller's RNG states are left untouched.
+:func:`estimate_many` trains the networks of several seeds as one stacked
+model (:class:`cchlib.models.StackedMLP`, see :mod:`.nets`), which is how
+:func:`cchlib.mi.estimate_with_se` gets its repeats; :func:`estimate` is the
+one-seed case.  Every random draw comes from per-seed generators, so a seed
+gives the same estimate and global RNG states are never touched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..models import StackedMLP
 from . import ksg
 from .inputs import is_labels, one_hot, require_samples
-from .nets import hidden_width, mlp, pick_device, split_indices, to_tensor
-from .rng import seeded_globals
+from .nets import dropout, epoch_orders, generators, hidden_width, mse, pick_device, split_indices, stacked_parts
 from .training import TrainLog, train_early_stopping
 
 
@@ -89,7 +93,7 @@ class LMIConfig:
     alpha: float = 1.0
     lam: float = 1.0
     dropout: float = 0.5
-    hidden: int | None = None
+    hidden: int | Sequence[int] | None = None
     lr: float = 1e-3
     batch_size: int = 512
     epochs: int = 300
@@ -108,71 +112,102 @@ class LMIConfig:
             raise ValueError(f"method='lmi' got unknown option(s) {sorted(unknown)}; it accepts {sorted(known)}.")
         return cls(**options)
 
+    def widths(self, dim: int) -> list[int]:
+        """Encoder hidden widths for a ``dim``-dimensional input (decoders mirror them)."""
+        if self.hidden is None:
+            return [hidden_width(dim), hidden_width(dim) // 2]
+        if isinstance(self.hidden, (int, np.integer)):
+            return [int(self.hidden), int(self.hidden) // 2]
+        return [int(h) for h in self.hidden]
+
+
+def _decode_with_dropout(net: StackedMLP, z: torch.Tensor, p: float, gens: list[torch.Generator]) -> torch.Tensor:
+    """``net(z)`` with inverted dropout on the input of every layer (copy r's masks from ``gens[r]``)."""
+    layers = list(zip(net.weights, net.biases))
+    h = z
+    for i, (w, b) in enumerate(layers):
+        h = torch.baddbmm(b, dropout(h, p, gens), w)
+        if i < len(layers) - 1:
+            h = net.activation(h)
+    return h
+
 
 class CrossPredictiveAE(nn.Module):
-    """Paired autoencoders for x and y whose latents also predict the other side."""
+    """Paired autoencoders for x and y whose latents also predict the other side; one copy per seed."""
 
-    def __init__(self, dx: int, dy: int, cfg: LMIConfig):
+    def __init__(self, dx: int, dy: int, cfg: LMIConfig, seeds: list[int]):
         super().__init__()
-        hx = cfg.hidden or hidden_width(dx)
-        hy = cfg.hidden or hidden_width(dy)
-        self.encode_x = mlp([dx, hx, hx // 2, cfg.N_dims])
-        self.encode_y = mlp([dy, hy, hy // 2, cfg.N_dims])
-        self.decode_xx = mlp([cfg.N_dims, hx // 2, hx, dx])
-        self.decode_yy = mlp([cfg.N_dims, hy // 2, hy, dy])
-        self.decode_yx = mlp([cfg.N_dims, hx // 2, hx, dx], cfg.dropout)
-        self.decode_xy = mlp([cfg.N_dims, hy // 2, hy, dy], cfg.dropout)
-        self.alpha, self.lam = cfg.alpha, cfg.lam
+        hx, hy, n = cfg.widths(dx), cfg.widths(dy), cfg.N_dims
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """alpha * self-reconstruction MSE + lam * cross-prediction MSE."""
-        mse = nn.functional.mse_loss
+        def net(name: str, d_in: int, hidden: list[int], d_out: int) -> StackedMLP:
+            return StackedMLP(seeds, d_in, hidden, d_out, role=f"lmi.{name}", activation="leaky_relu")
+
+        self.encode_x, self.encode_y = net("encode_x", dx, hx, n), net("encode_y", dy, hy, n)
+        self.decode_xx, self.decode_yy = net("decode_xx", n, hx[::-1], dx), net("decode_yy", n, hy[::-1], dy)
+        self.decode_yx, self.decode_xy = net("decode_yx", n, hx[::-1], dx), net("decode_xy", n, hy[::-1], dy)
+        self.alpha, self.lam, self.p = cfg.alpha, cfg.lam, cfg.dropout
+
+    def losses(self, x: torch.Tensor, y: torch.Tensor, gens: list[torch.Generator]) -> torch.Tensor:
+        """Per copy (R,): alpha * self-reconstruction MSE + lam * cross-prediction MSE (dropout when training)."""
         zx, zy = self.encode_x(x), self.encode_y(y)
         auto = mse(self.decode_xx(zx), x) + mse(self.decode_yy(zy), y)
-        cross = mse(self.decode_yx(zy), x) + mse(self.decode_xy(zx), y)
-        return self.alpha * auto + self.lam * cross
+        if self.training and self.p > 0:
+            x_hat, y_hat = (_decode_with_dropout(self.decode_yx, zy, self.p, gens),
+                            _decode_with_dropout(self.decode_xy, zx, self.p, gens))
+        else:
+            x_hat, y_hat = self.decode_yx(zy), self.decode_xy(zx)
+        return self.alpha * auto + self.lam * (mse(x_hat, x) + mse(y_hat, y))
 
 
 def _check(cfg: LMIConfig, n_train: int, n_val: int) -> None:
     """Reject settings the estimator cannot run with."""
     if cfg.N_dims < 1 or cfg.k < 1:
         raise ValueError(f"N_dims and k must be positive integers; got N_dims={cfg.N_dims}, k={cfg.k}.")
+    if not 0 <= cfg.dropout < 1:
+        raise ValueError(f"dropout must lie in [0, 1); got {cfg.dropout}.")
     require_samples(min(n_train, n_val), cfg.k + 1, "lmi",
                     f"both the training and held-out splits need k+1={cfg.k + 1} samples")
 
 
-def fit(x: np.ndarray, y: np.ndarray, cfg: LMIConfig, seed: int = 0):
-    """Train the cross-predictive autoencoders.
+def fit(x: np.ndarray, y: np.ndarray, cfg: LMIConfig, seeds: Sequence[int] = (0,)):
+    """Train the cross-predictive autoencoders of every seed as one stacked model.
 
-    Returns ``(model, zx, zy, log)``: the trained model with its best weights,
-    the held-out latents as float64 arrays, and the :class:`TrainLog`.
+    Returns ``(model, zx, zy, log)``: the trained model (each copy with its
+    best weights), the held-out latents as float64 arrays of shape
+    (R, n_val, N_dims), and the :class:`TrainLog`.
     """
+    seeds = [int(s) for s in seeds]
     y = one_hot(y) if is_labels(y) else y
-    train_idx, val_idx = split_indices(len(x), [cfg.validation_split], seed)
-    _check(cfg, len(train_idx), len(val_idx))
+    splits = [split_indices(len(x), [cfg.validation_split], s) for s in seeds]
+    _check(cfg, len(splits[0][0]), len(splits[0][1]))
     device = pick_device(cfg.device)
-    xt, yt = to_tensor(x, train_idx, device), to_tensor(y, train_idx, device)
-    x_tr, y_tr = xt[train_idx], yt[train_idx]
-    x_va, y_va = xt[val_idx], yt[val_idx]
-    with seeded_globals(seed):
-        model = CrossPredictiveAE(x.shape[1], y.shape[1], cfg).to(device)
-        log = train_early_stopping(
-            model,
-            lambda idx: model.loss(x_tr[idx], y_tr[idx]),
-            lambda: float(model.loss(x_va, y_va)),
-            len(train_idx),
-            lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
-            patience=cfg.patience, min_delta=cfg.min_delta, device=device,
-        )
+    (x_tr, x_va), (y_tr, y_va) = stacked_parts(x, splits, device), stacked_parts(y, splits, device)
+    gens = generators(seeds, device)
+    rows = torch.arange(len(seeds), device=device)[:, None]
+    model = CrossPredictiveAE(x.shape[1], y.shape[1], cfg, seeds).to(device)
+    log = train_early_stopping(
+        model,
+        lambda idx: model.losses(x_tr[rows, idx], y_tr[rows, idx], gens),
+        lambda: model.losses(x_va, y_va, gens),
+        lambda: epoch_orders(gens, x_tr.shape[1], device),
+        lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
+        patience=cfg.patience, min_delta=cfg.min_delta,
+    )
     if cfg.verbose:
-        print(f"lmi: {log.epochs_run} epochs, best held-out loss {log.best_score:.4f} at epoch {log.best_epoch}")
+        print(f"lmi: {log.epochs_run} epochs; per seed {seeds}: best epoch {log.best_epoch}, "
+              f"held-out loss {[round(s, 4) for s in log.best_score]}")
     with torch.no_grad():
         zx, zy = model.encode_x(x_va), model.encode_y(y_va)
     return model, zx.cpu().double().numpy(), zy.cpu().double().numpy(), log
 
 
+def estimate_many(x: np.ndarray, y: np.ndarray, seeds: Sequence[int], **options) -> list[float]:
+    """LMI estimates of I(x; y) in nats, one per seed, trained as one stacked model."""
+    cfg = LMIConfig.from_options(options)
+    _, zx, zy, _ = fit(x, y, cfg, seeds)
+    return [ksg.ksg_mi(a, b, k=cfg.k, seed=s) for a, b, s in zip(zx, zy, seeds)]
+
+
 def estimate(x: np.ndarray, y: np.ndarray, seed: int = 0, **options) -> float:
     """LMI estimate of I(x; y) in nats: KSG on held-out learned latents."""
-    cfg = LMIConfig.from_options(options)
-    _, zx, zy, _ = fit(x, y, cfg, seed)
-    return ksg.ksg_mi(zx, zy, k=cfg.k, seed=seed)
+    return estimate_many(x, y, [seed], **options)[0]

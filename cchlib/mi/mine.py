@@ -18,23 +18,25 @@ returned is not inflated by selecting the best epoch on the same samples.
 On the test part the marginal term averages over ``marginal_draws``
 independent shuffles of y.  Class labels are one-hot encoded.
 
-Defaults: two hidden layers of ``hidden`` ELU units (2*(dx+dy) rounded up to
-a power of two, clamped to [64, 256]), Adam with lr 1e-3, batch 512,
-at most 300 epochs, patience 10.
+Defaults: two hidden layers of ``hidden`` leaky-ReLU units (2*(dx+dy) rounded
+up to a power of two, clamped to [64, 256]), Adam with lr 1e-3, batch 512,
+at most 300 epochs, patience 10.  Like :mod:`.lmi`, :func:`estimate_many`
+trains one statistics network per seed as one stacked model, each copy with
+its own split, shuffles and early stopping.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
+from ..models import StackedMLP
 from .inputs import is_labels, one_hot, require_samples
-from .nets import hidden_width, mlp, pick_device, split_indices, to_tensor
-from .rng import seeded_globals
+from .nets import epoch_orders, generators, hidden_width, pick_device, split_indices, stacked_parts
 from .training import train_early_stopping
 
 
@@ -62,43 +64,51 @@ class MINEConfig:
         unknown = set(options) - known
         if unknown:
             raise ValueError(f"method='mine' got unknown option(s) {sorted(unknown)}; it accepts {sorted(known)}.")
+        if not 0 < options.get("ema_rate", cls.ema_rate) < 1:
+            raise ValueError(f"ema_rate must lie in (0, 1); got {options['ema_rate']}.")
         return cls(**options)
 
 
-class StatisticsNetwork(nn.Module):
-    """T(x, y): an MLP on the concatenated pair, returning one score per sample."""
+class StatisticsNetwork(StackedMLP):
+    """T(x, y): an MLP on the concatenated pair, one score per sample, one copy per seed."""
 
-    def __init__(self, dx: int, dy: int, hidden: int | None):
-        super().__init__()
+    def __init__(self, dx: int, dy: int, hidden: int | None, seeds: list[int]):
         h = hidden or hidden_width(dx + dy, hi=256)
-        self.net = mlp([dx + dy, h, h, 1], activation=nn.ELU)
+        super().__init__(seeds, dx + dy, [h, h], 1, role="mine.T", activation="leaky_relu")
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([x, y], dim=1)).squeeze(1)
+        """Scores (R, n) of the pairs in (R, n, dx) and (R, n, dy)."""
+        return super().forward(torch.cat([x, y], dim=2)).squeeze(2)
 
 
 def log_mean_exp(t: torch.Tensor) -> torch.Tensor:
-    """log(mean(exp(t))), computed stably."""
-    return torch.logsumexp(t, dim=0) - math.log(t.numel())
+    """log(mean(exp(t))) along the last dimension, computed stably."""
+    return torch.logsumexp(t, dim=-1) - math.log(t.shape[-1])
 
 
-def dv_bound(model: StatisticsNetwork, x: torch.Tensor, y: torch.Tensor, draws: int) -> float:
-    """Donsker-Varadhan bound on (x, y), marginal term over ``draws`` shuffles of y."""
-    joint = model(x, y).mean()
-    marginal = torch.cat([model(x, y[torch.randperm(len(y), device=y.device)]) for _ in range(draws)])
-    return float(joint - log_mean_exp(marginal))
+def shuffled(y: torch.Tensor, gens: list[torch.Generator]) -> torch.Tensor:
+    """y with its rows permuted within each copy: samples of the product of marginals."""
+    rows = torch.arange(len(gens), device=y.device)[:, None]
+    return y[rows, epoch_orders(gens, y.shape[1], y.device)]
+
+
+def dv_bound(model: StatisticsNetwork, x, y, draws: int, gens) -> torch.Tensor:
+    """Donsker-Varadhan bound per copy (R,), marginal term over ``draws`` shuffles of y."""
+    joint = model(x, y).mean(dim=1)
+    marginal = torch.cat([model(x, shuffled(y, gens)) for _ in range(draws)], dim=1)
+    return joint - log_mean_exp(marginal)
 
 
 class BiasCorrectedLoss:
-    """Negative DV bound whose log-term gradient uses a moving-average denominator."""
+    """Negative DV bound per copy whose log-term gradient uses a moving-average denominator."""
 
-    def __init__(self, model: StatisticsNetwork, rate: float):
-        self.model, self.rate = model, rate
+    def __init__(self, model: StatisticsNetwork, rate: float, gens: list[torch.Generator]):
+        self.model, self.rate, self.gens = model, rate, gens
         self.log_ma: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        joint = self.model(x, y).mean()
-        lme = log_mean_exp(self.model(x, y[torch.randperm(len(y), device=y.device)]))
+        joint = self.model(x, y).mean(dim=1)
+        lme = log_mean_exp(self.model(x, shuffled(y, self.gens)))
         with torch.no_grad():
             if self.log_ma is None:
                 self.log_ma = lme.detach()
@@ -108,36 +118,35 @@ class BiasCorrectedLoss:
         return -(joint - torch.exp(lme - self.log_ma))
 
 
-def _tensors(x: np.ndarray, y: np.ndarray, cfg: MINEConfig, seed: int):
-    """Standardised tensors for the training, stopping and test parts."""
+def estimate_many(x: np.ndarray, y: np.ndarray, seeds: Sequence[int], **options) -> list[float]:
+    """MINE estimates of I(x; y) in nats, one per seed: the DV bound on each copy's held-out test part."""
+    cfg = MINEConfig.from_options(options)
+    seeds = [int(s) for s in seeds]
     y = one_hot(y) if is_labels(y) else y
-    parts = split_indices(len(x), [cfg.stop_split, cfg.test_split], seed)
-    require_samples(min(map(len, parts)), 2, "mine", "each of its train/stop/test parts needs 2 samples to shuffle")
+    splits = [split_indices(len(x), [cfg.stop_split, cfg.test_split], s) for s in seeds]
+    require_samples(min(map(len, splits[0])), 2, "mine", "each of its train/stop/test parts needs 2 samples to shuffle")
     device = pick_device(cfg.device)
-    xt, yt = to_tensor(x, parts[0], device), to_tensor(y, parts[0], device)
-    return [(xt[p], yt[p]) for p in parts], device
+    (x_tr, x_st, x_te), (y_tr, y_st, y_te) = stacked_parts(x, splits, device), stacked_parts(y, splits, device)
+    gens = generators(seeds, device)
+    rows = torch.arange(len(seeds), device=device)[:, None]
+    model = StatisticsNetwork(x.shape[1], y.shape[1], cfg.hidden, seeds).to(device)
+    loss = BiasCorrectedLoss(model, cfg.ema_rate, gens)
+    log = train_early_stopping(
+        model,
+        lambda idx: loss(x_tr[rows, idx], y_tr[rows, idx]),
+        lambda: -dv_bound(model, x_st, y_st, cfg.marginal_draws, gens),
+        lambda: epoch_orders(gens, x_tr.shape[1], device),
+        lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
+        patience=cfg.patience, min_delta=cfg.min_delta,
+    )
+    with torch.no_grad():
+        bounds = dv_bound(model, x_te, y_te, cfg.marginal_draws, gens).tolist()
+    if cfg.verbose:
+        print(f"mine: {log.epochs_run} epochs; per seed {seeds}: best epoch {log.best_epoch}, "
+              f"stopping-part bound {[round(-s, 4) for s in log.best_score]}, test bound {[round(b, 4) for b in bounds]}")
+    return bounds
 
 
 def estimate(x: np.ndarray, y: np.ndarray, seed: int = 0, **options) -> float:
     """MINE estimate of I(x; y) in nats: the DV bound on the held-out test part."""
-    cfg = MINEConfig.from_options(options)
-    if not 0 < cfg.ema_rate < 1:
-        raise ValueError(f"ema_rate must lie in (0, 1); got {cfg.ema_rate}.")
-    (train, stop, test), device = _tensors(x, y, cfg, seed)
-    with seeded_globals(seed):
-        model = StatisticsNetwork(x.shape[1], train[1].shape[1], cfg.hidden).to(device)
-        loss = BiasCorrectedLoss(model, cfg.ema_rate)
-        log = train_early_stopping(
-            model,
-            lambda idx: loss(train[0][idx], train[1][idx]),
-            lambda: -dv_bound(model, *stop, cfg.marginal_draws),
-            len(train[0]),
-            lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
-            patience=cfg.patience, min_delta=cfg.min_delta, device=device,
-        )
-        with torch.no_grad():
-            bound = dv_bound(model, *test, cfg.marginal_draws)
-    if cfg.verbose:
-        print(f"mine: {log.epochs_run} epochs, best stopping-part bound {-log.best_score:.4f} "
-              f"at epoch {log.best_epoch}, test bound {bound:.4f}")
-    return bound
+    return estimate_many(x, y, [seed], **options)[0]
