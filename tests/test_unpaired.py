@@ -232,7 +232,7 @@ def test_fit_students_rejects_a_mismatched_plan():
 
 SETTINGS = dict(
     hidden=[8], activation="relu", lr=0.01, batch_size=50, teacher_epochs=3, epochs=3, per_class=10,
-    temperature=2.0, lam=0.5, lam_fa=1.0, lam_la=1.0, n_directions=8, n_quantiles=8, eval_directions=8,
+    temperature=2.0, lam=0.5, lam_fa=1.0, lam_la=1.0, strong_factor=10.0, n_directions=8, n_quantiles=8, eval_directions=8,
     mi_method="ksg", mi_options={}, mi_samples=100, n_train=100, n_test=120, d1=25, d2=50, d=20, n_each=10,
 )
 

@@ -34,7 +34,7 @@ from cchlib.models import StackedMLP
 from cchlib.train import default_device, fit
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
-METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la")
+METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la", "fa_la_strong")
 EVAL_CHUNK = 512
 PAIRING_SALT = 424_242
 EVAL_SALT = 99_991
@@ -81,8 +81,13 @@ def within_class_permutation(labels: np.ndarray, seed: int) -> np.ndarray:
 
 
 def method_weights(method: str, settings: dict) -> tuple[float, float, float]:
-    """(lam_kd, lam_fa, lam_la) of a method; KD is Eq. (2) with weight ``lam``."""
+    """(lam_kd, lam_fa, lam_la) of a method; KD is Eq. (2) with weight ``lam``.
+
+    ``fa_la_strong`` multiplies both alignment weights by ``strong_factor``, to see
+    whether a null result of ``fa_la`` only reflects weights too small to matter.
+    """
     s = settings
+    strong = s["strong_factor"]
     weights = {
         "nokd": (0.0, 0.0, 0.0),
         "kd_paired": (s["lam"], 0.0, 0.0),
@@ -90,6 +95,7 @@ def method_weights(method: str, settings: dict) -> tuple[float, float, float]:
         "fa_la": (0.0, s["lam_fa"], s["lam_la"]),
         "fa": (0.0, s["lam_fa"], 0.0),
         "la": (0.0, 0.0, s["lam_la"]),
+        "fa_la_strong": (0.0, strong * s["lam_fa"], strong * s["lam_la"]),
     }
     if method not in weights:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -246,7 +252,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     ``condition``: ``dataset`` ("mvd" with ``overlap``, or "mnist" with ``alpha``).
     ``settings``: ``hidden``, ``activation``, ``lr``, ``batch_size`` and ``teacher_epochs``
     (teacher), ``epochs``, ``per_class``, ``temperature``, ``lam``, ``lam_fa``,
-    ``lam_la``, ``n_directions``, ``n_quantiles`` (students), ``eval_directions``,
+    ``lam_la``, ``strong_factor``, ``n_directions``, ``n_quantiles`` (students), ``eval_directions``,
     ``mi_method``, ``mi_options``, ``mi_samples``, and the dataset's own settings (MVD:
     ``n_train, n_test, d1, d2, d, n_each``; MNIST: ``gammas`` and those of
     :func:`cchlib.experiments.mnist.load_data`).
