@@ -264,6 +264,13 @@ def _class_balanced_draws(generators, pools, counts, x_source, steps: int, per_c
     return torch.stack(draws, dim=1)
 
 
+def _stacked_pools(y: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`class_pools` of every student dataset ``y`` (X, n): pools (X, K, W) and counts (X, K)."""
+    pools, counts = zip(*(class_pools(labels, n_classes) for labels in y))
+    width = max(p.shape[1] for p in pools)
+    return torch.stack([F.pad(p, (0, width - p.shape[1])) for p in pools]), torch.stack(counts)
+
+
 def fit_students(
     model: StackedMLP,
     x: torch.Tensor,
@@ -309,41 +316,38 @@ def fit_students(
     ]
     quantiles = torch.stack([q for q, _ in summaries])  # (M, K, L, G)
     means = torch.stack([p for _, p in summaries])  # (M, K, K)
-
-    pools, counts = zip(*(class_pools(y[i], n_classes) for i in range(len(y))))
-    width_pool = max(p.shape[1] for p in pools)
-    pools = torch.stack([F.pad(p, (0, width_pool - p.shape[1])) for p in pools])
-    counts = torch.stack(counts)
+    pools, counts = _stacked_pools(y, n_classes)
     steps = math.ceil(n / (n_classes * per_class))
     generators = [torch.Generator().manual_seed((s + BATCH_SALT) % 2**63) for s in model.seeds]
     step = OPTIMISERS[optimiser](model.parameters(), lr=lr)
-    m_idx = torch.arange(model.n_models)[:, None]
-    src = copies.x_source[:, None]
+    m_idx, src = torch.arange(model.n_models)[:, None], copies.x_source[:, None]
     curve = []
     for _ in range(epochs):
-        draws = _class_balanced_draws(generators, pools, counts, copies.x_source, steps, per_class)
         total = 0.0
-        for rows in draws:  # (M, K, b)
-            flat = rows.reshape(model.n_models, -1)
+        for rows in _class_balanced_draws(generators, pools, counts, copies.x_source, steps, per_class):
+            flat = rows.reshape(model.n_models, -1)  # (M, K b), grouped by class
             feats = model.features(x[src, flat])
             logits = model.head(feats)
-            labels = y[src, flat]
             teacher_logits = (
-                kd_logits[copies.teacher_source[:, None], copies.pairing[m_idx, flat]]
-                if kd_logits is not None
-                else logits.detach()
+                logits.detach() if kd_logits is None
+                else kd_logits[copies.teacher_source[:, None], copies.pairing[m_idx, flat]]
             )
-            loss = classification_kd_loss(logits, labels, teacher_logits, copies.lam_kd, temperature)
-            grouped = feats.reshape(model.n_models, n_classes, per_class, -1)
-            loss = loss + copies.lam_fa * feature_alignment_loss(grouped, directions, quantiles)
-            grouped_logits = logits.reshape(model.n_models, n_classes, per_class, -1)
-            loss = loss + copies.lam_la * label_alignment_loss(grouped_logits, means, temperature)
+            loss = (
+                classification_kd_loss(logits, y[src, flat], teacher_logits, copies.lam_kd, temperature)
+                + copies.lam_fa * feature_alignment_loss(rows_by_class(feats, n_classes), directions, quantiles)
+                + copies.lam_la * label_alignment_loss(rows_by_class(logits, n_classes), means, temperature)
+            )
             step.zero_grad(set_to_none=True)
             loss.sum().backward()
             step.step()
             total += float(loss.detach().mean())
         curve.append(total / steps)
     return curve
+
+
+def rows_by_class(values: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """(M, K b, ...) rows of a class-balanced batch, class-major, as (M, K, b, ...)."""
+    return values.reshape(values.shape[0], n_classes, -1, *values.shape[2:])
 
 
 def feature_alignment_loss(features: torch.Tensor, directions: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:

@@ -96,7 +96,6 @@ from scipy import stats
 from cchlib import report, sweep
 from cchlib.data.store import cache_dir
 from cchlib.experiments import unpaired as exp
-from cchlib.train import default_device
 
 CHAPTER = "unpaired"
 shared = dict(
@@ -117,7 +116,7 @@ mnist_settings = dict(
     mnistm_seed=0, threshold=0.5, mnist_path=mnist_path, bsds_path=bsds_path,
 )
 record = report.provenance(
-    params_name, seeds, default_device(),
+    params_name, seeds, "cpu",  # this chapter's cells train on the CPU (no GPU path yet)
     **{"MI estimator": mi_method, "MVD training samples": mvd_n_train, "MNIST training images": mnist_n_train or 60000,
        "epochs (MVD, MNIST)": f"{mvd_epochs}, {mnist_epochs}"},
 )
