@@ -114,7 +114,9 @@ def quantile_summary(values: torch.Tensor, n_quantiles: int) -> torch.Tensor:
 # ------------------------------------------------------------------ label alignment
 
 
-def class_mean_probs(logits: torch.Tensor, labels: torch.Tensor, n_classes: int, temperature: float = 1.0) -> torch.Tensor:
+def class_mean_probs(
+    logits: torch.Tensor, labels: torch.Tensor, n_classes: int, temperature: float = 1.0
+) -> torch.Tensor:
     """Row c: the mean of softmax(logits / T) over the samples of class c, shape (K, K).
 
     ``logits`` (n, K) and integer ``labels`` (n,). Every class must have a sample.
@@ -130,7 +132,9 @@ def class_mean_probs(logits: torch.Tensor, labels: torch.Tensor, n_classes: int,
     return sums / counts[:, None].to(probs.dtype)
 
 
-def label_alignment(q_teacher: torch.Tensor, q_student: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+def label_alignment(
+    q_teacher: torch.Tensor, q_student: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """sum_c w_c KL(q_teacher[c] || q_student[c]) for (..., K, K) class-mean predictions.
 
     ``weights`` (K,) default to uniform 1/K. A zero teacher probability contributes 0.
@@ -151,7 +155,9 @@ def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     return torch.bincount(labels.long(), minlength=n_classes).double() / len(labels)
 
 
-def alignment_metrics(student: dict, teacher: dict, n_classes: int, directions: torch.Tensor, temperature: float) -> tuple[float, float]:
+def alignment_metrics(
+    student: dict, teacher: dict, n_classes: int, directions: torch.Tensor, temperature: float
+) -> tuple[float, float]:
     """Measured (FA, LA) between a student and a teacher on their own, unpaired samples.
 
     ``student`` and ``teacher`` hold ``features`` (n, h), ``logits`` (n, K) and

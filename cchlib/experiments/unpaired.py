@@ -326,8 +326,9 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"rows lack columns {sorted(missing)}")
     rows = rows.assign(mi_gap=rows.mi_ts - rows.mi_sl, mi_gap_shuffled=rows.mi_ts_shuffled - rows.mi_sl)
     out = []
-    for (dataset, condition, level, method), group in rows.groupby(["dataset", "condition", "level", "method"], sort=False):
-        row = {"dataset": dataset, "condition": condition, "level": level, "method": method, "seeds": len(group)}
+    keys = ["dataset", "condition", "level", "method"]
+    for values, group in rows.groupby(keys, sort=False):
+        row = {**dict(zip(keys, values)), "seeds": len(group)}
         for column in ["acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_gap", "mi_gap_shuffled"]:
             row[column], row[f"{column}_se"] = report.mean_se(group[column])
         out.append(row)
