@@ -127,7 +127,7 @@ display(Markdown(report.provenance_markdown(record)))
 #   $\beta = 0$: the teacher's modality holds all $d$ decisive features and the
 #   student's the first $\gamma d$. We use that with $d_1 = d_2 = 50$, $d = 20$ (our
 #   choice; MFH does not give them).
-# - **Training.** MFH follows Lopez-Paz et al. (2015) with logistic regressions, 200
+# - **Training.** MFH follows Lopez-Paz et al. {cite}`lopezpaz2016unifying` with logistic regressions, 200
 #   training and 1,000 test samples, $\rho = 0.5$ and 10 runs, but gives no optimiser,
 #   epochs or temperature. We train every model full-batch with the parameters above
 #   and use temperature 1. $\delta \sim N(0, I_d)$ is drawn anew for each seed.
