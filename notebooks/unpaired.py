@@ -327,7 +327,10 @@ plt.show()
 # {glue:text}`unpaired_n_rho_pos_sig` positive at $p < 0.05$ (against it). The rows of
 # one dataset share teachers and students across methods, so these tests are not
 # independent of each other; read them as a description, not as a multiple-testing-
-# corrected verdict.
+# corrected verdict. One confound is built into FA: it is measured in the teacher's
+# feature units, so a teacher whose features shrink (blurring the inputs does that)
+# shows a smaller FA without becoming more useful. A-priori FA therefore mixes
+# alignment with the scale of the teacher's representation.
 
 # %% [markdown]
 # ## CCH without pairs
