@@ -153,7 +153,8 @@ def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
     t_train = _teacher_sets(teacher, stack("train", "xa"), y_train, torch.arange(len(seeds)))
     t_test = _teacher_sets(teacher, stack("test", "xa"), y_test, torch.arange(len(seeds)))
     return Setup(
-        dataset="mvd", data_name=f"{data[0].name} (MFH App. B.2 generator)", levels=[condition["overlap"]],
+        dataset="mvd", levels=[condition["overlap"]],
+        data_name=f"MVD synthetic (MFH App. B.2; d1={s['d1']}, d2={s['d2']}, d={s['d']}, |J1|=|J2|={s['n_each']})",
         n_classes=2, x_train=stack("train", "xb"), y_train=y_train, x_test=stack("test", "xb"), y_test=y_test,
         x_source={(i, 0): i for i in range(len(seeds))},
         teachers_train={(i, 0): t for i, t in enumerate(t_train)},
