@@ -20,9 +20,8 @@
 # {cite}`xie2025cch`. The first quantity only exists when every teacher input has its
 # student counterpart: it is a property of *pairs*. Often there are none: the assays of
 # different patients, images and recordings collected apart. A third paper on
-# cross-modal distillation (Tran et al., *Cross-Modal Knowledge Distillation without
-# Paired Data: Theoretical Foundation and Algorithm*, arXiv 2606.10504, 2026; we have
-# only a review of it) argues that distillation still works without pairs if
+# cross-modal distillation {cite}`tran2026unpaired` (we have only a review of it)
+# argues that distillation still works without pairs if
 # it aligns *distributions* instead of samples, and that two quantities govern it:
 # **feature alignment** (FA, a Wasserstein-1 distance between teacher and student
 # feature distributions) and **label alignment** (LA, a divergence between their
