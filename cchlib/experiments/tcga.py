@@ -154,6 +154,19 @@ def _rows_for_mi(settings: dict, train: np.ndarray, test: np.ndarray) -> np.ndar
 # ---------------------------------------------------------------------------
 
 
+def seed_data(condition: dict, seeds: list[int], settings: dict) -> list[dict]:
+    """Per seed: its split seed, the teacher's and student's preprocessed features, labels
+    and split indices (keys split_seed, x_t, x_s, y, train, test)."""
+    key = data_key(settings)
+    out = []
+    for seed in seeds:
+        sp = split_seed(condition, seed, settings)
+        x_t, y, train, test, _ = prepared(condition["cohort"], condition["teacher"], sp, key)
+        x_s = prepared(condition["cohort"], settings["student"], sp, key).x
+        out.append(dict(split_seed=sp, x_t=x_t, x_s=x_s, y=y, train=train, test=test))
+    return out
+
+
 def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Teacher -> CNV student at every noise level, for a batch of seeds.
 
@@ -168,14 +181,10 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s["student"]
     levels = [float(v) for v in s["noise_levels"]]
     n_levels = len(levels)
-    key = data_key(s)
-    per_seed = []
-    for seed in seeds:
-        sp = split_seed(condition, seed, s)
-        x_t, y, train, test, _ = prepared(cohort, teacher_mod, sp, key)
-        x_s = prepared(cohort, student_mod, sp, key).x
-        noisy = [teacher_noise(x_t, level, seed) for level in levels]
-        per_seed.append(dict(split_seed=sp, y=y, train=train, test=test, x_s=x_s, noisy=noisy))
+    per_seed = [
+        dict(d, noisy=[teacher_noise(d["x_t"], level, seed) for level in levels])
+        for seed, d in zip(seeds, seed_data(condition, seeds, s))
+    ]
     n_classes = int(max(d["y"].max() for d in per_seed)) + 1
     train_opts = dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"])
 
@@ -338,13 +347,10 @@ def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[i
     if cohort not in s["fusion"]:
         raise ValueError(f"no fusion training settings for {cohort}; add it to settings['fusion'] (lr, temperature, lam, epochs)")
     f = s["fusion"][cohort]
-    key = data_key(s)
-    per_seed = []
-    for seed in seeds:
-        sp = split_seed(condition, seed, s)
-        x_t, y, train, test, _ = prepared(cohort, teacher_mod, sp, key)
-        x_s = prepared(cohort, student_mod, sp, key).x
-        per_seed.append(dict(split_seed=sp, x=np.concatenate([x_t, x_s], 1), y=y, train=train, test=test, d1=x_t.shape[1]))
+    per_seed = [
+        dict(d, x=np.concatenate([d["x_t"], d["x_s"]], 1), d1=d["x_t"].shape[1])
+        for d in seed_data(condition, seeds, s)
+    ]
     n_classes = int(max(d["y"].max() for d in per_seed)) + 1
     methods = [("fusion", 0.0), ("fusion_kd", float(f["lam"]))]
     m_seeds = [seed for seed in seeds for _ in methods]
