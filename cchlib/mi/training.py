@@ -48,7 +48,7 @@ def train_early_stopping(
     ``patience`` epochs without an improvement larger than ``min_delta``;
     training ends when every copy has stopped or after ``epochs`` epochs.
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # one fused update for all tensors
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     copies = next(iter(best_state.values())).shape[0]
     best_score = torch.full((copies,), float("inf"))
