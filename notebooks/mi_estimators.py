@@ -338,8 +338,7 @@ glue("mi_estimators_best_gap", ordering.loc[ordering["MI-gap sign right"].idxmax
 # Orderings survive better than absolute values: within the accuracy suite, `lmi`
 # orders {glue:text}`mi_estimators_order_right_lmi:.0%` of the pairs of conditions
 # correctly, KSG {glue:text}`mi_estimators_order_right_ksg:.0%` and MINE
-# {glue:text}`mi_estimators_order_right_mine:.0%` (the misses are mostly between
-# conditions of similar true MI in different dimensions). The MI gap is less
+# {glue:text}`mi_estimators_order_right_mine:.0%`. The MI gap is less
 # forgiving, because its two terms are estimated on different kinds of data with
 # different biases: a continuous pair with many unshared dimensions is underestimated
 # much more than an MI with labels, so the estimated gap is pushed below zero. The
@@ -382,8 +381,8 @@ for method, value in per_method.items():
 #   per seed ({glue:text}`mi_estimators_seconds_lmi:.1f` s per estimate against
 #   {glue:text}`mi_estimators_seconds_latentmi:.1f` s for the reference package here).
 #   It is the best of the three for a representation against **labels** in many
-#   dimensions and for **low-rank** dependence between wide representations, with the
-#   smallest seed spread of the neural estimators. It collapses, like the reference,
+#   dimensions and, level with MINE, for **low-rank** dependence between wide
+#   representations, with the smaller seed spread of the two neural estimators. It collapses, like the reference,
 #   when most of each side is unshared. Use `estimate_with_se(..., repeats=R)` for error
 #   bars; the repeats are trained as one stacked model.
 # - **`mine`** was the least biased on continuous pairs with many **unshared
