@@ -56,7 +56,7 @@ strong_factor = 10.0  # the "strong" unpaired student multiplies both alignment 
 n_directions = 64  # random directions of the sliced W1 in training (fixed per student)
 n_quantiles = 32  # quantiles per class and direction summarising the teacher's features
 eval_directions = 128  # directions of the measured FA
-mi_method = "ksg"
+mi_method = "lmi"  # cchlib's latent MI; "ksg" is faster
 mi_options = {}
 mi_samples = 500  # test samples used for each MI estimate (None: all)
 # MVD (MFH App. B.2, "increasing gamma": |J1| = |J2| = 10, d = 20, d1 = 25, d2 = 50).
