@@ -14,6 +14,8 @@ discrete variable.  numpy arrays, torch tensors and array-likes are accepted.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 
@@ -88,6 +90,14 @@ def as_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
             f"{len(x)} rows in x and {len(y)} in y."
         )
     return x, y
+
+
+def check_options(config_class, options: dict, method: str) -> None:
+    """Raise ValueError when ``options`` names a field that ``config_class`` (a dataclass) lacks."""
+    known = {f.name for f in fields(config_class)}
+    unknown = set(options) - known
+    if unknown:
+        raise ValueError(f"method={method!r} got unknown option(s) {sorted(unknown)}; it accepts {sorted(known)}.")
 
 
 def require_samples(n: int, minimum: int, method: str, why: str) -> None:

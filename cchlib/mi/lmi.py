@@ -86,7 +86,7 @@ gives the same estimate and global RNG states are never touched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -95,7 +95,7 @@ from torch import nn
 
 from ..models import StackedMLP
 from . import ksg
-from .inputs import is_labels, one_hot, require_samples
+from .inputs import check_options, is_labels, one_hot, require_samples
 from .nets import dropout, epoch_orders, generators, hidden_width, mse, pick_device, split_indices, stacked_parts
 from .training import TrainLog, train_early_stopping
 
@@ -122,10 +122,7 @@ class LMIConfig:
     @classmethod
     def from_options(cls, options: dict) -> "LMIConfig":
         """Build a config, rejecting unknown option names with a ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(options) - known
-        if unknown:
-            raise ValueError(f"method='lmi' got unknown option(s) {sorted(unknown)}; it accepts {sorted(known)}.")
+        check_options(cls, options, "lmi")
         return cls(**options)
 
     def widths(self, dim: int) -> list[int]:

@@ -28,14 +28,14 @@ its own split, shuffles and early stopping.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..models import StackedMLP
-from .inputs import is_labels, one_hot, require_samples
+from .inputs import check_options, is_labels, one_hot, require_samples
 from .nets import epoch_orders, generators, hidden_width, pick_device, split_indices, stacked_parts
 from .training import train_early_stopping
 
@@ -60,10 +60,7 @@ class MINEConfig:
     @classmethod
     def from_options(cls, options: dict) -> "MINEConfig":
         """Build a config, rejecting unknown option names with a ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(options) - known
-        if unknown:
-            raise ValueError(f"method='mine' got unknown option(s) {sorted(unknown)}; it accepts {sorted(known)}.")
+        check_options(cls, options, "mine")
         if not 0 < options.get("ema_rate", cls.ema_rate) < 1:
             raise ValueError(f"ema_rate must lie in (0, 1); got {options['ema_rate']}.")
         return cls(**options)
