@@ -336,3 +336,9 @@ def test_suite_cell_rows_carry_truth_estimate_and_time():
     assert rows[1][0]["truth"] == pytest.approx(truth)
     assert rows[0][0]["unshared_share"] == pytest.approx(0.5)
     assert all(r["seconds"] > 0 and np.isfinite(r["estimate"]) for r in rows[0] + rows[1])
+
+
+@pytest.mark.parametrize("method", ["lmi", "mine"])
+def test_unknown_estimator_option_is_named(pair_08, method):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['epoch'\]"):
+        mi.estimate(pair_08.x, pair_08.y, method=method, epoch=3)
