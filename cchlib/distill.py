@@ -30,6 +30,15 @@ def regression_kd_loss(
     return ((target - student) ** 2).mean(-1) + lam * ((student - teacher) ** 2).mean(-1)
 
 
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the n samples: logits (..., n, K), integer labels (..., n).
+
+    The label term of Eq. (2), and the loss of a teacher or a student without one.
+    """
+    log_p = F.log_softmax(logits, dim=-1)
+    return -log_p.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1).mean(-1)
+
+
 def classification_kd_loss(
     student_logits: torch.Tensor,
     labels: torch.Tensor,
@@ -46,8 +55,7 @@ def classification_kd_loss(
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     lam = torch.as_tensor(lam, dtype=student_logits.dtype, device=student_logits.device)
-    log_p = F.log_softmax(student_logits, dim=-1)
-    ce = -log_p.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1).mean(-1)
+    ce = cross_entropy(student_logits, labels)
     log_ps_t = F.log_softmax(student_logits / temperature, dim=-1)
     log_pt_t = F.log_softmax(teacher_logits / temperature, dim=-1)
     kl = (log_pt_t.exp() * (log_pt_t - log_ps_t)).sum(-1).mean(-1)

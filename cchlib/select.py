@@ -62,10 +62,9 @@ from cchlib.data.paired import PairedDataset
 from cchlib.distill import classification_kd_loss, regression_kd_loss
 from cchlib.experiments.mnist import HIDDEN as IMAGE_HIDDEN
 from cchlib.experiments.mosei import StackedMoseiNet
-from cchlib.experiments.synthetic import drop_constant_columns
 from cchlib.experiments.tcga import stratified_split
 from cchlib.models import StackedMLP
-from cchlib.train import default_device, fit, predict, representations
+from cchlib.train import accuracy, default_device, drop_constant_columns, fit, predict, representations
 
 LABEL_KEY = "y"
 SPLIT_KEYS = ("train_idx", "test_idx")
@@ -474,9 +473,9 @@ def _on(model, x: np.ndarray, idx: np.ndarray, device, features: bool = False) -
 
 def _score(task: str, outputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
     """Per-copy test score, higher is better: accuracy, or minus the MSE."""
-    y = torch.as_tensor(labels, device=outputs.device)
     if task == "classification":
-        return (outputs.argmax(-1) == y).float().mean(-1).cpu().numpy()
+        return accuracy(outputs, labels)
+    y = torch.as_tensor(labels, device=outputs.device)
     return -((outputs[..., 0] - y) ** 2).mean(-1).cpu().numpy()
 
 

@@ -123,6 +123,13 @@ def representations(model: StackedMLP, inputs: torch.Tensor) -> torch.Tensor:
     return model.features(inputs)
 
 
+@torch.no_grad()
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """Share of correct argmax predictions per copy: logits (M, n, K), labels (n,) or (M, n)."""
+    labels = torch.as_tensor(labels, device=logits.device)
+    return (logits.argmax(-1) == labels).double().mean(-1).cpu().numpy()
+
+
 def drop_constant_columns(h: np.ndarray) -> np.ndarray:
     """Remove units of one copy's representation (n, width) that are constant on these samples.
 

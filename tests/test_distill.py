@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from cchlib.distill import classification_kd_loss, regression_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy, regression_kd_loss
 
 
 def test_regression_kd_loss_hand_computed():
@@ -50,3 +50,11 @@ def test_classification_kd_loss_temperature_squared_factor():
 def test_classification_kd_loss_rejects_bad_temperature():
     with pytest.raises(ValueError, match="temperature"):
         classification_kd_loss(torch.zeros(1, 2), torch.tensor([0]), torch.zeros(1, 2), 0.5, 0.0)
+
+
+def test_cross_entropy_hand_computed_and_equal_to_eq2_without_teacher():
+    logits = torch.tensor([[[0.0, 0.0], [math.log(3.0), 0.0]]])  # p(class 0) = 1/2, 3/4
+    labels = torch.tensor([[0, 1]])
+    expected = (math.log(2.0) + math.log(4.0)) / 2
+    assert cross_entropy(logits, labels).item() == pytest.approx(expected)
+    assert torch.allclose(cross_entropy(logits, labels), classification_kd_loss(logits, labels, logits, 0.0, 2.0))

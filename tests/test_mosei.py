@@ -11,6 +11,7 @@ import torch
 
 from cchlib.data import mosei
 from cchlib.experiments import mosei as exp
+from cchlib.distill import cross_entropy
 from cchlib.train import fit
 
 DIMS = mosei.DIMS
@@ -285,7 +286,7 @@ def test_standin_config_rejects_bad_values():
 
 def _train(seeds, x, y, epochs=3):
     net = exp.StackedMoseiNet(seeds, x.shape[-1], "mosei-test", hidden=(16, 8), dropout=0.3)
-    fit(net, x, {"y": y}, lambda o, b: exp._ce(o, b["y"]), epochs=epochs, lr=5e-3, batch_size=7,
+    fit(net, x, {"y": y}, lambda o, b: cross_entropy(o, b["y"]), epochs=epochs, lr=5e-3, batch_size=7,
         optimiser="adamw", weight_decay=0.01, schedule="cosine")
     return net
 
@@ -302,7 +303,7 @@ def test_stacked_net_copy_trains_as_it_would_alone():
     assert torch.allclose(out_alone[0], out_stack[1], atol=1e-5)
     assert not torch.allclose(out_stack[0], out_stack[1], atol=1e-3)
     net = exp.StackedMoseiNet([0], 5, "t", hidden=(4,))
-    curve = fit(net, x, {"y": y}, lambda o, b: exp._ce(o, b["y"]), epochs=2, lr=1e-3, batch_size=10,
+    curve = fit(net, x, {"y": y}, lambda o, b: cross_entropy(o, b["y"]), epochs=2, lr=1e-3, batch_size=10,
                 optimiser="adamw", schedule="cosine")
     assert len(curve) == 2 and not net.training
 

@@ -1,7 +1,8 @@
+import pytest
 import torch
 
 from cchlib.models import StackedMLP
-from cchlib.train import fit, predict
+from cchlib.train import accuracy, fit, predict
 
 
 def _mse(out, batch):
@@ -122,3 +123,9 @@ def test_unknown_schedule_is_rejected():
         assert "schedule" in str(err)
     else:
         raise AssertionError("an unknown schedule must raise ValueError")
+
+
+def test_accuracy_per_copy_with_shared_or_own_labels():
+    logits = torch.tensor([[[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]], [[0.0, 2.0], [0.0, 1.0], [1.0, 3.0]]])
+    assert accuracy(logits, torch.tensor([0, 1, 1])).tolist() == pytest.approx([2 / 3, 2 / 3])
+    assert accuracy(logits, torch.tensor([[0, 1, 0], [1, 1, 1]])).tolist() == [1.0, 1.0]

@@ -48,10 +48,10 @@ from torch import nn
 from cchlib import mi
 from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
 from cchlib.data.synthetic import sampler_covariance
-from cchlib.distill import classification_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMLP
 from cchlib.report import mean_se
-from cchlib.train import default_device, fit, predict
+from cchlib.train import accuracy, default_device, fit, predict
 
 TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
 
@@ -124,14 +124,9 @@ def _stack(datasets, part: str, device):
     return xa, xb, y
 
 
-def _ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-copy mean cross-entropy, shape (M,)."""
-    return classification_kd_loss(logits, y, logits.detach(), 0.0, 1.0)
-
-
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Per-copy accuracy in percent, shape (M,)."""
-    return ((logits.argmax(-1) == y).double().mean(-1) * 100).cpu().numpy()
+def accuracy_percent(logits: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Per-copy accuracy in percent (MFH reports percentages), shape (M,)."""
+    return accuracy(logits, y) * 100
 
 
 def decision_value(logits: torch.Tensor) -> torch.Tensor:
@@ -180,7 +175,7 @@ class AlignedPair(nn.Module):
 def aligned_pair_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Eq. (28) per copy: MSE(f_a, f_b) + CE(y, f_a) + CE(y, f_b), the MSE on the logits."""
     za, zb = out[..., :2], out[..., 2:]
-    return ((za - zb) ** 2).mean(dim=(-2, -1)) + _ce(za, y) + _ce(zb, y)
+    return ((za - zb) ** 2).mean(dim=(-2, -1)) + cross_entropy(za, y) + cross_entropy(zb, y)
 
 
 def fit_aligned_pair(seeds, xa: torch.Tensor, xb: torch.Tensor, y: torch.Tensor, train: dict) -> AlignedPair:
@@ -288,10 +283,10 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         x_tr = torch.stack([xa[i][:, cols[i]] for i in range(len(seeds))])
         x_te = torch.stack([xa_test[i][:, cols[i]] for i in range(len(seeds))])
         teacher = logistic_regression(seeds, x_tr.shape[-1], "teacher").to(device)
-        _fit_lr(teacher, x_tr, {"y": y}, lambda out, b: _ce(out, b["y"]), train)
+        _fit_lr(teacher, x_tr, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), train)
         teacher_train[kind] = predict(teacher, x_tr)
         teacher_test[kind] = predict(teacher, x_te)
-        teacher_acc[kind] = accuracy(teacher_test[kind], y_test)
+        teacher_acc[kind] = accuracy_percent(teacher_test[kind], y_test)
 
     # Students: per seed, the baseline (lam = 0) then one distilled student per teacher.
     per_seed = 1 + len(kinds)
@@ -306,7 +301,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, s["temperature"]), train,
     )
     student_logits = predict(students, expand(xb_test))
-    student_acc = accuracy(student_logits, expand(y_test)).reshape(len(seeds), per_seed)
+    student_acc = accuracy_percent(student_logits, expand(y_test)).reshape(len(seeds), per_seed)
     h_student = decision_value(student_logits).reshape(len(seeds), per_seed, -1)[:, 0].cpu().numpy()
     labels = y_test.cpu().numpy()
 

@@ -31,9 +31,9 @@ import torch
 
 from cchlib import mi, report
 from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
-from cchlib.distill import classification_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMLP
-from cchlib.train import default_device, drop_constant_columns, fit
+from cchlib.train import accuracy, default_device, drop_constant_columns, fit
 
 HIDDEN = [1024, 256]  # Table 11
 N_CLASSES = 10
@@ -101,11 +101,6 @@ def apply_each(model: StackedMLP, x: torch.Tensor, features: bool = False) -> to
     return torch.cat([fn(x[:, s : s + EVAL_CHUNK]) for s in range(0, x.shape[1], EVAL_CHUNK)], dim=1)
 
 
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """Per-copy accuracy of logits (M, n, K) against labels (n,)."""
-    return (logits.argmax(-1) == labels).float().mean(-1).cpu().numpy()
-
-
 def temperature_groups(temperature: torch.Tensor) -> list[tuple[float, torch.Tensor]]:
     """The distinct temperatures of a stack and the copies having each, computed once."""
     return [(t, torch.nonzero(temperature == t).squeeze(-1)) for t in torch.unique(temperature).tolist()]
@@ -122,10 +117,6 @@ def kd_losses(outputs, batch, lam: torch.Tensor, groups) -> torch.Tensor:
     for t, idx in groups:
         losses[idx] = classification_kd_loss(outputs[idx], batch["y"][idx], batch["teacher"][idx], lam[idx], t)
     return losses
-
-
-def _ce(outputs, batch) -> torch.Tensor:
-    return classification_kd_loss(outputs, batch["y"], outputs.detach(), 0.0, 1.0)
 
 
 def student_plan(seeds, gammas, temperatures):
@@ -169,7 +160,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
 
     # 1. Teachers on clean MNIST, one per seed.
     teacher = image_mlp(seeds, x_t.shape[1], "teacher").to(device)
-    fit(teacher, _shared(x_t, len(seeds)), {"y": y.expand(len(seeds), -1)}, _ce, **train)
+    fit(teacher, _shared(x_t, len(seeds)), {"y": y.expand(len(seeds), -1)}, lambda out, b: cross_entropy(out, b["y"]), **train)
     teacher_acc = accuracy(apply_shared(teacher, _flat(data["teacher_test"], device)), y_test)
 
     # Soft targets (logits) of the frozen teachers on blurred MNIST, per gamma.

@@ -37,7 +37,7 @@ from torch import nn
 
 from cchlib import mi
 from cchlib.data import mosei
-from cchlib.distill import classification_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedBatchNorm, StackedMLP
 from cchlib.train import default_device, drop_constant_columns, fit
 
@@ -104,11 +104,6 @@ def evaluate(model: StackedMoseiNet, inputs: torch.Tensor) -> tuple[torch.Tensor
     model.eval()
     h = model.features(inputs)
     return model.out(h), h
-
-
-def _ce(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-copy cross-entropy (Eq. 2 with lambda = 0)."""
-    return classification_kd_loss(outputs, y, outputs.detach(), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +244,7 @@ def _train_baselines(features, seeds, settings, device, modalities=MODALITIES):
     for m in modalities:
         x = _tensor([modality_inputs(features, m, 0.0, seed, s["standardise"]) for seed in seeds], device)
         net = StackedMoseiNet(seeds, x.shape[-1], f"mosei-{m}", s["hidden"], 2, s["dropout"]).to(device)
-        fit(net, x[:, train], {"y": y_train}, lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+        fit(net, x[:, train], {"y": y_train}, lambda o, b: cross_entropy(o, b["y"]), **_train_opts(s))
         out[m] = (net, x)
     return out
 
@@ -368,7 +363,7 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
                  for seed, level in t_copies], device)
     teachers = StackedMoseiNet([seed for seed, _ in t_copies], xt.shape[-1], f"mosei-{t_mod}", s["hidden"], 2, s["dropout"]).to(device)
     fit(teachers, xt[:, train], {"y": _tensor([y_train for _ in t_copies], device)},
-        lambda o, b: _ce(o, b["y"]), **_train_opts(s))
+        lambda o, b: cross_entropy(o, b["y"]), **_train_opts(s))
     t_train_logits = evaluate(teachers, xt[:, train])[0]
     t_test_logits = evaluate(teachers, xt[:, test])[0].cpu().numpy()
     h_t = evaluate(teachers, xt[:, mi_rows])[1].cpu().numpy()

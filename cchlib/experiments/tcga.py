@@ -32,7 +32,7 @@ from torch import nn
 
 from cchlib import mi
 from cchlib.data import tcga
-from cchlib.distill import classification_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
 from cchlib.models import StackedBatchNorm, StackedMLP
 from cchlib.train import default_device, drop_constant_columns, fit, predict, representations
@@ -131,11 +131,6 @@ def _stack(arrays, device) -> torch.Tensor:
     return torch.as_tensor(np.stack(arrays), device=device)
 
 
-def _ce(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-copy cross-entropy (Eq. 2 with lambda = 0)."""
-    return classification_kd_loss(outputs, y, outputs.detach(), 0.0, 1.0)
-
-
 def _mi(settings: dict, seed: int):
     return lambda a, b: mi.estimate(a, b, method=settings["mi_method"], seed=seed, **settings["mi_options"])
 
@@ -194,7 +189,7 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     y_train_t = _stack([d["y"][d["train"]] for d in per_seed for _ in levels], device)
     d_t = xt_train.shape[-1]
     teachers = StackedMLP(t_seeds, d_t, [s["hidden"]], n_classes, role="teacher").to(device)
-    fit(teachers, xt_train, {"y": y_train_t}, lambda out, b: _ce(out, b["y"]), **train_opts)
+    fit(teachers, xt_train, {"y": y_train_t}, lambda out, b: cross_entropy(out, b["y"]), **train_opts)
     teacher_train_logits = predict(teachers, xt_train)
 
     # Students: per seed a baseline (lambda = 0) and one distilled copy per noise level,
@@ -316,7 +311,7 @@ def fusion_loss(outputs: torch.Tensor, y: torch.Tensor, lam, temperature: float)
     """
     k = outputs.shape[-1] // 3
     joint, head1, head2 = outputs[..., :k], outputs[..., k : 2 * k], outputs[..., 2 * k :]
-    return _ce(joint, y) + _ce(head1, y) + classification_kd_loss(head2, y, head1.detach(), lam, temperature)
+    return cross_entropy(joint, y) + cross_entropy(head1, y) + classification_kd_loss(head2, y, head1.detach(), lam, temperature)
 
 
 def classification_metrics(y: np.ndarray, probs: np.ndarray) -> dict:

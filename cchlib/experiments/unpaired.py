@@ -27,11 +27,10 @@ import torch
 from cchlib import mi, report
 from cchlib.data.mnist import gaussian_blur
 from cchlib.data.mvd import gamma_setting, make_mvd
-from cchlib.distill import classification_kd_loss
+from cchlib.distill import cross_entropy
 from cchlib.experiments.mnist import load_data as load_mnist_data
-from cchlib.experiments.synthetic import drop_constant_columns
 from cchlib.models import StackedMLP
-from cchlib.train import default_device, fit
+from cchlib.train import accuracy, drop_constant_columns, fit
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
 METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la", "fa_la_strong")
@@ -102,10 +101,6 @@ def method_weights(method: str, settings: dict) -> tuple[float, float, float]:
     return weights[method]
 
 
-def _ce(outputs, batch) -> torch.Tensor:
-    return classification_kd_loss(outputs, batch["y"], outputs.detach(), 0.0, 1.0)
-
-
 @torch.no_grad()
 def outputs_of(model: StackedMLP, x: torch.Tensor, source=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(features, logits) of every copy, in chunks of rows.
@@ -127,7 +122,7 @@ def _fit_teacher(seeds, x: torch.Tensor, y: torch.Tensor, settings: dict) -> Sta
     """One classifier per seed on its own teacher inputs ``x`` (S, n, d), labels (S, n)."""
     s = settings
     teacher = StackedMLP(seeds, x.shape[-1], s["hidden"], s["n_classes"], role="teacher", activation=s["activation"])
-    fit(teacher, x, {"y": y}, _ce, epochs=s["teacher_epochs"], lr=s["lr"], batch_size=s["batch_size"])
+    fit(teacher, x, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), epochs=s["teacher_epochs"], lr=s["lr"], batch_size=s["batch_size"])
     return teacher
 
 
@@ -135,10 +130,6 @@ def _teacher_sets(teacher: StackedMLP, x: torch.Tensor, y: torch.Tensor, source=
     h, logits = outputs_of(teacher, x, source)
     labels = y if y.dim() == 2 else y.expand(teacher.n_models, -1)
     return [TeacherSet(h[i], logits[i], labels[i]) for i in range(teacher.n_models)]
-
-
-def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    return (logits.argmax(-1) == labels).double().mean(-1).numpy()
 
 
 def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
@@ -159,7 +150,7 @@ def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
         x_source={(i, 0): i for i in range(len(seeds))},
         teachers_train={(i, 0): t for i, t in enumerate(t_train)},
         teachers_test={(i, 0): t for i, t in enumerate(t_test)},
-        teacher_acc={(i, 0): float(_accuracy(t.logits, t.labels)) for i, t in enumerate(t_test)},
+        teacher_acc={(i, 0): float(accuracy(t.logits, t.labels)) for i, t in enumerate(t_test)},
     )
 
 
@@ -178,7 +169,7 @@ def mnist_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
         test_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_test"], g)), y_test)
         for i in range(len(seeds)):
             t_train[i, j], t_test[i, j] = train_sets[i], test_sets[i]
-            t_acc[i, j] = float(_accuracy(test_sets[i].logits, y_test))
+            t_acc[i, j] = float(accuracy(test_sets[i].logits, y_test))
     return Setup(
         dataset="mnist",
         data_name=f"MNIST -> MNIST-M (alpha={condition['alpha']:g}, backgrounds: {data['backgrounds']})",
@@ -277,7 +268,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     )
     h, logits = outputs_of(students, setup.x_test, copies.x_source)
     y_test = setup.y_test[copies.x_source]
-    acc = _accuracy(logits, y_test)
+    acc = accuracy(logits, y_test)
     return _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s)
 
 

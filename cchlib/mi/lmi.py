@@ -97,7 +97,7 @@ from ..models import StackedMLP
 from . import ksg
 from .inputs import check_options, is_labels, one_hot, require_samples
 from .nets import dropout, epoch_orders, generators, hidden_width, mse, pick_device, split_indices, stacked_parts
-from .training import TrainLog, train_early_stopping
+from .training import train_early_stopping
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def fit(x: np.ndarray, y: np.ndarray, cfg: LMIConfig, seeds: Sequence[int] = (0,
 
     Returns ``(model, zx, zy, log)``: the trained model (each copy with its
     best weights), the held-out latents as float64 arrays of shape
-    (R, n_val, N_dims), and the :class:`TrainLog`.
+    (R, n_val, N_dims), and the :class:`~cchlib.mi.training.TrainLog`.
     """
     seeds = [int(s) for s in seeds]
     y = one_hot(y) if is_labels(y) else y
