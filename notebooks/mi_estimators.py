@@ -163,21 +163,28 @@ colors = dict(zip(all_methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 # %%
 glue("mi_estimators_factors", factors, display=False)
+def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: str = "") -> None:
+    """One panel per dimension: each estimator's mean estimate (+- seed SD) against the truth."""
+    fig, axes = plt.subplots(1, len(dims), figsize=(4.25 * len(dims), 3.8), sharey=True)
+    for ax, dim in zip(np.atleast_1d(axes), dims):
+        panel = part[part.dim == dim]
+        top = max(panel.truth.max(), panel.estimate.max()) * 1.1
+        ax.plot([0, top], [0, top], "k--", lw=1, label="truth")
+        for method, group in panel.groupby("method", sort=False):
+            ax.errorbar(group.truth, group.estimate, group.seed_sd.fillna(0), marker="o", color=colors[method],
+                        label=method)
+        ax.set(xlabel=xlabel, title=title(dim))
+    np.atleast_1d(axes)[0].set_ylabel("estimated MI (nats)")
+    np.atleast_1d(axes)[0].legend()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.show()
+
+
 acc = summary[summary.suite == "accuracy"]
-fig, axes = plt.subplots(1, len(accuracy_dims), figsize=(4 * len(accuracy_dims), 3.8), sharey=True)
-for ax, dim in zip(np.atleast_1d(axes), accuracy_dims):
-    part = acc[acc.dim == dim]
-    top = part.truth.max() * 1.1
-    ax.plot([0, top], [0, top], "k--", lw=1, label="truth")
-    for method, group in part.groupby("method", sort=False):
-        ax.errorbar(group.truth, group.estimate, group.seed_sd.fillna(0), marker="o", color=colors[method],
-                    label=method)
-    ax.set(xlabel="true MI (nats)", title=f"{dim}-d vs {dim}-d")
-np.atleast_1d(axes)[0].set_ylabel("estimated MI (nats)")
-np.atleast_1d(axes)[0].legend()
-fig.suptitle("Gaussian pairs with shared low-rank factors")
-fig.tight_layout()
-plt.show()
+plot_against_truth(acc, accuracy_dims, "true MI (nats)", lambda dim: f"{dim}-d vs {dim}-d",
+                   "Gaussian pairs with shared low-rank factors")
 
 # %%
 bias_table = acc.pivot_table(index=["dim", "rho", "truth"], columns="method", values="bias").round(3)
@@ -270,19 +277,7 @@ for method in noise.method.unique():
 glue("mi_estimators_classes", n_classes, display=False)
 glue("mi_estimators_label_signal", label_signal_dims, display=False)
 labels = summary[summary.suite == "labels"]
-fig, axes = plt.subplots(1, len(label_dims), figsize=(4.5 * len(label_dims), 3.8), sharey=True)
-for ax, dim in zip(np.atleast_1d(axes), label_dims):
-    part = labels[labels.dim == dim]
-    top = max(part.truth.max(), part.estimate.max()) * 1.1
-    ax.plot([0, top], [0, top], "k--", lw=1, label="truth")
-    for method, group in part.groupby("method", sort=False):
-        ax.errorbar(group.truth, group.estimate, group.seed_sd.fillna(0), marker="o", color=colors[method],
-                    label=method)
-    ax.set(xlabel="true I(x; y) (nats)", title=f"{dim}-d x vs {n_classes} classes")
-np.atleast_1d(axes)[0].set_ylabel("estimated MI (nats)")
-np.atleast_1d(axes)[0].legend()
-fig.tight_layout()
-plt.show()
+plot_against_truth(labels, label_dims, "true I(x; y) (nats)", lambda dim: f"{dim}-d x vs {n_classes} classes")
 display(labels.pivot_table(index=["dim", "separation", "truth"], columns="method", values="estimate").round(3))
 
 # %% [markdown]
