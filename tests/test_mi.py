@@ -342,3 +342,36 @@ def test_suite_cell_rows_carry_truth_estimate_and_time():
 def test_unknown_estimator_option_is_named(pair_08, method):
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['epoch'\]"):
         mi.estimate(pair_08.x, pair_08.y, method=method, epoch=3)
+
+
+@pytest.mark.parametrize("method", ["lmi", "mine", "ksg"])
+def test_sparse_column_constant_on_a_training_split_gives_a_finite_estimate(method):
+    """The cause of issue 15: a ReLU-like feature non-zero on a few rows only.
+
+    With 300 rows and 3 non-zero entries, some seeds' training split holds none
+    of them; standardising by that split's zero spread used to turn the column
+    into inf and the estimate into a KD-tree error.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 5))
+    x[:, 0] = 0.0
+    x[[3, 100, 250], 0] = [1.0, 2.0, 0.5]
+    labels = rng.integers(0, 2, 300)
+    options = {} if method == "ksg" else {"epochs": 5}
+    values = mi.estimate_many(x, labels, method=method, seeds=range(6), **options)
+    assert np.isfinite(values).all()
+
+
+def test_standardize_uses_the_whole_column_when_the_reference_part_is_constant():
+    from cchlib.mi.inputs import standardize
+
+    a = np.array([[0.0, 1.0], [0.0, 2.0], [4.0, 3.0], [0.0, 4.0]])
+    out = standardize(a, ref=a[:2])
+    assert np.isfinite(out).all()
+    assert out[2, 0] == pytest.approx(4.0 / a[:, 0].std())  # centred on the reference mean 0
+    assert out[:, 1] == pytest.approx((a[:, 1] - 1.5) / 0.5)
+
+
+def test_diverging_training_names_the_estimator_and_shapes(pair_08):
+    with pytest.raises(ValueError, match=r"lmi on x \(1500, 1\) and y \(1500, 1\).*NaN/inf.*lr"):
+        mi.estimate(pair_08.x, pair_08.y, method="lmi", lr=1e30, epochs=3)

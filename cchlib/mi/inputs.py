@@ -115,6 +115,16 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
 
 
 def standardize(a: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
-    """Scale columns of ``a`` to zero mean and unit variance (statistics of ``ref``)."""
+    """Scale columns of ``a`` to zero mean and unit variance (statistics of ``ref``).
+
+    A column that is constant in ``ref`` but not in ``a`` (a sparse ReLU
+    feature whose few non-zero rows all fell outside ``ref``, the training
+    split of a neural estimator) is scaled by its spread in ``a`` instead; a
+    column constant in both is only centred.  Dividing by a zero spread would
+    turn the column into inf/NaN and every estimate built on it into NaN.
+    """
     ref = a if ref is None else ref
-    return (a - ref.mean(axis=0)) / ref.std(axis=0)
+    scale = ref.std(axis=0)
+    scale = np.where(scale > 0, scale, a.std(axis=0))
+    scale = np.where(scale > 0, scale, 1.0)
+    return (a - ref.mean(axis=0)) / scale

@@ -97,7 +97,7 @@ from ..models import StackedMLP
 from . import ksg
 from .inputs import check_options, is_labels, one_hot, require_samples
 from .nets import dropout, epoch_orders, generators, hidden_width, mse, pick_device, split_indices, stacked_parts
-from .training import train_early_stopping
+from .training import NonFiniteTraining, train_early_stopping
 
 
 @dataclass(frozen=True)
@@ -205,12 +205,15 @@ def fit(x: np.ndarray, y: np.ndarray, cfg: LMIConfig, seeds: Sequence[int] = (0,
         lambda: epoch_orders(gens, x_tr.shape[1], device),
         lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
         patience=cfg.patience, min_delta=cfg.min_delta,
+        name=f"lmi on x {x.shape} and y {y.shape}",
     )
     if cfg.verbose:
         print(f"lmi: {log.epochs_run} epochs; per seed {seeds}: best epoch {log.best_epoch}, "
               f"held-out loss {[round(s, 4) for s in log.best_score]}")
     with torch.no_grad():
         zx, zy = model.encode_x(x_va), model.encode_y(y_va)
+    if not (torch.isfinite(zx).all() and torch.isfinite(zy).all()):
+        raise NonFiniteTraining(f"lmi on x {x.shape} and y {y.shape} (held-out latents)", log.epochs_run - 1, seeds)
     return model, zx.cpu().double().numpy(), zy.cpu().double().numpy(), log
 
 

@@ -37,7 +37,7 @@ import torch
 from ..models import StackedMLP
 from .inputs import check_options, is_labels, one_hot, require_samples
 from .nets import epoch_orders, generators, hidden_width, pick_device, split_indices, stacked_parts
-from .training import train_early_stopping
+from .training import NonFiniteTraining, train_early_stopping
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,12 @@ def estimate_many(x: np.ndarray, y: np.ndarray, seeds: Sequence[int], **options)
         lambda: epoch_orders(gens, x_tr.shape[1], device),
         lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
         patience=cfg.patience, min_delta=cfg.min_delta,
+        name=f"mine on x {x.shape} and y {y.shape}",
     )
     with torch.no_grad():
         bounds = dv_bound(model, x_te, y_te, cfg.marginal_draws, gens).tolist()
+    if not np.isfinite(bounds).all():
+        raise NonFiniteTraining(f"mine on x {x.shape} and y {y.shape} (test bound)", log.epochs_run - 1, seeds)
     if cfg.verbose:
         print(f"mine: {log.epochs_run} epochs; per seed {seeds}: best epoch {log.best_epoch}, "
               f"stopping-part bound {[round(-s, 4) for s in log.best_score]}, test bound {[round(b, 4) for b in bounds]}")

@@ -27,6 +27,18 @@ class TrainLog:
     best_score: list[float]
 
 
+class NonFiniteTraining(ValueError):
+    """A neural estimator's loss became NaN or infinite: its weights diverged."""
+
+    def __init__(self, name: str, epoch: int, copies: list[int]):
+        super().__init__(
+            f"{name}: the held-out loss became NaN/inf at epoch {epoch + 1} for stacked cop"
+            f"{'y' if len(copies) == 1 else 'ies'} {copies}, so the networks diverged. "
+            "Try a smaller learning rate (option lr), check the inputs for extreme values "
+            "or near-constant columns, or use method='ksg'."
+        )
+
+
 def train_early_stopping(
     model: nn.Module,
     batch_losses: Callable[[torch.Tensor], torch.Tensor],
@@ -38,6 +50,7 @@ def train_early_stopping(
     epochs: int,
     patience: int,
     min_delta: float,
+    name: str = "estimator",
 ) -> TrainLog:
     """Train the stacked copies with Adam; give each copy back the weights of its best held-out epoch.
 
@@ -47,6 +60,8 @@ def train_early_stopping(
     is better, evaluated after every epoch in eval mode.  A copy stops after
     ``patience`` epochs without an improvement larger than ``min_delta``;
     training ends when every copy has stopped or after ``epochs`` epochs.
+    A non-finite held-out score (the weights diverged) raises a ValueError
+    that names ``name`` (the estimator and its input shapes) at once.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # one fused update for all tensors
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -64,6 +79,8 @@ def train_early_stopping(
         model.eval()
         with torch.no_grad():
             score = held_out_scores().detach().cpu().float()
+        if not torch.isfinite(score).all():
+            raise NonFiniteTraining(name, epoch, torch.nonzero(~torch.isfinite(score)).flatten().tolist())
         better = active & (score < best_score - min_delta)
         if better.any():
             best_score[better], best_epoch[better] = score[better], epoch
