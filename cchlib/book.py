@@ -13,6 +13,8 @@ no code changes. Every notebook listed in ``_toc.yml`` that has a Jupytext sourc
 ``_build/<NAME>/src/`` beside copies of the hand-written pages; Jupyter Book 1.x then
 builds ``_build/<NAME>/_build/html``. A notebook that fails stops the run: its partial
 copy is moved to ``_build/<NAME>/failed/`` so no half-executed chapter is ever rendered.
+With ``--keep-going`` the remaining chapters run, the book is built with a page listing
+the failed chapters and their errors, and the command still exits non-zero.
 """
 
 from __future__ import annotations
@@ -101,6 +103,50 @@ def execute_notebook(
         unexecuted.unlink(missing_ok=True)
 
 
+def execute_chapter(
+    root: Path, entry: str, params_name: str, out_dir: Path, results_root: Path, overrides: dict | None
+) -> None:
+    """Execute one chapter into ``out_dir/src``; on failure keep the partial copy in ``out_dir/failed``.
+
+    A chapter that fails is never left in ``src`` (so it is never rendered half
+    executed), and a ``failed`` copy from an earlier run is removed once the chapter
+    succeeds, so the copy named in an error message is always the one of this run.
+    """
+    out = out_dir / "src" / f"{entry}.ipynb"
+    failed = out_dir / "failed" / f"{entry}.ipynb"
+    for stale in (out, failed, out.with_suffix(".md")):  # the .md: a failure page of an earlier run
+        stale.unlink(missing_ok=True)
+    try:
+        execute_notebook(root, entry, params_name, out, results_root, overrides)
+    except Exception as error:
+        where = "No partially executed copy was written."
+        if out.exists():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(out, failed)
+            where = f"The partially executed copy is {failed}"
+        summary = f"{type(error).__name__}: {error}"
+        if isinstance(error, papermill.PapermillExecutionError):  # its str() starts with a blank line
+            summary = f"{error.ename}: {error.evalue} (cell {error.exec_count})\n{error}"
+        raise BookError(f"notebook {entry} failed with parameter set {params_name!r}: {summary}\n{where}") from error
+
+
+def write_failure_pages(src: Path, failures: dict[str, str], params_name: str) -> None:
+    """Stand-in pages for chapters that failed, and a page listing them (added to the staged TOC)."""
+    listing = [f"# Chapters that failed\n\nThese chapters failed with parameter set `{params_name}`; "
+               "their pages show the error instead of results.\n"]
+    for entry, message in failures.items():
+        first_line = message.splitlines()[0]
+        listing.append(f"- `{entry}`: {first_line}")
+        (src / f"{entry}.md").write_text(
+            f"# {Path(entry).name} (failed)\n\nThis chapter failed with parameter set `{params_name}` "
+            f"and was not rendered.\n\n```text\n{message[-3000:]}\n```\n"
+        )
+    (src / "build_failures.md").write_text("\n".join(listing) + "\n")
+    toc = yaml.safe_load((src / "_toc.yml").read_text())
+    toc.setdefault("chapters", []).append({"file": "build_failures"})
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
 def stage_pages(root: Path, src: Path) -> None:
     """Copy the book's configuration and hand-written pages into the staging folder."""
     src.mkdir(parents=True, exist_ok=True)
@@ -122,8 +168,13 @@ def run(
     results_root: Path | None = None,
     build_root: Path | None = None,
     overrides: dict | None = None,
+    keep_going: bool = False,
 ) -> Path | None:
     """Execute the notebooks (all, or those named in ``only``) and build the book.
+
+    A failing chapter raises :class:`BookError` at once; with ``keep_going`` the
+    other chapters still run, the book is built with a page listing the failed
+    chapters and their errors, and a :class:`BookError` is raised at the end.
 
     Executed notebooks and the HTML go under ``build_root/<params_name>`` (default
     ``<root>/_build``), result tables under ``results_root`` (default ``<root>/results``).
@@ -143,27 +194,29 @@ def run(
         selected = [known[name] for name in only]
     load_parameters(root, params_name, entries[0])  # fail early on an unknown set
     stage_pages(root, src)
+    for stray in [*src.rglob("*.unexecuted.ipynb"), src / "build_failures.md"]:  # left by earlier runs
+        stray.unlink(missing_ok=True)
     start = time.monotonic()
+    failures: dict[str, str] = {}
     for number, entry in enumerate(selected, 1):
-        out = src / f"{entry}.ipynb"
-        out.unlink(missing_ok=True)
         print(f"[{number}/{len(selected)}] executing {entry} with parameter set {params_name!r} "
               f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
         try:
-            execute_notebook(root, entry, params_name, out, results_root, overrides)
-        except Exception as error:
-            failed = out_dir / "failed" / f"{entry}.ipynb"
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            if out.exists():
-                shutil.move(out, failed)
-            raise BookError(
-                f"notebook {entry} failed with parameter set {params_name!r}: "
-                f"{type(error).__name__}: {error}\nThe partially executed copy is {failed}"
-            ) from error
+            execute_chapter(root, entry, params_name, out_dir, results_root, overrides)
+        except BookError as error:
+            if not keep_going:
+                raise
+            failures[entry] = str(error)
+            print(f"error: {error}\n      continuing (--keep-going)", file=sys.stderr, flush=True)
+            continue
         print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
+    if failures:
+        write_failure_pages(src, failures, params_name)
+        if not build:
+            raise failure_summary(failures, "Not building the book (--no-build).")
     if not build:
         return None
-    missing = [e for e in entries if not (src / f"{e}.ipynb").exists()]
+    missing = [e for e in entries if not (src / f"{e}.ipynb").exists() and e not in failures]
     if missing:
         print(f"Not building the book: {missing} not yet executed with parameter set "
               f"{params_name!r}. Run without --only to execute every chapter.")
@@ -178,7 +231,16 @@ def run(
         raise BookError(f"jupyter-book build failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}")
     index = out_dir / "_build" / "html" / "index.html"
     print(f"The book is at {index}")
+    if failures:
+        raise failure_summary(failures, f"The book was built with a page listing them: "
+                                        f"{out_dir / '_build' / 'html' / 'build_failures.html'}")
     return index
+
+
+def failure_summary(failures: dict[str, str], what_now: str) -> BookError:
+    """The error that ends a --keep-going run in which chapters failed."""
+    lines = [f"  {entry}: {message.splitlines()[0]}" for entry, message in failures.items()]
+    return BookError(f"{len(failures)} chapter(s) failed:\n" + "\n".join(lines) + f"\n{what_now}")
 
 
 def executor_overrides(executor, workers=None, scheduler=None, scheduler_file=None) -> dict:
@@ -198,6 +260,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="execute notebooks but do not build HTML")
     parser.add_argument("--results-root", type=Path, help="where result tables go (default: ./results)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder (with _toc.yml)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="run the other chapters after a failure; build the book with a page listing "
+                             "the failures; still exit non-zero")
     parser.add_argument("--executor", choices=["local", "dask"], help="how sweep cells run (default: local)")
     parser.add_argument("--workers", type=int, help="dask: number of local worker processes")
     parser.add_argument("--scheduler", help="dask: address of a running scheduler (tcp://host:port)")
@@ -205,7 +270,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
-        run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides)
+        run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides,
+            keep_going=args.keep_going)
     except BookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -106,3 +106,72 @@ def test_executor_options_become_notebook_parameters():
     assert book.executor_overrides("dask", workers=2) == {"executor": "dask", "executor_options": {"workers": 2}}
     with pytest.raises(book.BookError, match="need --executor dask"):
         book.executor_overrides("local", scheduler="tcp://127.0.0.1:8786")
+
+
+def _broken_project(root, chapters):
+    """A tiny book whose chapters are ``{name: code}`` notebooks; returns the root."""
+    (root / "notebooks" / "params" / "smoke").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    shutil.copy(ROOT / "_config.yml", root)
+    (root / "book" / "references.bib").write_text("")
+    toc = "".join(f"  - file: notebooks/{name}\n" for name in chapters)
+    (root / "_toc.yml").write_text(f"format: jb-book\nroot: book/intro\nchapters:\n{toc}")
+    for name, code in chapters.items():
+        (root / "notebooks" / f"{name}.py").write_text(
+            f'# %% tags=["parameters"]\nparams_name = "default"\nresults_root = "."\n\n# %%\n{code}\n'
+        )
+    return root
+
+
+def test_keep_going_runs_the_rest_builds_a_failure_page_and_still_fails(tmp_path):
+    root = _broken_project(tmp_path / "proj", {
+        "broken": 'raise RuntimeError("deliberate")',
+        "fine": 'print("ok")',
+    })
+    with pytest.raises(book.BookError, match=r"(?s)1 chapter\(s\) failed.*notebooks/broken.*deliberate"):
+        book.run(root, "smoke", keep_going=True)
+    out = root / "_build" / "smoke"
+    assert (out / "src" / "notebooks" / "fine.ipynb").exists()
+    html = out / "_build" / "html"
+    assert "deliberate" in (html / "build_failures.html").read_text()
+    assert "deliberate" in (html / "notebooks" / "broken.html").read_text()
+    assert (out / "failed" / "notebooks" / "broken.ipynb").exists()
+    # Once the chapter is mended, its failure page and failed copy go away.
+    (root / "notebooks" / "broken.py").write_text(
+        '# %% tags=["parameters"]\nparams_name = "default"\nresults_root = "."\n\n# %%\nprint("mended")\n'
+    )
+    book.run(root, "smoke", keep_going=True)
+    assert not (out / "failed" / "notebooks" / "broken.ipynb").exists()
+    assert not (out / "src" / "notebooks" / "broken.md").exists()
+    assert not (out / "src" / "build_failures.md").exists()
+
+
+def test_keep_going_is_a_command_line_flag(tmp_path, capsys):
+    root = _broken_project(tmp_path / "proj", {"broken": 'raise RuntimeError("deliberate")'})
+    status = book.main(["--root", str(root), "--params", "smoke", "--keep-going", "--no-build"])
+    assert status == 1
+    assert "deliberate" in capsys.readouterr().err
+
+
+def _parameters_cell_defaults(name):
+    """The values assigned in a notebook's `parameters` cell."""
+    notebook = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    values = {}
+    exec(cell.source, {}, values)
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.py")))
+def test_smoke_uses_each_chapters_default_estimators(name):
+    """`make test` must fail the way `make book` would: smoke runs the default estimators (issue 15)."""
+    import yaml
+
+    defaults = _parameters_cell_defaults(name)
+    smoke = yaml.safe_load((ROOT / "notebooks" / "params" / "smoke" / f"{name}.yml").read_text()) or {}
+    for key in ("mi_method", "mi_method_alt", "methods", "estimators"):
+        if key in defaults and key in smoke:
+            chosen = smoke[key] if isinstance(smoke[key], list) else [smoke[key]]
+            wanted = defaults[key] if isinstance(defaults[key], list) else [defaults[key]]
+            assert set(wanted) <= set(chosen), f"smoke/{name}.yml sets {key}={smoke[key]!r}; default is {defaults[key]!r}"
