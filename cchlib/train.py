@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from cchlib.mi.inputs import constant_columns
 from cchlib.models import StackedMLP
 
 
@@ -134,8 +135,16 @@ def drop_constant_columns(h: np.ndarray) -> np.ndarray:
     """Remove units of one copy's representation (n, width) that are constant on these samples.
 
     Dead ReLUs carry no information, and MI estimators refuse constant columns (they
-    break standardisation). If every unit is constant, one is kept, so the caller gets
-    a valid (n, 1) array whose MI with anything is zero.
+    break standardisation). "Constant" is the estimators' own rule,
+    :func:`cchlib.mi.inputs.constant_columns` (constant up to rounding, so a float32
+    unit held at 0.1 counts). If every unit is constant the copy carries no information
+    at all and no estimator can take it: a ValueError says so.
     """
-    keep = h.std(axis=0) > 0
-    return h[:, keep] if keep.any() else h[:, :1]
+    keep = ~constant_columns(h)
+    if not keep.any():
+        raise ValueError(
+            f"every unit of this representation {h.shape} is constant on these samples "
+            "(all ReLUs dead?): it carries no information and mutual information cannot be "
+            "estimated from it; train longer, with another seed or a smaller learning rate."
+        )
+    return h[:, keep]

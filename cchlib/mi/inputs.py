@@ -31,6 +31,31 @@ def is_labels(y: np.ndarray) -> bool:
     return y.ndim == 1 and (np.issubdtype(y.dtype, np.integer) or y.dtype == bool)
 
 
+# A column whose standard deviation is at most this many machine epsilons (of its own
+# dtype) times its largest magnitude is constant: its variation is rounding noise (a
+# float32 unit held at 0.1 by batched products wobbles with a std of ~1e-7).
+CONSTANT_EPS = 64
+
+
+def constant_columns(a) -> np.ndarray:
+    """Boolean mask of the columns of ``a`` (n, d) that are constant up to rounding.
+
+    Integer and boolean columns must be exactly constant; float columns may vary by
+    :data:`CONSTANT_EPS` epsilons of their dtype relative to their magnitude. One rule
+    serves both :func:`as_continuous` (which rejects such columns) and
+    :func:`cchlib.train.drop_constant_columns` (which removes them first).
+    """
+    a = to_numpy(a)
+    a = a[:, None] if a.ndim == 1 else a
+    if len(a) < 2:
+        return np.zeros(a.shape[1], dtype=bool)
+    rtol = CONSTANT_EPS * np.finfo(a.dtype).eps if np.issubdtype(a.dtype, np.floating) else 0.0
+    wide = a.astype(np.float64)
+    scale = np.abs(wide).max(axis=0)
+    with np.errstate(invalid="ignore"):
+        return wide.std(axis=0) <= rtol * scale
+
+
 def as_continuous(a, name: str) -> np.ndarray:
     """Check a continuous sample array and return it as float64 of shape (n, d)."""
     a = to_numpy(a)
@@ -43,6 +68,7 @@ def as_continuous(a, name: str) -> np.ndarray:
         )
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
         raise ValueError(f"{name} must be numeric; got dtype {a.dtype}.")
+    constant = np.flatnonzero(constant_columns(a)) if a.shape[1] else np.array([], dtype=int)
     a = a.astype(np.float64)
     if a.shape[1] == 0:
         raise ValueError(f"{name} has no columns (shape {a.shape}).")
@@ -52,8 +78,7 @@ def as_continuous(a, name: str) -> np.ndarray:
             f"{name} contains NaN or inf in {bad} of {len(a)} rows; "
             "drop or impute those rows before estimating mutual information."
         )
-    constant = np.flatnonzero(a.min(axis=0) == a.max(axis=0))
-    if len(a) > 1 and constant.size:
+    if constant.size:
         raise ValueError(
             f"{name} has constant column(s) {constant[:10].tolist()}"
             f"{' ...' if constant.size > 10 else ''}; a constant carries no "
