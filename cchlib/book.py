@@ -11,7 +11,9 @@ notebook (``<notebook>.yml``) with the values that differ from the notebook's
 no code changes. Every notebook listed in ``_toc.yml`` that has a Jupytext source
 (``<entry>.py``) is executed, in table-of-contents order, into
 ``_build/<NAME>/src/`` beside copies of the hand-written pages; Jupyter Book 1.x then
-builds ``_build/<NAME>/_build/html``. A notebook that fails stops the run: its partial
+builds ``_build/<NAME>/_build/html``. Before anything runs, every YAML of the set is
+checked against its notebook's ``parameters`` cell (unknown names, wrong types, invalid
+YAML: one error listing them all). A notebook that fails stops the run: its partial
 copy is moved to ``_build/<NAME>/failed/`` so no half-executed chapter is ever rendered.
 With ``--keep-going`` the remaining chapters run, the book is built with a page listing
 the failed chapters and their errors, and the command still exits non-zero.
@@ -20,6 +22,8 @@ the failed chapters and their errors, and the command still exits non-zero.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import shutil
 import subprocess
 import sys
@@ -59,19 +63,129 @@ def parameter_names(root: Path) -> list[str]:
     return sorted(p.name for p in (root / PARAMS_DIR).iterdir() if p.is_dir())
 
 
+def parameter_folder(root: Path, params_name: str) -> Path:
+    """The folder of a parameter set; only the names of folders under ``notebooks/params``."""
+    names = parameter_names(root)
+    if params_name not in names:
+        close = difflib.get_close_matches(params_name, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise BookError(
+            f"no parameter set {params_name!r}: --params takes the name of a folder under "
+            f"{root / PARAMS_DIR} (existing sets: {', '.join(names)}), not a path.{hint}"
+        )
+    return root / PARAMS_DIR / params_name
+
+
+def read_parameter_file(path: Path) -> dict:
+    """One parameter YAML as a dict (empty when the file is absent or empty).
+
+    Invalid YAML, or YAML that is not a mapping of ``name: value``, is a
+    :class:`BookError` naming the file.
+    """
+    if not path.exists():
+        return {}
+    try:
+        values = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise BookError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from error
+    if values is None:
+        return {}
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise BookError(
+            f"{path} must be a mapping of parameter names to values (name: value per line); "
+            f"it holds a YAML {type(values).__name__}"
+        )
+    return values
+
+
 def load_parameters(root: Path, params_name: str, entry: str) -> dict:
     """The papermill parameters of one notebook for one parameter set."""
-    folder = root / PARAMS_DIR / params_name
-    if not folder.is_dir():
-        raise BookError(
-            f"no parameter set {params_name!r}: expected a folder {folder}. "
-            f"Existing sets: {', '.join(parameter_names(root))}"
-        )
-    path = folder / f"{Path(entry).name}.yml"
-    values = yaml.safe_load(path.read_text()) if path.exists() else {}
-    values = values or {}
+    values = read_parameter_file(parameter_folder(root, params_name) / f"{Path(entry).name}.yml")
     values["params_name"] = params_name
     return values
+
+
+def notebook_defaults(root: Path, entry: str) -> dict:
+    """The names assigned in a notebook's ``parameters`` cell, with their literal values.
+
+    A value that is not a Python literal (an expression) maps to :data:`ANY`: its
+    name is valid but its type is not checked.
+    """
+    notebook = jupytext.read(root / f"{entry}.py")
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise BookError(f"{entry}.py has no cell tagged 'parameters'")
+    defaults = {}
+    for node in ast.parse(cells[0].source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name):
+                try:
+                    defaults[target.id] = ast.literal_eval(node.value)
+                except (ValueError, TypeError, SyntaxError):
+                    defaults[target.id] = ANY
+    return defaults
+
+
+ANY = object()  # a default whose type is not checked
+
+
+def type_problem(value, default) -> str | None:
+    """Why ``value`` cannot replace ``default`` (None when it can).
+
+    The type must match the default's (bool, int, float, str, list, dict); an int may
+    stand for a float; a default of None or a non-literal default accepts anything, and
+    None (YAML ``null``) replaces any default (notebooks read it as "all", e.g. ``n_train``).
+    """
+    if default is None or default is ANY or value is None:
+        return None
+    expected = type(default)
+    if expected is tuple:
+        expected = list
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return None
+    if isinstance(value, expected) and (expected is bool or not isinstance(value, bool)):
+        return None
+    return f"expects {expected.__name__} (the default is {default!r}), got {type(value).__name__} {value!r}"
+
+
+def validate_parameter_set(root: Path, params_name: str, entries: list[str]) -> None:
+    """Check every YAML of a parameter set against its notebook's ``parameters`` cell.
+
+    Each file must be valid YAML holding a mapping; each key must be a parameter of
+    the notebook (an unknown key names the closest valid one); each value must have
+    the default's type (see :func:`type_problem`); each file must belong to a notebook.
+    All problems are reported together, before any notebook runs.
+    """
+    folder = parameter_folder(root, params_name)
+    by_name = {Path(entry).name: entry for entry in entries}
+    problems = []
+    for path in sorted(folder.glob("*.y*ml")):
+        if path.stem not in by_name:
+            close = difflib.get_close_matches(path.stem, by_name, n=1)
+            problems.append(f"{path}: no notebook named {path.stem!r} in _toc.yml"
+                            + (f" (did you mean {close[0]}.yml?)" if close else ""))
+            continue
+        if path.suffix != ".yml":
+            problems.append(f"{path}: parameter files end in .yml (rename it to {path.stem}.yml)")
+            continue
+        try:
+            values = read_parameter_file(path)
+        except BookError as error:
+            problems.append(str(error))
+            continue
+        defaults = notebook_defaults(root, by_name[path.stem])
+        for key, value in values.items():
+            if key not in defaults:
+                close = difflib.get_close_matches(key, defaults, n=1)
+                problems.append(f"{path}: unknown parameter {key!r}"
+                                + (f"; did you mean {close[0]!r}?" if close else "")
+                                + f" (the notebook's parameters: {', '.join(defaults)})")
+            elif (why := type_problem(value, defaults[key])) is not None:
+                problems.append(f"{path}: parameter {key!r} {why}")
+    if problems:
+        raise BookError(f"parameter set {params_name!r} has {len(problems)} problem(s); nothing was run:\n  "
+                        + "\n  ".join(problems))
 
 
 def execute_notebook(
@@ -101,6 +215,21 @@ def execute_notebook(
         )
     finally:
         unexecuted.unlink(missing_ok=True)
+    hide_injected_parameters(out)
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's ``injected-parameters`` cell ``remove-cell`` in the executed notebook.
+
+    That cell holds the builder's absolute ``results_root``; the run's parameters are shown
+    once, in each chapter's provenance table, and no machine path belongs on a page.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(notebook, path)
 
 
 def execute_chapter(
@@ -108,21 +237,25 @@ def execute_chapter(
 ) -> None:
     """Execute one chapter into ``out_dir/src``; on failure keep the partial copy in ``out_dir/failed``.
 
-    A chapter that fails is never left in ``src`` (so it is never rendered half
-    executed), and a ``failed`` copy from an earlier run is removed once the chapter
-    succeeds, so the copy named in an error message is always the one of this run.
+    The notebook executes into ``<entry>.partial.ipynb`` and takes its real name only
+    when complete, so a failed or killed run never leaves a half-executed chapter to be
+    rendered (a killed run's ``.partial`` and ``.unexecuted`` files are removed by the
+    next run). A ``failed`` copy from an earlier run is removed before the chapter runs
+    again, so the copy named in an error message is always the one of this run.
     """
     out = out_dir / "src" / f"{entry}.ipynb"
+    partial = out.with_suffix(".partial.ipynb")  # papermill saves as it goes; renamed when complete
     failed = out_dir / "failed" / f"{entry}.ipynb"
-    for stale in (out, failed, out.with_suffix(".md")):  # the .md: a failure page of an earlier run
+    for stale in (out, partial, failed, out.with_suffix(".md")):  # the .md: a failure page of an earlier run
         stale.unlink(missing_ok=True)
     try:
-        execute_notebook(root, entry, params_name, out, results_root, overrides)
+        execute_notebook(root, entry, params_name, partial, results_root, overrides)
+        partial.replace(out)
     except Exception as error:
         where = "No partially executed copy was written."
-        if out.exists():
+        if partial.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(out, failed)
+            shutil.move(partial, failed)
             where = f"The partially executed copy is {failed}"
         summary = f"{type(error).__name__}: {error}"
         if isinstance(error, papermill.PapermillExecutionError):  # its str() starts with a blank line
@@ -192,9 +325,10 @@ def run(
         if unknown:
             raise BookError(f"unknown chapter(s) {unknown}; choose from {sorted(known)}")
         selected = [known[name] for name in only]
-    load_parameters(root, params_name, entries[0])  # fail early on an unknown set
+    validate_parameter_set(root, params_name, entries)  # fail before anything runs
     stage_pages(root, src)
-    for stray in [*src.rglob("*.unexecuted.ipynb"), src / "build_failures.md"]:  # left by earlier runs
+    strays = [*src.rglob("*.unexecuted.ipynb"), *src.rglob("*.partial.ipynb"), src / "build_failures.md"]
+    for stray in strays:  # left by earlier runs, killed or failed
         stray.unlink(missing_ok=True)
     start = time.monotonic()
     failures: dict[str, str] = {}

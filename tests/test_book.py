@@ -13,12 +13,7 @@ from conftest import ROOT
 FIG_COLUMNS = {"sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl"}
 
 
-@pytest.fixture(scope="module")
-def smoke_book(tmp_path_factory):
-    """Run every chapter with `smoke` and build the HTML book once for this module."""
-    tmp = tmp_path_factory.mktemp("book")
-    index = book.run(ROOT, "smoke", results_root=tmp / "results", build_root=tmp / "build")
-    return tmp, index
+# `smoke_book` (the smoke book, built once per session) is in conftest.py.
 
 
 def test_synthetic_smoke_csv_contract(smoke_book):
@@ -175,3 +170,72 @@ def test_smoke_uses_each_chapters_default_estimators(name):
             chosen = smoke[key] if isinstance(smoke[key], list) else [smoke[key]]
             wanted = defaults[key] if isinstance(defaults[key], list) else [defaults[key]]
             assert set(wanted) <= set(chosen), f"smoke/{name}.yml sets {key}={smoke[key]!r}; default is {defaults[key]!r}"
+
+
+# ---------------------------------------------------------------- parameter-set validation (issue 17)
+
+
+def _project_with_params(tmp_path, yml: str | None, name="smoke"):
+    root = _broken_project(tmp_path / "proj", {"chap": 'print("ran")'})
+    (root / "notebooks" / "chap.py").write_text(
+        '# %% tags=["parameters"]\nparams_name = "default"\nresults_root = "."\n'
+        'epochs = 10\nlr = 0.01\nseeds = [0, 1]\nverbose = False\nnote = None\n\n# %%\nprint("ran")\n'
+    )
+    if yml is not None:
+        (root / "notebooks" / "params" / "smoke" / "chap.yml").write_text(yml)
+    return root
+
+
+@pytest.mark.parametrize(
+    "yml, message",
+    [
+        ("epoch: 5\n", r"chap.yml: unknown parameter 'epoch'; did you mean 'epochs'\?"),
+        ('epochs: "five"\n', r"chap.yml: parameter 'epochs' expects int .*got str 'five'"),
+        ("seeds: 3\n", r"chap.yml: parameter 'seeds' expects list .*got int 3"),
+        ("verbose: 1\n", r"parameter 'verbose' expects bool"),
+        ("epochs: 2.5\n", r"parameter 'epochs' expects int"),
+        ("epochs: [1\n", r"chap.yml is not valid YAML"),
+        ("- 1\n- 2\n", r"chap.yml must be a mapping .* YAML list"),
+    ],
+)
+def test_bad_parameter_files_fail_before_anything_runs(tmp_path, yml, message):
+    root = _project_with_params(tmp_path, yml)
+    with pytest.raises(book.BookError, match=message):
+        book.run(root, "smoke", build=False)
+    assert not (root / "_build" / "smoke" / "src").exists()  # nothing staged, nothing executed
+
+
+def test_good_parameter_values_pass_validation(tmp_path):
+    root = _project_with_params(tmp_path, "epochs: 3\nlr: 1\nseeds: [4]\nverbose: true\nnote: anything\n")
+    book.validate_parameter_set(root, "smoke", book.executable_entries(root))
+
+
+def test_a_parameter_file_for_no_notebook_is_an_error(tmp_path):
+    root = _project_with_params(tmp_path, None)
+    (root / "notebooks" / "params" / "smoke" / "chapp.yml").write_text("epochs: 3\n")
+    with pytest.raises(book.BookError, match=r"no notebook named 'chapp'.*did you mean chap.yml"):
+        book.validate_parameter_set(root, "smoke", book.executable_entries(root))
+
+
+@pytest.mark.parametrize("name", ["../../../somewhere", "smoke/..", "/tmp", "smok"])
+def test_params_must_name_a_folder_under_notebooks_params(tmp_path, name):
+    root = _project_with_params(tmp_path, None)
+    with pytest.raises(book.BookError, match="not a path"):
+        book.run(root, name, build=False)
+    assert not (tmp_path / "somewhere").exists() and not (root / "_build").exists()
+
+
+def test_the_real_parameter_sets_are_valid():
+    entries = book.executable_entries(ROOT)
+    for name in book.parameter_names(ROOT):
+        book.validate_parameter_set(ROOT, name, entries)
+
+
+def test_strays_of_a_killed_run_are_removed_and_never_rendered(tmp_path):
+    root = _project_with_params(tmp_path, None)
+    src = root / "_build" / "smoke" / "src" / "notebooks"
+    src.mkdir(parents=True)
+    for stray in ("chap.unexecuted.ipynb", "chap.partial.ipynb", "other.partial.unexecuted.ipynb"):
+        (src / stray).write_text("{}")
+    book.run(root, "smoke", build=False)
+    assert sorted(p.name for p in src.iterdir()) == ["chap.ipynb"]
