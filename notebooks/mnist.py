@@ -33,7 +33,15 @@
 # informations from the networks' penultimate layers, and sets our numbers beside the
 # paper's.
 
-# %% tags=["parameters"]
+# %% [markdown]
+# :::{admonition} What we found
+# :class: tip
+# ```{glue:md} mnist_finding
+# :format: myst
+# ```
+# :::
+
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
@@ -66,7 +74,7 @@ mi_samples_alt = 500
 mnist_path = None  # explicit folders; None: $CCH_DATA_ROOT, the caches, a download
 bsds_path = None
 
-# %%
+# %% tags=["hide-cell"]
 import time
 
 start_time = time.monotonic()
@@ -79,7 +87,7 @@ from myst_nb import glue
 
 from cchlib import report, sweep
 from cchlib.data import mnist as mnist_data
-from cchlib.data.store import cache_dir
+from cchlib.data.store import cache_dir, shown_path
 from cchlib.experiments import mnist as exp
 from cchlib.train import default_device
 
@@ -103,7 +111,7 @@ _ = report.write_provenance(record, results_root, params_name, CHAPTER)
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
@@ -152,12 +160,12 @@ display(Markdown(report.provenance_markdown(record)))
 # its content; the backgrounds are the BSDS500 training images. The figure shows test
 # digits as the teacher sees them (clean and blurred) and as the student sees them.
 
-# %%
+# %% tags=["hide-input"]
 mn = mnist_data.load_mnist(mnist_path)
 backgrounds = mnist_data.load_backgrounds(bsds_path)
 DATA = "MNIST -> MNIST-M (BSDS500 backgrounds)" if backgrounds.is_bsds else f"MNIST -> MNIST-M ({backgrounds.name})"
 glue("mnist_backgrounds", Markdown(backgrounds.name), display=False)
-glue("mnist_source", Markdown(f"`{mn.source}`"), display=False)
+glue("mnist_source", Markdown(f"`{shown_path(mn.source)}`"), display=False)
 
 show = 8
 _, m_test = mnist_data.load_mnist_m(mn, backgrounds, alpha, mnistm_seed, recipe, threshold, n_train, n_test)
@@ -233,7 +241,7 @@ _ = report.write_table(summary, results_root, params_name, CHAPTER, "table1_summ
 # test digits. Panel (b): $I_{TS}$ and $I_{SL}$ in nats. Means over seeds, bars one
 # standard error.
 
-# %%
+# %% tags=["hide-input"]
 glue("mnist_fig2_T", fig2_temperature, display=False)
 f2 = summary[summary["T"] == fig2_temperature]
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -407,7 +415,7 @@ glue("mnist_t13_paper_nokd", float(exp.paper_table13()["no-KD acc"].iloc[0]), di
 # the second estimator. "CCH held" means the sign of the KD gain equals the sign of the
 # MI gap.
 
-# %%
+# %% tags=["hide-input"]
 settings_panel = {
     f"(a) {schedule['name']}, {mi_method}": exp.summarise(main_rows[main_rows["T"] == fig2_temperature], ["gamma"]),
     f"(b) {alt_schedule['name']}, {mi_method}": exp.summarise(alt_rows, ["gamma"]),
@@ -454,13 +462,21 @@ glue("mnist_sensitivity_held", Markdown("; ".join(f"{name}: {int(r['sum'])} of {
 # ## Scorecard rows
 # One row per $(\alpha, \gamma, T)$ condition of Table 1 and Table 13.
 
-# %%
+# %% tags=["hide-input"]
 both = pd.concat([summary.assign(alpha=alpha), summary13.assign(alpha=alpha_table13)], ignore_index=True)
 both["condition"] = [f"alpha={a:g}, gamma={g:g}, T={t:g}" for a, g, t in zip(both.alpha, both.gamma, both["T"])]
 score = report.write_scorecard_rows(both, results_root, params_name, CHAPTER, data=DATA)
 display(score.round(4))
 glue("mnist_agree_share", float(score.agrees.mean()), display=False)
 glue("mnist_conditions", len(score), display=False)
+
+# %% tags=["remove-cell"]
+from cchlib.findings import cch_finding
+
+glue("mnist_finding", Markdown(cch_finding(
+    "blurring the MNIST teacher's input shrinks the MI gap; distillation into the MNIST-M student helps while the gap is positive and hurts once it turns negative (Fig. 2, Tables 1 and 13).",
+    score, len(seeds), params_name, 'conditions (blur, temperature)',
+)), display=False)
 
 # %% [markdown]
 # Over all {glue:text}`mnist_conditions` conditions, the share whose KD-gain sign
@@ -472,6 +488,6 @@ glue("mnist_conditions", len(score), display=False)
 # {glue:text}`mnist_total_seconds:.0f` s on the device in the provenance table (cells
 # read back from the cache cost no training time, so a re-run is faster).
 
-# %%
+# %% tags=["remove-cell"]
 glue("mnist_sweep_seconds", sweep_seconds, display=False)
 glue("mnist_total_seconds", time.monotonic() - start_time, display=False)

@@ -40,7 +40,15 @@
 # explicit, the teacher-selection step: for each student, candidate teachers ranked
 # by the MI gap with its uncertainty, beside the distillation gains actually measured.
 
-# %% tags=["parameters"]
+# %% [markdown]
+# :::{admonition} What we found
+# :class: tip
+# ```{glue:md} mosei_finding
+# :format: myst
+# ```
+# :::
+
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
@@ -72,7 +80,7 @@ noise_pairs = [["text", "vision"]]  # (teacher, student) pairs of the noise test
 selection_seeds = [0]  # seeds on which the a-priori teacher ranking is computed
 selection_repeats = 3  # repeated MI estimates per quantity for its standard error
 
-# %%
+# %% tags=["hide-cell"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -118,7 +126,7 @@ display(Markdown(banner))
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
@@ -263,7 +271,7 @@ glue("mosei_same_teacher", Markdown("yes" if same_teacher else "no"), display=Fa
 glue("mosei_teachers_picked", Markdown(", ".join(f"{r.estimator}: {r['teacher picked']}" for _, r in order.iterrows())), display=False)
 glue("mosei_same_order", Markdown("the same" if bool(order.same_order.all()) else "not the same"), display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(10, 4))
 names = list(QUANTITIES)
 width = 0.8 / len(estimators)
@@ -381,7 +389,7 @@ table4_full = report.beside_paper(table4, paper4, on=["teacher", "student", "noi
 _ = report.write_table(table4_full, results_root, params_name, CHAPTER, "table4")
 display(table4_full.round(4))
 
-# %%
+# %% tags=["hide-input"]
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
 for (t, s), g in noise_summary.groupby(["teacher", "student"], sort=False):
     ax_a.errorbar(g.noise * 100, g.f1_kd, g.f1_kd_se, marker="o", label=f"{s} student with KD ({t} teacher)")
@@ -416,7 +424,7 @@ glue("mosei_noise_levels", len(tv), display=False)
 # test; the gain is the F1 difference, the gap uses the criterion's estimator. The
 # `data` column names the data actually used.
 
-# %%
+# %% tags=["hide-input"]
 cond_pairs = pair_summary.assign(condition=[f"{t} -> {s}" for t, s in zip(pair_summary.teacher, pair_summary.student)])
 cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
@@ -426,6 +434,14 @@ score = report.write_scorecard_rows(conditions_table, results_root, params_name,
 display(score.round(4))
 glue("mosei_agree_share", float(score.agrees.mean()), display=False)
 glue("mosei_conditions", len(score), display=False)
+
+# %% tags=["remove-cell"]
+from cchlib.findings import cch_finding
+
+glue("mosei_finding", Markdown(cch_finding(
+    "the text teacher's MI gap is positive for the vision and audio students and distillation helps both (Tables 2 and 3); noise on the teacher's inputs turns gap and gain negative together (Table 4).",
+    score, len(seeds), params_name, 'conditions (student, noise level)',
+)), display=False)
 
 # %% [markdown]
 # Over the {glue:text}`mosei_conditions` conditions of this run, the share whose

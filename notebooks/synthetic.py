@@ -28,7 +28,15 @@
 # teacher, a student without distillation, and students distilled with several weights
 # $\lambda$, then estimates both mutual informations from the learned hidden layers.
 
-# %% tags=["parameters"]
+# %% [markdown]
+# :::{admonition} What we found
+# :class: tip
+# ```{glue:md} synthetic_finding
+# :format: myst
+# ```
+# :::
+
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
@@ -50,7 +58,7 @@ batch_size = 256
 mi_method = "lmi"
 mi_options = {}
 
-# %%
+# %% tags=["hide-cell"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -77,7 +85,7 @@ _ = report.write_provenance(record, results_root, params_name, CHAPTER)
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
@@ -151,7 +159,7 @@ _ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
 # {glue:text}`synthetic_lam_fig1`; panel (b): $I(H_1;H_2)$ and $I(H_2;Y)$ in nats.
 # Points are means over seeds, bars one standard error.
 
-# %%
+# %% tags=["hide-input"]
 glue("synthetic_lam_fig1", lam_fig1, display=False)
 s1 = summary[np.isclose(summary.lam, lam_fig1)]
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -221,7 +229,7 @@ glue("synthetic_nokd_spread", float(s1.mse_nokd.max() - s1.mse_nokd.min()), disp
 # depend on $\lambda$ (they come from the teacher and the baseline student), so only
 # the error curves are shown.
 
-# %%
+# %% tags=["hide-input"]
 glue("synthetic_lams_fig4", ", ".join(str(v) for v in lams_fig4), display=False)
 fig, axes = plt.subplots(1, len(lams_fig4), figsize=(4 * len(lams_fig4), 3.6), sharey=True)
 for ax, lam in zip(np.atleast_1d(axes), lams_fig4):
@@ -238,7 +246,7 @@ plt.show()
 # ## Scorecard rows
 # One row per $(\sigma_{12}, \lambda)$ condition goes to the reproduction scorecard.
 
-# %%
+# %% tags=["hide-input"]
 conditions_table = summary.assign(
     condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)]
 )
@@ -248,6 +256,14 @@ score = report.write_scorecard_rows(
 display(score.round(4))
 glue("synthetic_agree_share", float(score.agrees.mean()), display=False)
 glue("synthetic_conditions", len(score), display=False)
+
+# %% tags=["remove-cell"]
+from cchlib.findings import cch_finding
+
+glue("synthetic_finding", Markdown(cch_finding(
+    'a student distilled from a teacher on a correlated Gaussian modality has a lower test error exactly where the estimated $I(H_1;H_2)$ exceeds $I(H_2;Y)$ (Fig. 1 and 4).',
+    score, len(seeds), params_name, 'conditions ($\\sigma_{12}$, $\\lambda$)',
+)), display=False)
 
 # %% [markdown]
 # Over all {glue:text}`synthetic_conditions` $(\sigma_{12}, \lambda)$ conditions, the

@@ -40,7 +40,15 @@
 # `data_path` it runs on a small **generated demo** dataset so that the book builds
 # everywhere; the demo's numbers say nothing about real data.
 
-# %% tags=["parameters"]
+# %% [markdown]
+# :::{admonition} What we found
+# :class: tip
+# ```{glue:md} template_new_modality_finding
+# :format: myst
+# ```
+# :::
+
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/<chapter>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 chapter = "template_new_modality"  # results sub-folder; give each of your datasets its own
@@ -66,7 +74,7 @@ kd_check = True  # also distil and measure the gain
 lam = 0.5  # distillation weight (Eq. 2 / Eq. 4)
 temperature = 4.0  # distillation temperature (classification)
 
-# %%
+# %% tags=["hide-cell"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -98,7 +106,7 @@ _ = report.write_provenance(record, results_root, params_name, chapter)
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
@@ -160,14 +168,14 @@ display(result.baselines.groupby(["modality", "kind"], as_index=False)["score"].
 # for which CCH predicts a gain. In (b) a point in a shaded quadrant is a pair whose
 # measured gain has the sign CCH predicted.
 
-# %%
+# %% tags=["hide-input"]
 fig = cch.plot_selection(ranking, ds.task, title=data_name)
 plt.show()
 
 # %% [markdown]
 # ## Does the MI gap predict the KD gain?
 
-# %%
+# %% tags=["hide-input"]
 best = ranking[ranking["rank"] == 1]
 glue(f"{GLUE}_pairs", len(ranking), display=False)
 if kd_check:
@@ -183,6 +191,18 @@ else:
     glue(f"{GLUE}_agree", "not measured (kd_check is off)", display=False)
     glue(f"{GLUE}_same_first", "not measured", display=False)
 glue(f"{GLUE}_students", len(best), display=False)
+
+# %% tags=["remove-cell"]
+from cchlib.findings import cch_finding, finding
+
+claim = ("(a template, beyond the paper) a teacher modality helps a student modality when "
+         "$I(H_T;H_S) > I(H_S;Y)$; here checked on " + data_name + ".")
+if kd_check:
+    box = cch_finding(claim, score, len(seeds), params_name, "(teacher, student) pairs")
+else:
+    box = finding(claim, f"{len(ranking)} (teacher, student) pairs ranked by the MI gap.", "undecided",
+                  "`kd_check` is off, so no distillation gain was measured to test the prediction.")
+glue(f"{GLUE}_finding", Markdown(box), display=False)
 
 # %% [markdown]
 # The sign of the MI gap matched the sign of the measured KD gain for

@@ -40,7 +40,15 @@
 #    two modalities is the class label, estimates it, and asks whether a CCH-style
 #    criterion can say anything about unpaired gains.
 
-# %% tags=["parameters"]
+# %% [markdown]
+# :::{admonition} What we found
+# :class: tip
+# ```{glue:md} unpaired_finding
+# :format: myst
+# ```
+# :::
+
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
@@ -80,7 +88,7 @@ student_channels = 1
 mnist_path = None  # explicit folders; None: $CCH_DATA_ROOT, the caches, a download
 bsds_path = None
 
-# %%
+# %% tags=["hide-cell"]
 import time
 
 start_time = time.monotonic()
@@ -125,7 +133,7 @@ _ = report.write_provenance(record, results_root, params_name, CHAPTER)
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
-# %%
+# %% tags=["remove-input"]
 display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
@@ -173,7 +181,7 @@ display(Markdown(report.provenance_markdown(record)))
 #   temperature, weighted by class frequency.
 # ```
 
-# %%
+# %% tags=["remove-cell"]
 glue("unpaired_eval_directions", eval_directions, display=False)
 glue("unpaired_strong_factor", strong_factor, display=False)
 
@@ -231,7 +239,7 @@ display(Markdown("\n".join(f"- **{d}**: {name}" for d, name in DATA.items())))
 # use; 10: the two see the same ones); MNIST's is the blur $\gamma$ on the teacher's
 # inputs. Means over seeds, bars one standard error.
 
-# %%
+# %% tags=["hide-input"]
 METHOD_LABELS = {"kd_paired": "paired KD", "kd_shuffled": "KD, pairs shuffled within class",
                  "fa_la": "unpaired FA + LA", "fa": "FA alone", "la": "LA alone",
                  "fa_la_strong": f"unpaired FA + LA, weights x{strong_factor:g}"}
@@ -277,7 +285,7 @@ glue("unpaired_worst_unpaired", float(u.gain.min()), display=False)
 # gain. Spearman's $\rho$ over all (level, seed) rows of a dataset and method, with its
 # two-sided p-value.
 
-# %%
+# %% tags=["hide-input"]
 def fa_la_correlations(rows: pd.DataFrame) -> pd.DataFrame:
     """Spearman rho (and p) of the gain against a-priori and achieved FA and LA, per dataset and method."""
     base = rows[rows.method == "nokd"].set_index(["dataset", "level", "seed"])[["fa", "la"]]
@@ -338,7 +346,7 @@ plt.show()
 # shuffled pairs and of unpaired FA + LA. The bound above says the shuffled gap should
 # not be positive (an estimator's bias can still push it a little above zero).
 
-# %%
+# %% tags=["hide-input"]
 cch = summary[summary.method == "nokd"][["dataset", "level", "mi_ts", "mi_ts_shuffled", "mi_sl",
                                          "mi_gap", "mi_gap_shuffled"]].reset_index(drop=True)
 for method in ["kd_paired", "kd_shuffled", "fa_la"]:
@@ -383,7 +391,7 @@ plt.show()
 # true pairs; the other methods by the gap on within-class shuffled pairs (the one a user
 # without pairs could compute).
 
-# %%
+# %% tags=["hide-input"]
 score_conditions = exp.cch_predictions(summary)
 data_label = "; ".join(DATA.values())
 score = report.write_scorecard_rows(score_conditions, results_root, params_name, CHAPTER, data=data_label)
@@ -392,6 +400,14 @@ for name, mask in [("paired", score.condition.str.endswith("kd_paired")),
                    ("unpaired", ~score.condition.str.endswith("kd_paired"))]:
     glue(f"unpaired_agree_{name}", int(score[mask].agrees.sum()), display=False)
     glue(f"unpaired_total_{name}", int(mask.sum()), display=False)
+
+# %% tags=["remove-cell"]
+from cchlib.findings import cch_finding
+
+glue("unpaired_finding", Markdown(cch_finding(
+    "(beyond the paper) the sign of CCH's MI gap, computed on the pairs a user has (true pairs for paired KD, within-class shuffled pairs otherwise), predicts the sign of each method's gain.",
+    score, len(seeds), params_name, 'conditions (dataset, level, method)',
+)), display=False)
 
 # %% [markdown]
 # CCH's sign prediction held for paired KD in {glue:text}`unpaired_agree_paired` of
@@ -404,6 +420,6 @@ for name, mask in [("paired", score.condition.str.endswith("kd_paired")),
 # {glue:text}`unpaired_total_seconds:.0f` s on the device in the provenance table (cells
 # read back from the cache cost no training time).
 
-# %%
+# %% tags=["remove-cell"]
 glue("unpaired_sweep_seconds", sweep_seconds, display=False)
 glue("unpaired_total_seconds", time.monotonic() - start_time, display=False)

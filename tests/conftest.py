@@ -1,4 +1,4 @@
-"""Shared test set-up: every test gets its own empty cache folder."""
+"""Shared test set-up: every test gets its own empty cache folder; the smoke book is built once."""
 
 from pathlib import Path
 
@@ -12,3 +12,20 @@ def isolated_cache(tmp_path, monkeypatch):
     """Point cchlib's cache at a fresh folder so tests never reuse each other's results."""
     monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory):
+    """Run every chapter with `smoke` and build the HTML book once per test session.
+
+    Returns ``(folder, index)``: results under ``folder/results``, the book under
+    ``folder/build``, ``index`` the built ``index.html``. Shared by ``test_book.py`` and
+    ``test_browser.py``; the sweeps get their own empty cache.
+    """
+    from cchlib import book
+
+    tmp = tmp_path_factory.mktemp("book")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCH_CACHE_DIR", str(tmp / "cache"))
+        index = book.run(ROOT, "smoke", results_root=tmp / "results", build_root=tmp / "build")
+    return tmp, index

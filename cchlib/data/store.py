@@ -32,3 +32,19 @@ def cache_dir(*parts: str) -> Path:
     path = root.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as a page may show it: relative to the data root or cache, never absolute.
+
+    A rendered book or a result file meant for readers names no folder of the machine
+    that built it: ``$CCH_DATA_ROOT/mnist``, ``$CCH_CACHE_DIR/mnist``, ``~/.cache/cchlib/mnist`` or, for a path
+    elsewhere, its last two components.
+    """
+    path = Path(path).expanduser().resolve()
+    roots = [(f"${DATA_ROOT_ENV}", os.environ.get(DATA_ROOT_ENV)), (f"${CACHE_ENV}", os.environ.get(CACHE_ENV)),
+             ("~/.cache/cchlib", Path.home() / ".cache" / "cchlib")]
+    for name, root in roots:
+        if root and path.is_relative_to(Path(root).expanduser().resolve()):
+            return str(Path(name) / path.relative_to(Path(root).expanduser().resolve()))
+    return str(Path(*path.parts[-2:])) if len(path.parts) > 2 else path.name
