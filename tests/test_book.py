@@ -13,12 +13,7 @@ from conftest import ROOT
 FIG_COLUMNS = {"sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl"}
 
 
-@pytest.fixture(scope="module")
-def smoke_book(tmp_path_factory):
-    """Run every chapter with `smoke` and build the HTML book once for this module."""
-    tmp = tmp_path_factory.mktemp("book")
-    index = book.run(ROOT, "smoke", results_root=tmp / "results", build_root=tmp / "build")
-    return tmp, index
+# `smoke_book` (the smoke book, built once per session) is in conftest.py.
 
 
 def test_synthetic_smoke_csv_contract(smoke_book):
