@@ -1,5 +1,6 @@
 """Shared test set-up: every test gets its own empty cache folder; the smoke book is built once."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,17 @@ def smoke_book(tmp_path_factory):
 
     Returns ``(folder, index)``: results under ``folder/results``, the book under
     ``folder/build``, ``index`` the built ``index.html``. Shared by ``test_book.py`` and
-    ``test_browser.py``; the sweeps get their own empty cache.
+    ``test_browser.py``; the sweeps get their own empty cache. Set ``CCH_SMOKE_BOOK``
+    to reuse an earlier build (a folder holding ``results/`` and ``build/``).
     """
     from cchlib import book
 
+    prebuilt = os.environ.get("CCH_SMOKE_BOOK")  # a folder with results/ and build/ of an earlier smoke run
+    if prebuilt:
+        index = Path(prebuilt) / "build" / "_build" / "html" / "index.html"
+        if not index.exists():
+            raise FileNotFoundError(f"CCH_SMOKE_BOOK={prebuilt} has no {index}; unset it to build the smoke book")
+        return Path(prebuilt), index
     tmp = tmp_path_factory.mktemp("book")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CCH_CACHE_DIR", str(tmp / "cache"))
