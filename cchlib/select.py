@@ -15,7 +15,12 @@ runs that check end to end and, optionally, the distillation that confirms or re
    on the test split as the representation H, estimates I(H_T; H_S), I(H_S; Y) and
    I(H_T; Y) with standard errors (:func:`cchlib.mi.estimate_with_se`), ranks each
    student's candidate teachers by MI gap and, with ``kd_check=True``, trains
-   distilled students (Eq. 2, or Eq. 4 for regression) to measure the actual gain.
+   distilled students (Eq. 2, or Eq. 4 for regression) to measure the actual gain;
+3. :func:`rank` gives each row a verdict from :func:`cchlib.stats.verdicts`: *distil*
+   or *do not distil* when the gap's sign is resolved over seeds and lies outside the
+   estimator's null band (the gap recomputed on permuted pairs, :func:`cchlib.stats.null_mis`),
+   *undecided* otherwise (and always with fewer than 3 seeds): more seeds or more
+   samples are how to get a decision.
 
 The networks are chosen per modality by name (:data:`MODEL_KINDS`): ``"mlp"`` for
 tabular vectors (:class:`cchlib.models.StackedMLP`), ``"image"`` for images (the MNIST
@@ -56,7 +61,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from cchlib import mi, report
+from cchlib import mi, report, stats
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
 from cchlib.distill import classification_kd_loss, regression_kd_loss
@@ -77,6 +82,8 @@ MIN_TEST_SAMPLES = 30
 MIN_TEST_PER_CLASS = 8
 # The demo data set: its 3-D "sequence" array needs its kind named (3-D is ambiguous).
 DEMO_KINDS = {"sequence": "sequence"}
+# Training seeds of a selection: a verdict needs at least 3 (cchlib.stats.MIN_SEEDS); 5 give it power.
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
 
 # ---------------------------------------------------------------------------
@@ -440,7 +447,9 @@ class Selection:
         if "kd_gain" not in self.ranking:
             raise ValueError("scorecard rows need the measured KD gain: run select_teachers(..., kd_check=True)")
         table = self.ranking.assign(condition=self.ranking.teacher + " -> " + self.ranking.student)
-        return table[["condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"]]
+        columns = ["condition", "n_seeds", "mi_gap", "mi_gap_se", "mi_gap_null", "mi_gap_null_se", "mi_gap_excess",
+                   "mi_gap_excess_se", "kd_gain", "kd_gain_se"]
+        return table[[c for c in columns if c in table]]
 
 
 def _loss(task: str, lam, temperature: float):
@@ -497,7 +506,7 @@ def select_teachers(
     students=None,
     teachers=None,
     kinds: dict | None = None,
-    seeds=(0, 1),
+    seeds=DEFAULT_SEEDS,
     settings: Settings | None = None,
     mi_method: str = "lmi",
     mi_repeats: int = 3,
@@ -519,9 +528,10 @@ def select_teachers(
         kd_check: also train, per student, one distilled student per teacher and seed,
             and report the measured gain next to CCH's prediction.
 
-    With two or more training seeds the SE of each quantity is taken across seeds (it
-    then includes both training and estimator variability); with one seed it is the
-    estimator's SE over repeats.
+    Every SE and interval is taken across training seeds (it includes both training
+    and estimator variability); a verdict needs at least 3 seeds (5 by default). Per
+    seed, the MIs are also estimated on permuted pairs (the estimator's null, same
+    estimator and repeats), which the verdict needs.
     """
     check_workflow_input(ds)
     settings = settings or Settings()
@@ -547,11 +557,16 @@ def select_teachers(
 
 
 def _mi_rows(ds, reps, students, teachers, seeds, method, repeats, options, progress) -> pd.DataFrame:
-    """Per (teacher, student, seed): I_TS, I_SL, I_TL and their SEs over estimator repeats."""
+    """Per (teacher, student, seed): I_TS, I_SL, I_TL, their SEs over estimator repeats, and nulls.
+
+    The null MIs ``mi_ts_null``, ``mi_sl_null`` are the same estimates (same estimator,
+    same repeats) on permuted pairs (:func:`cchlib.stats.permuted_mi`): what the
+    estimator reports at this size and these dimensions when the true MI is 0.
+    """
     labels = ds.labels[ds.test_idx]
     pairs = [(t, s) for s in students for t in teachers if t != s]
     needed = sorted({frozenset(p) for p in pairs}, key=sorted)
-    bar = tqdm(total=len(seeds) * (len(needed) + len(reps)), desc="estimating MI", unit="estimate",
+    bar = tqdm(total=2 * len(seeds) * (len(needed) + len(reps)), desc="estimating MI", unit="estimate",
                disable=not progress)
     rows = []
     for i, seed in enumerate(seeds):
@@ -562,14 +577,20 @@ def _mi_rows(ds, reps, students, teachers, seeds, method, repeats, options, prog
             bar.update()
             return mi.estimate_with_se(a, b, method=method, seeds=estimator_seeds, **options)
 
+        def averaged(a, b, seed):
+            return with_se(a, b).mean
+
         label_mi = {m: with_se(h[m], labels) for m in h}
         pair_mi = {pair: with_se(*(h[m] for m in sorted(pair))) for pair in needed}
+        label_null = {m: stats.permuted_mi(averaged, h[m], labels, seed, stream=2) for m in h}
+        pair_null = {pair: stats.permuted_mi(averaged, *(h[m] for m in sorted(pair)), seed, stream=1) for pair in needed}
         for t, s in pairs:
             ts, sl, tl = pair_mi[frozenset((t, s))], label_mi[s], label_mi[t]
             rows.append({"teacher": t, "student": s, "seed": seed,
                          "mi_ts": ts.mean, "mi_ts_se": ts.se, "mi_sl": sl.mean, "mi_sl_se": sl.se,
                          "mi_tl": tl.mean, "mi_tl_se": tl.se,
-                         "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se)})
+                         "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se),
+                         "mi_ts_null": pair_null[frozenset((t, s))], "mi_sl_null": label_null[s]})
     bar.close()
     return pd.DataFrame(rows)
 
@@ -595,80 +616,101 @@ def _kd_rows(ds, inputs, kinds, models, students, teachers, seeds, settings, dev
     return pd.DataFrame(rows)
 
 
+SUMMARY_COLUMNS = ["mi_ts", "mi_sl", "mi_tl", "mi_gap", "mi_ts_null", "mi_sl_null", "mi_gap_null", "mi_gap_excess",
+                   "score_kd", "score_nokd", "kd_gain"]
+
+
 def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Mean and SE per (teacher, student) over seeds (estimator SE when there is one seed)."""
-    values = ["mi_ts", "mi_sl", "mi_tl", "mi_gap"] + [c for c in ("score_kd", "score_nokd", "kd_gain") if c in per_seed]
-    out = []
-    for (t, s), group in per_seed.groupby(["teacher", "student"], sort=False):
-        row = {"student": s, "teacher": t}
-        for column in values:
-            mean, se = report.mean_se(group[column])
-            if len(group) == 1:
-                se = float(group[f"{column}_se"].iloc[0]) if f"{column}_se" in group else float("nan")
-            row[column], row[f"{column}_se"] = mean, se
-        out.append(row)
-    return pd.DataFrame(out)
+    """Mean, SE over training seeds and ``n_seeds`` per (student, teacher).
+
+    The gap beyond the estimator's null (``mi_gap_excess``) is formed per seed first
+    (:func:`cchlib.stats.gap_columns`), so its SE is that of a paired difference.
+    """
+    table = stats.summarise_seeds(stats.gap_columns(per_seed), ["student", "teacher"], SUMMARY_COLUMNS)
+    return table
 
 
 def rank(summary: pd.DataFrame) -> pd.DataFrame:
-    """Rank each student's teachers by MI gap (1 = largest) and add CCH's verdict.
+    """Rank each student's teachers by MI gap (1 = largest) and add the verdicts.
 
-    ``cch_predicts_gain`` is the sign of the gap; ``resolved`` says whether the gap is
-    more than two standard errors from zero. With a KD check, ``kd_helped`` and
-    ``agrees`` say whether the measured gain had the predicted sign.
+    The rule is :func:`cchlib.stats.verdicts` over all rows of the run (one family,
+    Benjamini-Hochberg adjusted): ``verdict`` is exactly *distil*, *do not distil* or
+    *undecided*; ``resolved`` says whether the gap's sign is resolved; ``mi_gap_low``,
+    ``mi_gap_high`` is its 95% t-interval over seeds. With a KD check, ``kd_helped``
+    and ``agrees`` compare the signs of the point estimates, and ``kd_verdict`` is
+    *agrees*, *disagrees* or *unresolved* (both the gap and the gain resolved, or not).
+    Undecided rows are kept; ``why_undecided`` says what is missing.
     """
-    table = summary.copy()
+    table = stats.verdicts(summary)
     table["rank"] = table.groupby("student")["mi_gap"].rank(ascending=False, method="min").astype(int)
-    table["cch_predicts_gain"] = table.mi_gap > 0
-    table["resolved"] = table.mi_gap.abs() > 2 * table.mi_gap_se
-    table["verdict"] = [
-        ("distil" if gain else "do not distil") + ("" if ok else " (unresolved: |gap| < 2 SE)")
-        for gain, ok in zip(table.cch_predicts_gain, table.resolved)
-    ]
+    table["resolved"] = table.gap_resolved
     if "kd_gain" in table:
-        table["kd_helped"] = table.kd_gain > 0
+        table["kd_verdict"] = table.pop("verdict")
         table["agrees"] = table.kd_helped == table.cch_predicts_gain
+    table["verdict"] = table.pop("select_verdict")
+    table["why_undecided"] = [stats.why_unresolved(r) for _, r in table.iterrows()]
     return table.sort_values(["student", "rank", "teacher"]).reset_index(drop=True)
 
 
 def format_ranking(ranking: pd.DataFrame) -> str:
-    """The ranking as a plain-text table: MI gap +- SE and the verdict per candidate."""
+    """The ranking as a plain-text table: MIs, the gap with its 95% interval, null gap, verdict.
+
+    Every row is shown, undecided ones too, with the number of seeds behind it.
+    """
     show = pd.DataFrame({
         "student": ranking.student, "rank": ranking["rank"], "teacher": ranking.teacher,
         "I(H_T;H_S)": _pm(ranking.mi_ts, ranking.mi_ts_se), "I(H_S;Y)": _pm(ranking.mi_sl, ranking.mi_sl_se),
-        "MI gap": _pm(ranking.mi_gap, ranking.mi_gap_se), "CCH verdict": ranking.verdict,
+        "MI gap [95% CI]": _ci(ranking.mi_gap, ranking.mi_gap_low, ranking.mi_gap_high),
+        "null gap": _pm(ranking.get("mi_gap_null", np.nan), ranking.get("mi_gap_null_se", np.nan)),
+        "seeds": ranking.n_seeds, "CCH verdict": ranking.verdict,
     })
     if "kd_gain" in ranking:
-        show["KD gain (measured)"] = _pm(ranking.kd_gain, ranking.kd_gain_se)
-        show["agrees"] = ranking.agrees
+        show["KD gain [95% CI]"] = _ci(ranking.kd_gain, ranking.kd_gain_low, ranking.kd_gain_high)
+        show["KD check"] = ranking.kd_verdict
     return show.to_string(index=False)
 
 
-def _pm(mean: pd.Series, se: pd.Series) -> list[str]:
-    return [f"{m:+.3f} ± {s:.3f}" for m, s in zip(mean, se)]
+def _pm(mean, se) -> list[str]:
+    mean, se = np.broadcast_arrays(np.asarray(mean, float), np.asarray(se, float))
+    return [f"{m:+.3f} ± {s:.3f}" if np.isfinite(s) else f"{m:+.3f}" for m, s in zip(mean, se)]
+
+
+def _ci(mean, low, high) -> list[str]:
+    return [f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" if np.isfinite(lo) else f"{m:+.3f} [n/a]"
+            for m, lo, hi in zip(mean, low, high)]
 
 
 def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: str = ""):
-    """Figure of a selection: (a) MI gap +- SE per candidate pair; (b) KD gain against MI gap.
+    """Figure of a selection: (a) MI gap, 95% interval and verdict per pair; (b) KD gain against gap.
 
-    Panel (b) needs a KD check; the quadrants where the gain has the sign CCH predicts
-    are shaded. Without a KD check, (b) shows I(H_T;H_S) against I(H_S;Y) instead
-    (points above the diagonal have a positive gap). Returns the matplotlib figure.
+    In (a) each pair's gap is drawn with its 95% t-interval over seeds, coloured by its
+    verdict (undecided rows included), and its null gap (the estimator on permuted
+    pairs) as a hollow marker. Panel (b) needs a KD check; the quadrants where the gain
+    has the sign CCH predicts are shaded. Without a KD check, (b) shows I(H_T;H_S)
+    against I(H_S;Y) instead (points above the diagonal have a positive gap).
+    Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
     labels = [f"{t} → {s}" for t, s in zip(ranking.teacher, ranking.student)]
-    colours = np.where(ranking.mi_gap > 0, "tab:green", "tab:grey")
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12, 0.35 * len(ranking) + 2.5))
     pos = np.arange(len(ranking))[::-1]
-    ax_a.errorbar(ranking.mi_gap, pos, xerr=ranking.mi_gap_se, fmt="none", ecolor="black", capsize=3)
-    ax_a.scatter(ranking.mi_gap, pos, c=colours, zorder=3)
+    gap_err = _half_widths(ranking.mi_gap, ranking.mi_gap_low, ranking.mi_gap_high)
+    ax_a.errorbar(ranking.mi_gap, pos, xerr=gap_err, fmt="none", ecolor="black", capsize=3)
+    for state, colour in VERDICT_COLOURS.items():
+        rows = (ranking.verdict == state).to_numpy()
+        ax_a.scatter(ranking.mi_gap[rows], pos[rows], c=colour, zorder=3, label=state)
+    if "mi_gap_null" in ranking:
+        ax_a.scatter(ranking.mi_gap_null, pos, facecolors="none", edgecolors="tab:red", zorder=3,
+                     label="null gap (permuted pairs)")
     ax_a.axvline(0, color="black", lw=0.8)
-    ax_a.set(yticks=pos, yticklabels=labels, xlabel="MI gap I(H_T;H_S) − I(H_S;Y) (nats)",
-             title="(a) CCH criterion per teacher → student")
+    ax_a.legend(loc="best", fontsize=8)
+    ax_a.set(yticks=pos, yticklabels=labels, xlabel="MI gap I(H_T;H_S) − I(H_S;Y) (nats), 95% CI over seeds",
+             title="(a) CCH verdict per teacher → student")
     if "kd_gain" in ranking:
         unit = "test accuracy" if task == "classification" else "test MSE reduction"
-        ax_b.errorbar(ranking.mi_gap, ranking.kd_gain, xerr=ranking.mi_gap_se, yerr=ranking.kd_gain_se,
+        ax_b.errorbar(ranking.mi_gap, ranking.kd_gain, xerr=gap_err,
+                      yerr=_half_widths(ranking.kd_gain, ranking.kd_gain_low, ranking.kd_gain_high),
                       fmt="o", capsize=3)
         x_lim, y_lim = ax_b.get_xlim(), ax_b.get_ylim()
         ax_b.fill_between([0, x_lim[1]], 0, y_lim[1], color="tab:green", alpha=0.1, label="sign agrees with CCH")
@@ -689,6 +731,14 @@ def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: s
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLOURS = {"distil": "tab:green", "do not distil": "tab:blue", "undecided": "tab:grey"}
+
+
+def _half_widths(mean, low, high) -> np.ndarray:
+    """(2, n) error-bar lengths of intervals; 0 where an interval is undefined (too few seeds)."""
+    return np.nan_to_num(np.abs(np.vstack([np.asarray(mean) - low, np.asarray(high) - mean])))
 
 
 # ---------------------------------------------------------------------------
@@ -721,7 +771,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--students", nargs="+", help="student modalities (default: all)")
     p.add_argument("--teachers", nargs="+", help="candidate teacher modalities (default: all)")
     p.add_argument("--kind", action="append", metavar="NAME=KIND", help=f"model kind of a modality, {list(MODEL_KINDS)}")
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    p.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS),
+                   help="training seeds; a decision needs at least 3 (default: 0 1 2 3 4)")
     p.add_argument("--test-frac", type=float, default=0.3)
     p.add_argument("--epochs", type=int, default=Settings.epochs)
     p.add_argument("--lr", type=float, default=Settings.lr)
