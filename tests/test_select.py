@@ -147,8 +147,8 @@ def test_split_is_stratified_and_disjoint():
 
 
 def test_model_kinds_share_the_chapters_networks():
-    from cchlib.experiments.mnist import HIDDEN
-    from cchlib.experiments.mosei import StackedMoseiNet
+    from cchlib.models import IMAGE_HIDDEN as HIDDEN
+    from cchlib.models import StackedMoseiNet
 
     image = cch.make_model("image", [0, 1], (8, 8, 1), 3, "t")
     assert [w.shape[-1] for w in image.weights] == [*HIDDEN, 3]
@@ -223,3 +223,31 @@ def test_template_notebook_runs_on_a_user_npz(tmp_path):
     rows = pd.read_csv(folder / "scorecard_rows.csv")
     assert len(rows) == len(ranking) and (rows.data == "mine (mine.npz)").all()
     assert "Traceback" not in out.read_text()
+
+
+# --- the verdict (cchlib.stats) ------------------------------------------------------
+
+
+def test_pure_noise_is_undecided_on_every_row():
+    """Views and labels all independent: no row may get a decided verdict at the defaults."""
+    rng = np.random.default_rng(1)
+    n = 200
+    views = {"v1": rng.standard_normal((n, 4)), "v2": rng.standard_normal((n, 8)), "v3": rng.standard_normal((n, 2))}
+    ds = cch.from_arrays(views, rng.integers(0, 2, n))
+    result = cch.select_teachers(ds, settings=cch.Settings(epochs=2, hidden=[16]), mi_method="ksg", mi_repeats=2,
+                                 kd_check=True, progress=False)
+    ranking = result.ranking
+    assert len(ranking) == 6 and (ranking.n_seeds == len(cch.DEFAULT_SEEDS)).all()
+    assert (ranking.verdict == "undecided").all(), ranking[["teacher", "student", "mi_gap", "mi_gap_p"]]
+    assert set(ranking.kd_verdict) <= {"agrees", "disagrees", "unresolved"}
+    assert {"mi_gap_null", "mi_gap_low", "mi_gap_high", "why_undecided"} <= set(ranking)
+    assert "undecided" in cch.format_ranking(ranking)
+
+
+def test_too_few_seeds_are_undecided_and_shown(tmp_path, capsys):
+    data = write_npz(tmp_path / "d.npz")
+    status, out = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--out", tmp_path / "res")
+    assert status == 0, out.err
+    table = pd.read_csv(tmp_path / "res.csv")
+    assert len(table) == 2 and (table.verdict == "undecided").all()
+    assert table.why_undecided.str.contains("seeds").all()
