@@ -50,10 +50,11 @@ import argparse
 import json
 import math
 import sys
+import tempfile
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -65,10 +66,9 @@ from cchlib import mi, report, stats
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
 from cchlib.distill import classification_kd_loss, regression_kd_loss
-from cchlib.experiments.mnist import HIDDEN as IMAGE_HIDDEN
-from cchlib.experiments.mosei import StackedMoseiNet
 from cchlib.experiments.tcga import stratified_split
-from cchlib.models import StackedMLP
+from cchlib.mi.inputs import constant_columns
+from cchlib.models import IMAGE_HIDDEN, ModuleStack, StackedMLP, StackedMoseiNet
 from cchlib.train import accuracy, default_device, drop_constant_columns, fit, predict, representations
 
 LABEL_KEY = "y"
@@ -84,6 +84,7 @@ MIN_TEST_PER_CLASS = 8
 DEMO_KINDS = {"sequence": "sequence"}
 # Training seeds of a selection: a verdict needs at least 3 (cchlib.stats.MIN_SEEDS); 5 give it power.
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+DEFAULT_OUT = "cch_selection"
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +142,9 @@ def from_arrays(
     y = encode_labels(labels, task)
     arrays = {str(k): np.asarray(v) for k, v in modalities.items()}
     for key, array in arrays.items():
+        if np.iscomplexobj(array):
+            raise ValueError(f"modality {key!r} is complex-valued ({array.dtype}); split it into real and "
+                             "imaginary parts (or magnitude and phase) as separate features first")
         if not np.issubdtype(array.dtype, np.number):
             raise ValueError(f"modality {key!r} has non-numeric dtype {array.dtype}; encode it as numbers first")
     arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
@@ -149,9 +153,24 @@ def from_arrays(
     if train_idx is None:
         _require_samples(len(y), test_frac)
         train_idx, test_idx = _split(y, test_frac, split_seed)
+    else:
+        train_idx, test_idx = _split_indices(train_idx, "train_idx"), _split_indices(test_idx, "test_idx")
     ds = PairedDataset(arrays, y, np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64), name)
     check_workflow_input(ds)
     return ds
+
+
+def _split_indices(idx, name: str) -> np.ndarray:
+    """A user-given split: a 1-D array of distinct integer sample indices."""
+    idx = np.asarray(idx)
+    if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) and idx.dtype != bool):
+        raise ValueError(f"{name} must be a 1-D array of integer sample indices; got dtype {idx.dtype}, "
+                         f"shape {idx.shape} (save it with .astype(int))")
+    values, counts = np.unique(idx, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"{name} repeats sample indices, e.g. {values[counts > 1][:3].tolist()}; "
+                         "each sample may appear once")
+    return idx
 
 
 def _require_samples(n: int, test_frac: float) -> None:
@@ -178,7 +197,9 @@ def check_workflow_input(ds: PairedDataset) -> None:
     Beyond :class:`PairedDataset`'s own checks: at least two modalities (a teacher
     needs a student), at least two features per sample in each modality (a single
     column is usually an id or a label saved as a modality by mistake), and enough
-    test samples (and test samples per class) for the k-NN step of the estimators.
+    test samples (and test samples per class) for the k-NN step of the estimators; at
+    least two classes, a regression target that varies, and modalities that vary (a
+    constant modality gives a constant representation, whose MI cannot be estimated).
     """
     if len(ds.modalities) < 2:
         raise ValueError(f"need at least two modalities (a teacher and a student); got {list(ds.modalities)}")
@@ -189,6 +210,14 @@ def check_workflow_input(ds: PairedDataset) -> None:
                 f"modality {key!r} has a single column (shape {array.shape}); a modality needs at least two "
                 "features per sample. Is it an id or label column? Drop it or merge it into another modality"
             )
+        for part, idx in (("training", ds.train_idx), ("test", ds.test_idx)):
+            if constant_columns(array[idx].reshape(len(idx), -1)).all():
+                raise ValueError(f"modality {key!r} is constant on the {part} samples: it carries no information "
+                                 "to learn or distil; drop it")
+    if ds.task == "classification" and len(np.unique(ds.labels)) < 2:
+        raise ValueError("the labels hold a single class; teacher selection needs at least two classes")
+    if ds.task == "regression" and constant_columns(ds.labels[ds.train_idx]).all():
+        raise ValueError("the regression target is constant on the training samples; there is nothing to predict")
     if len(ds.test_idx) < MIN_TEST_SAMPLES:
         raise ValueError(
             f"too few samples: the test split holds {len(ds.test_idx)}, the MI estimates need at least "
@@ -211,8 +240,13 @@ def load_npz(path, *, label_key: str = LABEL_KEY, **options) -> PairedDataset:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {k: archive[k] for k in archive.files}
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        reason = "it is not a zip archive" if "pickled" in str(error) else f"{type(error).__name__}: {error}"
+        raise ValueError(f"{path} is not a readable .npz file ({reason}); "
+                         "write it again with numpy.savez") from error
     if label_key not in arrays:
         raise ValueError(
             f"{path} has no labels: expected an array named {label_key!r} beside the modalities "
@@ -339,50 +373,6 @@ def prepare_inputs(array: np.ndarray, kind, train_idx: np.ndarray) -> np.ndarray
         x = x.reshape(len(x), -1)
     sd = x[train_idx].std(axis=0)
     return ((x - x[train_idx].mean(axis=0)) / np.where(sd > 0, sd, 1.0)).astype(np.float32)
-
-
-class ModuleStack(nn.Module):
-    """M copies of a user's ``torch.nn.Module``, one per seed, behind the stacked interface.
-
-    ``factory(input_shape, n_out)`` must return a module mapping (n, *input_shape) to
-    (n, n_out) that either has a ``features(x)`` method (the representation) or is an
-    ``nn.Sequential`` (its last layer is then the head). Copy m is built under
-    ``torch.manual_seed`` of its own seed and role, so the stack trains with
-    :func:`cchlib.train.fit` like the built-in networks.
-    """
-
-    def __init__(self, factory: Callable, seeds, input_shape: tuple, n_out: int, role: str):
-        super().__init__()
-        self.seeds = [int(s) for s in seeds]
-        copies = []
-        for seed in self.seeds:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed((seed * 1_000_003 + zlib.crc32(role.encode())) % 2**63)
-                copies.append(factory(tuple(input_shape), n_out))
-        module = copies[0]
-        if not isinstance(module, nn.Module):
-            raise ValueError(f"a model factory must return a torch.nn.Module, got {type(module).__name__}")
-        if not hasattr(module, "features") and not isinstance(module, nn.Sequential):
-            raise ValueError(
-                f"{type(module).__name__} needs a features(x) method returning its representation "
-                "(or be an nn.Sequential whose last layer is the output head)"
-            )
-        self.copies = nn.ModuleList(copies)
-
-    @property
-    def n_models(self) -> int:
-        return len(self.seeds)
-
-    @staticmethod
-    def _features(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return module.features(x) if hasattr(module, "features") else module[:-1](x)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Each copy's representation of its own inputs ``x[m]``: (M, n, hidden)."""
-        return torch.stack([self._features(m, x[i]).flatten(1) for i, m in enumerate(self.copies)])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m(x[i]) for i, m in enumerate(self.copies)])
 
 
 def make_model(kind, seeds, input_shape: tuple, n_out: int, role: str, hidden=None) -> nn.Module:
@@ -756,6 +746,45 @@ def _parse_kinds(items) -> dict:
     return kinds
 
 
+def _int_at_least(minimum: int, why: str):
+    """An argparse type: an integer >= ``minimum`` (the error names the option and why)."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum} ({why}), got {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+def output_paths(out: str) -> tuple[Path, Path]:
+    """The ranking files of ``--out``: ``PREFIX.csv`` and ``PREFIX.json``.
+
+    The suffix is appended, never substituted (``--out run.v1`` writes ``run.v1.csv``);
+    a folder (``--out results/``, or an existing folder) gets ``cch_selection.csv`` and
+    ``cch_selection.json`` inside it.
+    """
+    path = Path(out)
+    if out.endswith(("/", "\\")) or path.is_dir():
+        path = path / DEFAULT_OUT
+    return path.with_name(f"{path.name}.csv"), path.with_name(f"{path.name}.json")
+
+
+def check_writable(paths) -> None:
+    """Fail now, not after training, when the output files cannot be written."""
+    for folder in sorted({Path(p).parent for p in paths}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".cch_write_check"):
+                pass
+        except OSError as error:
+            raise ValueError(f"--out: cannot write the results in {folder} ({error.strerror or error}); "
+                             "choose another --out") from error
+    for path in paths:
+        if Path(path).is_dir():
+            raise ValueError(f"--out: {path} is a folder; choose another --out")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of ``python -m cchlib.select``."""
     p = argparse.ArgumentParser(
@@ -771,19 +800,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--students", nargs="+", help="student modalities (default: all)")
     p.add_argument("--teachers", nargs="+", help="candidate teacher modalities (default: all)")
     p.add_argument("--kind", action="append", metavar="NAME=KIND", help=f"model kind of a modality, {list(MODEL_KINDS)}")
-    p.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS),
+    p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "seeds are non-negative"), default=list(DEFAULT_SEEDS),
                    help="training seeds; a decision needs at least 3 (default: 0 1 2 3 4)")
     p.add_argument("--test-frac", type=float, default=0.3)
-    p.add_argument("--epochs", type=int, default=Settings.epochs)
+    p.add_argument("--epochs", type=_int_at_least(1, "training needs an epoch"), default=Settings.epochs)
     p.add_argument("--lr", type=float, default=Settings.lr)
-    p.add_argument("--batch-size", type=int, default=Settings.batch_size)
+    p.add_argument("--batch-size", type=_int_at_least(1, "a batch holds samples"), default=Settings.batch_size)
     p.add_argument("--hidden", nargs="+", type=int, help="hidden widths (default: each kind's own)")
     p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS))
-    p.add_argument("--mi-repeats", type=int, default=3)
+    p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3)
     p.add_argument("--kd-check", action="store_true", help="also distil and measure the gain")
     p.add_argument("--lam", type=float, default=Settings.lam, help="distillation weight")
     p.add_argument("--temperature", type=float, default=Settings.temperature)
-    p.add_argument("--out", default="cch_selection", help="output prefix: writes PREFIX.csv and PREFIX.json")
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help="output prefix: writes PREFIX.csv and PREFIX.json (suffixes appended: run.v1 -> "
+                        f"run.v1.csv); a folder (ending in /) gets {DEFAULT_OUT}.csv/.json inside it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -794,6 +825,10 @@ def _run(args) -> None:
         return
     if not args.data:
         raise ValueError("give --data FILE (a .npz or a folder of CSV files), or --write-demo FILE")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise ValueError(f"--seeds repeats a seed ({args.seeds}); give distinct seeds")
+    csv_path, json_path = output_paths(args.out)
+    check_writable([csv_path, json_path])
     ds = load_paired(args.data, label_key=args.label_key, id_column=args.id_column, task=args.task,
                      test_frac=args.test_frac)
     settings = Settings(args.epochs, args.lr, args.batch_size, args.hidden, args.lam, args.temperature)
@@ -804,13 +839,11 @@ def _run(args) -> None:
     )
     print(f"\n{ds.name}: {ds.n_samples} samples ({len(ds.test_idx)} test), {ds.task}, MI by {args.mi_method} (nats)\n")
     print(format_ranking(result.ranking))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    report.atomic_write_text(out.with_suffix(".csv"), result.ranking.to_csv(index=False))
+    report.atomic_write_text(csv_path, result.ranking.to_csv(index=False))
     payload = {"data": ds.name, "task": ds.task, "options": result.options,
                "ranking": json.loads(result.ranking.to_json(orient="records"))}
-    report.atomic_write_text(out.with_suffix(".json"), json.dumps(payload, indent=2))
-    print(f"\nwrote {out.with_suffix('.csv')} and {out.with_suffix('.json')}")
+    report.atomic_write_text(json_path, json.dumps(payload, indent=2))
+    print(f"\nwrote {csv_path} and {json_path}")
 
 
 def main(argv=None) -> int:

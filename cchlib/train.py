@@ -1,6 +1,7 @@
 """Training of teachers, baseline students and distilled students, seeds batched.
 
-:func:`fit` trains every copy in a :class:`~cchlib.models.StackedMLP` at once: the
+:func:`fit` trains every copy of a network stack (any object following
+:class:`cchlib.models.Stack`, e.g. a :class:`~cchlib.models.StackedMLP`) at once: the
 loss is the sum of the copies' own losses, so each copy receives exactly the gradient it
 would get alone, and Adam (an element-wise optimiser) then updates it exactly as it
 would alone. Each copy draws its mini-batch order from a generator seeded with its own
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from cchlib.mi.inputs import constant_columns
-from cchlib.models import StackedMLP
+from cchlib.models import Stack, check_stack
 
 
 OPTIMISERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
@@ -35,7 +36,7 @@ def _epoch_orders(generators: list[torch.Generator], n: int, device) -> torch.Te
 
 
 def fit(
-    model: StackedMLP,
+    model: Stack,
     inputs: torch.Tensor,
     targets: dict[str, torch.Tensor],
     loss_fn: Callable[[torch.Tensor, dict[str, torch.Tensor]], torch.Tensor],
@@ -72,6 +73,7 @@ def fit(
     Returns:
         The mean (over copies) training loss of each epoch.
     """
+    check_stack(model)
     n_models, n = inputs.shape[:2]
     if n_models != model.n_models:
         raise ValueError(f"inputs hold {n_models} copies but the model has {model.n_models}")
@@ -113,13 +115,13 @@ def fit(
 
 
 @torch.no_grad()
-def predict(model: StackedMLP, inputs: torch.Tensor) -> torch.Tensor:
+def predict(model: Stack, inputs: torch.Tensor) -> torch.Tensor:
     """Outputs of every copy on its inputs, (M, n, d_out), without gradients."""
     return model(inputs)
 
 
 @torch.no_grad()
-def representations(model: StackedMLP, inputs: torch.Tensor) -> torch.Tensor:
+def representations(model: Stack, inputs: torch.Tensor) -> torch.Tensor:
     """The last hidden layer of every copy on its inputs, (M, n, hidden)."""
     return model.features(inputs)
 

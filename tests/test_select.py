@@ -147,8 +147,8 @@ def test_split_is_stratified_and_disjoint():
 
 
 def test_model_kinds_share_the_chapters_networks():
-    from cchlib.experiments.mnist import HIDDEN
-    from cchlib.experiments.mosei import StackedMoseiNet
+    from cchlib.models import IMAGE_HIDDEN as HIDDEN
+    from cchlib.models import StackedMoseiNet
 
     image = cch.make_model("image", [0, 1], (8, 8, 1), 3, "t")
     assert [w.shape[-1] for w in image.weights] == [*HIDDEN, 3]

@@ -43,13 +43,12 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from torch import nn
 
 from cchlib import mi
 from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
 from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import classification_kd_loss, cross_entropy
-from cchlib.models import StackedMLP
+from cchlib.models import AlignedPair, copy_generator, logistic_regression, role_salt
 from cchlib.report import mean_se
 from cchlib.train import accuracy, default_device, fit, predict
 
@@ -110,11 +109,6 @@ def condition_spec(condition: dict) -> MVDSpec:
 # ------------------------------------------------------------------------------ helpers
 
 
-def _generator(seed: int, role: str) -> torch.Generator:
-    """A torch generator private to one seed and one purpose."""
-    return torch.Generator().manual_seed((int(seed) * 1_000_003 + zlib.crc32(role.encode())) % 2**63)
-
-
 def _stack(datasets, part: str, device):
     """(xa, xb, y) of one split for every seed: (S, n, d1), (S, n, d2), (S, n)."""
     splits = [ds.split(part) for ds in datasets]
@@ -136,40 +130,12 @@ def decision_value(logits: torch.Tensor) -> torch.Tensor:
     return logits[..., 1] - logits[..., 0]
 
 
-def logistic_regression(seeds, d_in: int, role: str) -> StackedMLP:
-    """One two-class logistic regression per seed (a StackedMLP without hidden layers)."""
-    return StackedMLP(seeds, d_in, [], 2, role=role)
-
-
 def _fit_lr(model, x, targets, loss, train: dict) -> None:
     fit(model, x, targets, loss, epochs=train["epochs"], lr=train["lr"], batch_size=x.shape[1],
         optimiser=train["optimiser"])
 
 
 # -------------------------------------------------------------------------- Algorithm 1
-
-
-class AlignedPair(nn.Module):
-    """Two stacks of logistic regressions, one per modality, trained together (Alg. 1, step 1).
-
-    The input is [x_a, x_b] concatenated on the last axis; the output is
-    [f_a(x_a), f_b(x_b)] (4 logits). It exposes ``seeds`` and ``n_models`` so that
-    :func:`cchlib.train.fit` can train it like a :class:`StackedMLP`.
-    """
-
-    def __init__(self, seeds, d1: int, d2: int):
-        super().__init__()
-        self.d1 = d1
-        self.fa = logistic_regression(seeds, d1, "alg1-a")
-        self.fb = logistic_regression(seeds, d2, "alg1-b")
-        self.seeds = self.fa.seeds
-
-    @property
-    def n_models(self) -> int:
-        return self.fa.n_models
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.fa(x[..., : self.d1]), self.fb(x[..., self.d1 :])], dim=-1)
 
 
 def aligned_pair_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -199,7 +165,7 @@ def permutation_salience(fa, fb, xa: torch.Tensor, xb: torch.Tensor, repeats: in
     n_seeds, n, d1 = xa.shape
     target = fb(xb)  # (S, n, k)
     eye = torch.eye(d1, dtype=torch.bool, device=xa.device)
-    generators = [_generator(s, "alg1-permutation") for s in seeds]
+    generators = [copy_generator(s, role_salt("alg1-permutation")) for s in seeds]
     salience = torch.zeros(n_seeds, d1, dtype=torch.float64, device=xa.device)
     for _ in range(repeats):
         # order[s, i] is a permutation of the n samples, used for channel i of seed s

@@ -32,17 +32,10 @@ import torch
 from cchlib import mi, report
 from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
 from cchlib.distill import classification_kd_loss, cross_entropy
-from cchlib.models import StackedMLP
+from cchlib.models import StackedMLP, image_mlp
 from cchlib.train import accuracy, default_device, drop_constant_columns, fit
 
-HIDDEN = [1024, 256]  # Table 11
-N_CLASSES = 10
 EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
-
-
-def image_mlp(seeds, d_in: int, role: str) -> StackedMLP:
-    """Table 11: input -> 1024 -> 256 -> 10 with LeakyReLU, one copy per seed."""
-    return StackedMLP(seeds, d_in, HIDDEN, N_CLASSES, role=role, activation="leaky_relu")
 
 
 def load_data(alpha: float, settings: dict) -> dict:

@@ -15,7 +15,7 @@ Three sweep cells, all on the temporal mean-pooled features of :mod:`cchlib.data
   candidate teacher for every student with its uncertainty over repeated estimates
   (:func:`cchlib.mi.estimate_with_se`).
 
-The network is Table 14 (:class:`StackedMoseiNet`: temporal mean-pool, D -> 256 -> 128
+The network is Table 14 (:class:`cchlib.models.StackedMoseiNet`: temporal mean-pool, D -> 256 -> 128
 -> 2 with ReLU, BatchNorm and dropout 0.3) and the training Table 15 (AdamW, lr 5e-4,
 cosine schedule, T = 4.5, lambda = 0.5; :func:`cchlib.train.fit` with
 ``optimiser="adamw", schedule="cosine"``). Seeds are trained as one stack with
@@ -26,76 +26,20 @@ dropout masks, so a seed's result does not depend on which seeds share its batch
 from __future__ import annotations
 
 import math
-import zlib
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score
-from torch import nn
 
 from cchlib import mi
 from cchlib.data import mosei
 from cchlib.distill import classification_kd_loss, cross_entropy
-from cchlib.models import StackedBatchNorm, StackedMLP
+from cchlib.models import StackedMoseiNet
 from cchlib.train import default_device, drop_constant_columns, fit
 
 MODALITIES = mosei.MODALITIES
-
-
-# ---------------------------------------------------------------------------
-# Table 14: the network, M stacked copies
-# ---------------------------------------------------------------------------
-
-
-class StackedMoseiNet(nn.Module):
-    """Table 14 for M independent copies: D -> 256 -> 128 -> 2.
-
-    Each hidden block is Linear, ReLU, BatchNorm1d, Dropout(p). The temporal mean-pool
-    that opens Table 14 has no parameters, so it is applied once to the data
-    (:func:`cchlib.data.mosei.temporal_mean_pool`) and inputs here are pooled, shape
-    (M, n, D). :meth:`features` is the representation H (the 128-d block output).
-    Copy m is initialised, and draws its dropout masks, from generators seeded with its
-    own seed and ``role``. Call ``.train()`` before fitting and ``.eval()`` before
-    predicting (:func:`cchlib.train.fit` and :func:`evaluate` do).
-    """
-
-    def __init__(self, seeds, d_in: int, role: str, hidden=(256, 128), n_classes: int = 2, dropout: float = 0.3):
-        super().__init__()
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if len(hidden) < 1:
-            raise ValueError("StackedMoseiNet needs at least one hidden layer")
-        self.seeds = [int(s) for s in seeds]
-        widths = [d_in, *hidden]
-        self.linears = nn.ModuleList(
-            StackedMLP(self.seeds, a, [], b, role=f"{role}-layer{i}") for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))
-        )
-        self.norms = nn.ModuleList(StackedBatchNorm(len(self.seeds), b) for b in hidden)
-        self.out = StackedMLP(self.seeds, hidden[-1], [], n_classes, role=f"{role}-head")
-        self.dropout = dropout
-        salt = zlib.crc32(role.encode())
-        self._generators = [torch.Generator().manual_seed((s * 7_368_787 + salt) % 2**63) for s in self.seeds]
-
-    @property
-    def n_models(self) -> int:
-        return len(self.seeds)
-
-    def _drop(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.dropout == 0:
-            return h
-        keep = 1 - self.dropout
-        noise = torch.stack([torch.rand(h.shape[1:], generator=g) for g in self._generators]).to(h.device)
-        return h * (noise < keep) / keep
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        for linear, norm in zip(self.linears, self.norms):
-            x = self._drop(norm(torch.relu(linear(x))))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.features(x))
 
 
 @torch.no_grad()

@@ -8,15 +8,12 @@ Two sweep cells:
   student per noise level (Table 9 network, Table 17 training, Eq. 2 loss), and
   estimate I(H_T; H_S), I(H_S; Y), I(H_T; Y).
 - :func:`run_fusion_cell` (Tables 8, 20): direct fusion vs Fusion+KD with the Table 18
-  network (:class:`StackedFusionNet`), both trained jointly from scratch.
+  network (:class:`cchlib.models.StackedFusionNet`), both trained jointly from scratch.
 
 Data per seed: a stratified train/test split (``split="fixed"``: the same split for
 every seed, as five runs on one split; ``split="repeated"``: each seed its own split),
 then per-modality preprocessing and mRMR fitted on the training rows only
 (:func:`cchlib.features.fit_modality`).
-
-:class:`StackedFusionNet` (per-copy BatchNorm and dropout on stacked weights) lives
-here for now; it is generic enough to move to :mod:`cchlib.models`.
 """
 
 from __future__ import annotations
@@ -28,13 +25,12 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-from torch import nn
 
 from cchlib import mi
 from cchlib.data import tcga
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
-from cchlib.models import StackedBatchNorm, StackedMLP
+from cchlib.models import StackedFusionNet, StackedMLP
 from cchlib.train import default_device, drop_constant_columns, fit, predict, representations
 
 SPLITS = ("fixed", "repeated")
@@ -249,58 +245,6 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 # ---------------------------------------------------------------------------
 # Tables 8 and 20: direct fusion vs Fusion+KD
 # ---------------------------------------------------------------------------
-
-
-class StackedFusionNet(nn.Module):
-    """Table 18 for M stacked copies: two encoders, concatenation, joint and per-modality heads.
-
-    Encoder m: Linear(d_m -> n_enc) + ReLU, BatchNorm, Dropout(p). Heads: a joint
-    Linear(2 n_enc -> K) on the concatenation and one Linear(n_enc -> K) per modality.
-    Inputs are the two modalities concatenated, (M, n, d1 + d2); the output is
-    (M, n, 3K) = [joint logits, modality-1 logits, modality-2 logits]. Each copy draws
-    its initialisation and its dropout masks from generators seeded with its own seed,
-    so it trains exactly as it would alone. Call ``.train()`` before fitting and
-    ``.eval()`` before predicting.
-    """
-
-    def __init__(self, seeds, d1: int, d2: int, n_classes: int, n_enc: int = 64,
-                 dropout: float = 0.25, role: str = "fusion"):
-        super().__init__()
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.seeds = [int(s) for s in seeds]
-        self.d1, self.d2, self.n_classes, self.dropout = d1, d2, n_classes, dropout
-        m = len(self.seeds)
-        self.enc1 = StackedMLP(self.seeds, d1, [], n_enc, role=f"{role}-encoder-1")
-        self.enc2 = StackedMLP(self.seeds, d2, [], n_enc, role=f"{role}-encoder-2")
-        self.bn1, self.bn2 = StackedBatchNorm(m, n_enc), StackedBatchNorm(m, n_enc)
-        self.joint = StackedMLP(self.seeds, 2 * n_enc, [], n_classes, role=f"{role}-joint")
-        self.head1 = StackedMLP(self.seeds, n_enc, [], n_classes, role=f"{role}-head-1")
-        self.head2 = StackedMLP(self.seeds, n_enc, [], n_classes, role=f"{role}-head-2")
-        self._generators = [torch.Generator().manual_seed(s * 7_368_787 + 11) for s in self.seeds]
-
-    @property
-    def n_models(self) -> int:
-        return len(self.seeds)
-
-    def _dropout(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.dropout == 0:
-            return h
-        keep = 1 - self.dropout
-        noise = torch.stack([torch.rand(h.shape[1:], generator=g) for g in self._generators]).to(h.device)
-        return h * (noise < keep) / keep
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The two modality embeddings, each (M, n, n_enc)."""
-        if x.shape[-1] != self.d1 + self.d2:
-            raise ValueError(f"inputs have {x.shape[-1]} features, expected {self.d1} + {self.d2}")
-        h1 = self._dropout(self.bn1(torch.relu(self.enc1(x[..., : self.d1]))))
-        h2 = self._dropout(self.bn2(torch.relu(self.enc2(x[..., self.d1 :]))))
-        return h1, h2
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h1, h2 = self.encode(x)
-        return torch.cat([self.joint(torch.cat([h1, h2], -1)), self.head1(h1), self.head2(h2)], -1)
 
 
 def fusion_loss(outputs: torch.Tensor, y: torch.Tensor, lam, temperature: float) -> torch.Tensor:

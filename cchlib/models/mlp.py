@@ -1,4 +1,4 @@
-"""The paper's networks, as stacks of independent models trained in one batch.
+"""Stacked MLPs and per-copy batch normalisation, the building blocks of every network.
 
 Sweeps train the same small network for many seeds (and, for distillation, many
 weights lambda). Instead of a Python loop over seeds, :class:`StackedMLP` holds M
@@ -10,11 +10,12 @@ result does not depend on which other copies share the stack.
 from __future__ import annotations
 
 import math
-import zlib
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from cchlib.models.stack import copy_generator, role_salt
 
 ACTIVATIONS = {"relu": torch.relu, "leaky_relu": F.leaky_relu}
 
@@ -49,16 +50,14 @@ class StackedMLP(nn.Module):
         if not self.seeds:
             raise ValueError("StackedMLP needs at least one seed")
         widths = [d_in, *hidden, d_out]
-        salt = zlib.crc32(role.encode())
+        salt = role_salt(role)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for fan_in, fan_out in zip(widths[:-1], widths[1:]):
             bound = 1 / math.sqrt(fan_in)
             w, b = [], []
             for seed in self.seeds:
-                g = torch.Generator().manual_seed(
-                    (seed * 1_000_003 + salt + fan_in * 7919 + fan_out) % 2**63
-                )
+                g = copy_generator(seed, salt + fan_in * 7919 + fan_out)
                 w.append(_uniform((fan_in, fan_out), bound, g))
                 b.append(_uniform((1, fan_out), bound, g))
             self.weights.append(nn.Parameter(torch.stack(w)))
@@ -114,3 +113,17 @@ class StackedBatchNorm(nn.Module):
 def synthetic_mlp(seeds, role: str, p: int = 100, hidden: int = 64) -> StackedMLP:
     """Table 9: input p -> 64 ReLU -> 1, one copy per seed."""
     return StackedMLP(seeds, p, [hidden], 1, role=role)
+
+
+IMAGE_HIDDEN = [1024, 256]  # Table 11
+IMAGE_CLASSES = 10
+
+
+def image_mlp(seeds, d_in: int, role: str, n_out: int = IMAGE_CLASSES, hidden=None) -> StackedMLP:
+    """Table 11: input -> 1024 -> 256 -> 10 with LeakyReLU, one copy per seed."""
+    return StackedMLP(seeds, d_in, list(hidden or IMAGE_HIDDEN), n_out, role=role, activation="leaky_relu")
+
+
+def logistic_regression(seeds, d_in: int, role: str, n_classes: int = 2) -> StackedMLP:
+    """One logistic regression per seed (a StackedMLP without hidden layers; MFH's networks)."""
+    return StackedMLP(seeds, d_in, [], n_classes, role=role)
