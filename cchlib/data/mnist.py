@@ -36,6 +36,7 @@ import os
 import tarfile
 import tempfile
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from cchlib.data.store import cache_dir, data_root
+from cchlib.report import atomic_write_bytes, current_umask
 
 # name -> MD5 of the decompressed IDX content (the published MNIST checksums).
 MNIST_MD5 = {
@@ -177,6 +179,7 @@ def download_mnist(folder: str | Path | None = None, mirrors=MNIST_MIRRORS) -> P
         except MNISTChecksumError:
             Path(tmp).unlink(missing_ok=True)
             raise
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 -> the user's umask
         os.replace(tmp, target)
     return folder
 
@@ -195,6 +198,14 @@ def _missing_message(folders: list[Path], download_error: str | None) -> str:
     return " ".join(lines)
 
 
+def _download_or_raise(errors: list[str]) -> Path:
+    """Every copy found was bad: download a fresh one into the cache, or say what failed."""
+    try:
+        return download_mnist()
+    except (MNISTMissing, OSError) as error:
+        raise MNISTChecksumError(" | ".join(errors) + f" | the download of a fresh copy failed too: {error}") from error
+
+
 def find_mnist(path: str | Path | None = None, download: bool = True) -> Path:
     """The first folder holding all four MNIST files (downloading them if allowed)."""
     folders = mnist_search_folders(path)
@@ -210,10 +221,33 @@ def find_mnist(path: str | Path | None = None, download: bool = True) -> Path:
     raise MNISTMissing(_missing_message(folders, download_error))
 
 
+def _read_folder(folder: Path) -> dict:
+    """The four verified MNIST arrays of one folder (MNISTChecksumError if any file is bad)."""
+    return {name: parse_idx(_read_verified(_file_in(folder, name), name)) for name in MNIST_MD5}
+
+
 def load_mnist(path: str | Path | None = None, download: bool = True) -> MNIST:
-    """Load MNIST (see the module docstring for where it is looked for), checksums verified."""
-    folder = find_mnist(path, download)
-    arrays = {name: parse_idx(_read_verified(_file_in(folder, name), name)) for name in MNIST_MD5}
+    """Load MNIST (see the module docstring for where it is looked for), checksums verified.
+
+    A folder whose files fail their checksum is skipped (with a warning naming the bad
+    file) in favour of the next folder holding a good copy, e.g. the cache; only when no
+    folder holds good files is the checksum error raised.
+    """
+    errors = []
+    for folder in mnist_search_folders(path):
+        if not all(_file_in(folder, name) for name in MNIST_MD5):
+            continue
+        try:
+            arrays = _read_folder(folder)
+            break
+        except MNISTChecksumError as error:
+            errors.append(str(error))
+            warnings.warn(f"{error} Trying the next copy.", stacklevel=2)
+    else:
+        if errors and not download:
+            raise MNISTChecksumError(" | ".join(errors))
+        folder = find_mnist(path, download) if not errors else _download_or_raise(errors)
+        arrays = _read_folder(folder)
     return MNIST(
         x_train=arrays["train-images-idx3-ubyte"],
         y_train=arrays["train-labels-idx1-ubyte"].astype(np.int64),
@@ -412,6 +446,21 @@ def mnist_m_key(alpha: float, seed: int, recipe: str, threshold: float, backgrou
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
+def _load_cached_images(path: Path, expected: int) -> np.ndarray | None:
+    """A cached MNIST-M build, or None when absent; a file that fails to load is rebuilt."""
+    if not path.is_file():
+        return None
+    try:
+        images = np.load(path, allow_pickle=False)
+        if images.dtype != np.uint8 or images.ndim != 4 or len(images) != expected:
+            raise ValueError(f"holds {images.dtype} {images.shape}, not {expected} uint8 images")
+        return images
+    except (ValueError, OSError, EOFError) as error:
+        warnings.warn(f"cached MNIST-M {path} is unusable ({error}); rebuilding it", stacklevel=3)
+        path.unlink(missing_ok=True)
+        return None
+
+
 def load_mnist_m(
     mnist: MNIST,
     backgrounds: Backgrounds,
@@ -435,17 +484,15 @@ def load_mnist_m(
     n_te = len(mnist.x_test) if n_test is None else min(int(n_test), len(mnist.x_test))
     key = mnist_m_key(alpha, seed, recipe, threshold, backgrounds, (n_tr, n_te))
     path = cache_dir("mnist_m") / f"{recipe}-alpha{alpha:g}-seed{seed}-{n_tr}+{n_te}-{key}.npy"
-    if path.is_file():
-        images = np.load(path)
-    else:
+    images = _load_cached_images(path, expected=n_tr + n_te)
+    if images is None:
         index = np.concatenate([np.arange(n_tr), len(mnist.x_train) + np.arange(n_te)])
         images = make_mnist_m(digits, backgrounds, alpha, seed, recipe, threshold, index)
         # The paper recipe has three equal channels: store one.
         stored = images[..., :1] if recipe == "paper" else images
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, stored)
-        os.replace(tmp, path)
+        buffer = io.BytesIO()
+        np.save(buffer, stored)
+        atomic_write_bytes(path, buffer.getvalue())
     if images.shape[-1] == 1:
         images = np.repeat(images, 3, axis=-1)
     return images[:n_tr], images[n_tr:]
