@@ -1,0 +1,332 @@
+"""THE distillation experiment of the book: teacher, baseline and distilled students, MIs.
+
+Every chapter runs one protocol, written here once (:func:`run`):
+
+1. train the teachers, one stack with ``copies`` teachers per seed (e.g. one per level of
+   noise on the teacher's inputs), on the teacher modality's training rows;
+2. train, as ONE student stack, per seed the baseline student (lambda = 0) and one
+   distilled student per :class:`Variant` (its teacher copy, weight lambda and
+   temperature), all from the seed's initialisation and batch order, so that every
+   KD gain is a paired difference;
+3. score teachers and students on the test rows (:data:`SCORES`);
+4. take the last hidden layers on the MI rows (the test rows unless given), drop
+   constant columns, and estimate I(H_T; H_S), I(H_S; Y) and I(H_T; Y), H_S being the
+   *baseline* student's representation (CCH is checked before deciding to distil);
+   optionally the estimator's null MIs (:func:`cchlib.stats.null_mis`);
+5. return, per seed, one tidy row per variant.
+
+Regression (Eq. 4) and classification (Eq. 2) are the two tasks; noise on the teacher
+is a set of teacher copies whose inputs carry the noise; a fusion student is a student
+network whose input concatenates modalities. A chapter prepares the data
+(:class:`SeedData` per seed) and the configuration, and calls :func:`run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+
+from cchlib import mi, stats
+from cchlib.distill import classification_kd_loss, cross_entropy, regression_kd_loss
+from cchlib.models import check_stack
+from cchlib.train import default_device, drop_constant_columns, fit
+
+TASKS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a stack is trained (the arguments of :func:`cchlib.train.fit`)."""
+
+    epochs: int
+    lr: float
+    batch_size: int
+    optimiser: str = "adam"
+    weight_decay: float = 0.0
+    schedule: str | None = None
+
+
+@dataclass(frozen=True)
+class MISpec:
+    """The MI estimator: ``cchlib.mi.estimate(a, b, method, seed=<training seed>, **options)``.
+
+    ``null``: also estimate the estimator's null MIs (rows permuted, see
+    :func:`cchlib.stats.null_mis`) as columns ``mi_ts_null`` and ``mi_sl_null``; this
+    adds two estimates to the three of each (seed, teacher).
+    """
+
+    method: str = "lmi"
+    options: dict = field(default_factory=dict)
+    null: bool = False
+
+    def estimate(self, a, b, seed: int) -> float:
+        return mi.estimate(a, b, method=self.method, seed=int(seed), **self.options)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One distilled student per seed: its teacher copy, lambda, and temperature (classes only)."""
+
+    teacher: int = 0
+    lam: float = 0.5
+    temperature: float = 1.0
+
+
+@dataclass
+class SeedData:
+    """One seed's data: arrays over all N samples and index arrays into them.
+
+    ``teacher_x`` holds one (N, d_t) array per teacher copy (the same object repeated
+    when the copies see the same inputs); ``student_x`` is (N, d_s); ``y`` (N,) holds
+    integer classes or float targets. ``mi_rows`` (default: ``test``) are the samples
+    whose representations enter the MI estimates.
+    """
+
+    teacher_x: list
+    student_x: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    mi_rows: np.ndarray | None = None
+
+    def rows(self, part: str) -> np.ndarray:
+        if part == "mi":
+            return self.test if self.mi_rows is None else self.mi_rows
+        return {"train": self.train, "test": self.test}[part]
+
+
+def seed_data(ds, teacher: str, student: str, teacher_copies: int = 1, mi_rows=None) -> SeedData:
+    """The :class:`SeedData` of a :class:`~cchlib.data.paired.PairedDataset` (modality names)."""
+    for name in (teacher, student):
+        if name not in ds.modalities:
+            raise ValueError(f"the dataset has no modality {name!r} (it has {sorted(ds.modalities)})")
+    x_t = ds.modalities[teacher]
+    return SeedData([x_t] * teacher_copies, ds.modalities[student], ds.labels, ds.train_idx, ds.test_idx, mi_rows)
+
+
+# ---------------------------------------------------------------------------
+# Scores: per copy, from outputs (M, n, k) and targets
+# ---------------------------------------------------------------------------
+
+
+def _mse(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-copy mean squared error over samples, shape (M,)."""
+    return ((outputs - y) ** 2).mean(dim=(-2, -1))
+
+
+def regression_scores(outputs: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    """``mse`` per copy (lower is better)."""
+    return {"mse": _mse(outputs, y).cpu().numpy()}
+
+
+def classification_scores(outputs: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    """``acc`` and weighted ``f1`` per copy, from the argmax of the logits."""
+    pred, y = outputs.argmax(-1).cpu().numpy(), y.cpu().numpy()
+    return {
+        "acc": np.array([accuracy_score(t, p) for t, p in zip(y, pred)]),
+        "f1": np.array([f1_score(t, p, average="weighted") for t, p in zip(y, pred)]),
+    }
+
+
+SCORES = {"regression": regression_scores, "classification": classification_scores}
+
+
+# ---------------------------------------------------------------------------
+# Stacks
+# ---------------------------------------------------------------------------
+
+
+def _tensor(arrays: list, rows: list, device) -> torch.Tensor:
+    """(M, n, ...) inputs: ``arrays[m][rows[m]]``; a stride-0 view when all copies share them."""
+    first = arrays[0]
+    if all(a is first for a in arrays) and all(r is rows[0] for r in rows):
+        x = torch.as_tensor(first[rows[0]], device=device)
+        return x.unsqueeze(0).expand(len(arrays), *x.shape)
+    return torch.as_tensor(np.stack([a[r] for a, r in zip(arrays, rows)]), device=device)
+
+
+def _targets(task: str, data: list[SeedData], copies: int, part: str, device) -> torch.Tensor:
+    """Labels of ``part`` for ``copies`` copies per seed: (M, n) classes or (M, n, 1) targets."""
+    y = _tensor([d.y for d in data for _ in range(copies)], [d.rows(part) for d in data for _ in range(copies)], device)
+    return y if task == "classification" else y[..., None]
+
+
+def _labels_loss(task: str) -> Callable:
+    if task == "classification":
+        return lambda out, b: cross_entropy(out, b["y"])
+    return lambda out, b: _mse(out, b["y"])
+
+
+def _kd_loss(task: str, lam: torch.Tensor, temperatures: list[float]) -> Callable:
+    """Per-copy distillation loss: Eq. (4) for regression, Eq. (2) for classes.
+
+    Copies with different temperatures are taken group by group (Eq. 2 takes one).
+    """
+    if task == "regression":
+        return lambda out, b: regression_kd_loss(out, b["y"], b["teacher"], lam)
+    distinct = sorted(set(temperatures))
+    if len(distinct) == 1:
+        return lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, distinct[0])
+    t = torch.tensor(temperatures, device=lam.device)
+    groups = [(v, torch.nonzero(t == v).squeeze(-1)) for v in distinct]
+
+    def loss(out, b):
+        losses = out.new_empty(out.shape[0])
+        for value, idx in groups:
+            losses[idx] = classification_kd_loss(out[idx], b["y"][idx], b["teacher"][idx], lam[idx], value)
+        return losses
+
+    return loss
+
+
+@torch.no_grad()
+def _apply(model, x: torch.Tensor, features: bool = False, chunk: int | None = None) -> torch.Tensor:
+    """``model`` (or its features) on (M, n, d) inputs in evaluation mode, ``chunk`` samples at a time."""
+    model.eval()
+    fn = model.features if features else model
+    if not chunk:
+        return fn(x)
+    return torch.cat([fn(x[:, s : s + chunk]) for s in range(0, x.shape[1], chunk)], dim=1)
+
+
+# ---------------------------------------------------------------------------
+# The experiment
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Trained:
+    """A trained stack with its per-copy inputs (all N rows) and the copies' seed index."""
+
+    model: object
+    inputs: list  # per copy: the (N, d) array it reads
+    data: list  # per copy: its seed's SeedData
+
+
+def _train_teachers(data, seeds, teacher_net, task, n_out, schedule, device) -> _Trained:
+    copies = len(data[0].teacher_x)
+    if copies < 1 or any(len(d.teacher_x) != copies for d in data):
+        raise ValueError("every seed needs the same (non-zero) number of teacher copies in teacher_x")
+    inputs = [x for d in data for x in d.teacher_x]
+    per_copy = [d for d in data for _ in range(copies)]
+    x = _tensor(inputs, [d.train for d in per_copy], device)
+    model = teacher_net([s for s in seeds for _ in range(copies)], x.shape[-1], n_out).to(device)
+    check_stack(model, features=True)
+    fit(model, x, {"y": _targets(task, data, copies, "train", device)}, _labels_loss(task), **asdict(schedule))
+    return _Trained(model, inputs, per_copy)
+
+
+def _train_students(data, seeds, student_net, variants, teachers: _Trained, task, n_out, schedule, device):
+    """Per seed the baseline (copy 0, lambda = 0) and one distilled student per variant."""
+    copies, t_copies = 1 + len(variants), len(data[0].teacher_x)
+    for v in variants:
+        if not 0 <= v.teacher < t_copies:
+            raise ValueError(f"variant {v} names teacher copy {v.teacher}, but there are {t_copies} per seed")
+    plan = [None, *variants]
+    x = _tensor([d.student_x for d in data for _ in plan], [d.train for d in data for _ in plan], device)
+    teacher_out = _apply(teachers.model, _tensor(teachers.inputs, [d.train for d in teachers.data], device))
+    which = [i * t_copies + (v.teacher if v else 0) for i in range(len(data)) for v in plan]  # lam = 0: unused
+    lam = torch.tensor([v.lam if v else 0.0 for _ in data for v in plan], device=device)
+    temps = [v.temperature if v else variants[0].temperature for _ in data for v in plan]
+    model = student_net([s for s in seeds for _ in plan], x.shape[-1], n_out).to(device)
+    check_stack(model, features=True)
+    targets = {"y": _targets(task, data, copies, "train", device), "teacher": teacher_out[which]}
+    fit(model, x, targets, _kd_loss(task, lam, temps), **asdict(schedule))
+    return _Trained(model, [d.student_x for d in data for _ in plan], [d for d in data for _ in plan])
+
+
+def _evaluate(trained: _Trained, task: str, device, chunk=None) -> tuple[dict, np.ndarray]:
+    """Scores per copy on the test rows, and representations (M, n_mi, h) on the MI rows."""
+    x = _tensor(trained.inputs, [d.test for d in trained.data], device)
+    y = _tensor([d.y for d in trained.data], [d.test for d in trained.data], device)
+    scores = SCORES[task](_apply(trained.model, x, chunk=chunk), y if task == "classification" else y[..., None])
+    x_mi = _tensor(trained.inputs, [d.rows("mi") for d in trained.data], device)
+    return scores, _apply(trained.model, x_mi, features=True, chunk=chunk).cpu().numpy()
+
+
+def _mi_columns(spec: MISpec, h_t: list, h_s: np.ndarray, labels: np.ndarray, seed: int) -> list[dict]:
+    """Per teacher copy: mi_ts, mi_sl, mi_tl (and the nulls) on one seed's representations."""
+    hs = drop_constant_columns(h_s)
+    mi_sl = spec.estimate(hs, labels, seed)
+    estimate = lambda a, b, seed: spec.estimate(a, b, seed)  # noqa: E731
+    sl_null = stats.permuted_mi(estimate, hs, labels, seed, stream=2) if spec.null else None
+    out = []
+    for h in h_t:
+        ht = drop_constant_columns(h)
+        row = {"mi_ts": spec.estimate(ht, hs, seed), "mi_sl": mi_sl, "mi_tl": spec.estimate(ht, labels, seed)}
+        if spec.null:
+            row.update(mi_ts_null=stats.permuted_mi(estimate, hs, ht, seed, stream=1), mi_sl_null=sl_null)
+        out.append(row)
+    return out
+
+
+def run(
+    data: list[SeedData],
+    seeds,
+    *,
+    teacher_net: Callable,
+    student_net: Callable,
+    variants: list[Variant],
+    schedule: Schedule,
+    mi_spec: MISpec,
+    task: str = "classification",
+    teacher_schedule: Schedule | None = None,
+    n_out: int | None = None,
+    device=None,
+    chunk: int | None = None,
+) -> dict[int, list[dict]]:
+    """The experiment for a batch of seeds; per seed one row per variant.
+
+    Args:
+        data: one :class:`SeedData` per seed (same sizes for every seed).
+        teacher_net, student_net: ``net(seeds, d_in, n_out)`` -> a stack
+            (:class:`cchlib.models.Stack`) with one copy per listed seed; give each a role
+            so that teacher and student start from different weights.
+        variants: the distilled students (a baseline is always trained).
+        schedule: training of the students (and of the teachers unless
+            ``teacher_schedule``); mi_spec: the estimator.
+        task: ``"classification"`` (Eq. 2, scores ``acc`` and ``f1``) or ``"regression"``
+            (Eq. 4, score ``mse``); n_out: output width (default: classes in ``y``, or 1).
+        chunk: evaluate this many samples at a time (large test sets).
+
+    Each row holds ``seed``, ``variant`` (index into ``variants``), ``<score>_kd``,
+    ``<score>_nokd``, ``teacher_<score>`` (the variant's teacher copy) and ``mi_ts``,
+    ``mi_sl``, ``mi_tl`` (plus ``mi_ts_null``, ``mi_sl_null`` when ``mi_spec.null``).
+    """
+    seeds = [int(s) for s in seeds]
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if len(data) != len(seeds) or not seeds:
+        raise ValueError(f"give one SeedData per seed: {len(data)} for {len(seeds)} seeds")
+    if not variants:
+        raise ValueError("give at least one distillation Variant")
+    device = device or default_device()
+    if n_out is None:
+        n_out = int(max(d.y.max() for d in data)) + 1 if task == "classification" else 1
+    teachers = _train_teachers(data, seeds, teacher_net, task, n_out, teacher_schedule or schedule, device)
+    students = _train_students(data, seeds, student_net, variants, teachers, task, n_out, schedule, device)
+    t_scores, h_t = _evaluate(teachers, task, device, chunk)
+    s_scores, h_s = _evaluate(students, task, device, chunk)
+    return _rows(data, seeds, variants, t_scores, s_scores, h_t, h_s, mi_spec, task)
+
+
+def _rows(data, seeds, variants, t_scores, s_scores, h_t, h_s, mi_spec, task) -> dict[int, list[dict]]:
+    t_copies, copies = len(data[0].teacher_x), 1 + len(variants)
+    results = {}
+    for i, (seed, d) in enumerate(zip(seeds, data)):
+        labels = d.y[d.rows("mi")]
+        labels = labels if task == "classification" else labels[:, None]
+        mis = _mi_columns(mi_spec, list(h_t[i * t_copies : (i + 1) * t_copies]), h_s[i * copies], labels, seed)
+        rows = []
+        for j, v in enumerate(variants):
+            row = {"seed": seed, "variant": j}
+            for name, values in s_scores.items():
+                row[f"{name}_kd"], row[f"{name}_nokd"] = float(values[i * copies + 1 + j]), float(values[i * copies])
+                row[f"teacher_{name}"] = float(t_scores[name][i * t_copies + v.teacher])
+            rows.append({**row, **mis[v.teacher]})
+        results[seed] = rows
+    return results
