@@ -51,3 +51,31 @@ def test_a_corrupt_mnist_m_cache_is_rebuilt(no_data_anywhere, damage):
         again, _ = M.load_mnist_m(data, backgrounds, alpha=0.3, seed=5)
     assert np.array_equal(train, again)
     assert np.load(cached).shape == (50, 28, 28, 1)
+
+
+def test_a_pickle_found_by_the_search_is_not_unpickled(tmp_path, monkeypatch):
+    """An untrusted mosei_raw.pkl under the data root must not run: only a named file or an opt-in."""
+    import pickle
+
+    from cchlib.data import mosei
+
+    root = tmp_path / "root"
+    (root / "mosei").mkdir(parents=True)
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    (root / "mosei" / mosei.PICKLE_NAME).write_bytes(pickle.dumps(Evil()))
+    monkeypatch.delenv(mosei.PATH_ENV, raising=False)
+    monkeypatch.delenv(mosei.TRUST_ENV, raising=False)
+    monkeypatch.setenv("CCH_DATA_ROOT", str(root))
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(mosei.MoseiFileMissing, match="unpickles only a file you name"):
+        mosei.load_mosei(required=True)
+    assert not marker.exists()
+    monkeypatch.setenv(mosei.TRUST_ENV, "1")  # the explicit opt-in unpickles it (and runs it)
+    with pytest.raises(ValueError):
+        mosei.load_mosei(required=True)
+    assert marker.exists()

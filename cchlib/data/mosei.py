@@ -442,23 +442,38 @@ def find_mosei(path: str | Path | None = None) -> Path | None:
     return None
 
 
+TRUST_ENV = "CCH_TRUST_PICKLES"  # "1": unpickle mosei_raw.pkl found under the data root or cache
+
+
 def load_mosei(path: str | Path | None = None, seq_len: int = SEQ_LEN, required: bool = False) -> MoseiSequences | None:
     """Load the real data from :func:`find_mosei`'s location; ``None`` when there is none.
 
     With ``required=True`` a missing file raises :class:`MoseiFileMissing` saying where
     to get it. A ``.pkl`` file (or a folder with ``mosei_raw.pkl``) is read as
-    MultiBench's layout, a folder of ``.csd`` files with :func:`load_csd`.
+    MultiBench's layout, a folder of ``.csd`` files with :func:`load_csd`. A pickle is
+    unpickled only when the user named it (``path`` or ``$CCH_MOSEI_PATH``) or set
+    ``$CCH_TRUST_PICKLES=1``; one found by the search alone is refused (the .csd files
+    beside it are used instead when present).
     """
     found = find_mosei(path)
     if found is None:
         if required:
             raise MoseiFileMissing("no CMU-MOSEI file was found.\n" + WHERE_TO_GET)
         return None
-    if found.is_file():
-        return load_multibench(found, seq_len)
-    if (found / PICKLE_NAME).is_file():
-        return load_multibench(found / PICKLE_NAME, seq_len)
-    if all((found / f).is_file() for f in CSD_FILES.values()):
+    has_csd = found.is_dir() and all((found / f).is_file() for f in CSD_FILES.values())
+    pickled = found if found.is_file() else found / PICKLE_NAME
+    if pickled.is_file():
+        # A pickle can run code: unpickle only a file the user named, or with an explicit opt-in.
+        explicit = bool(path) or bool(os.environ.get(PATH_ENV)) or os.environ.get(TRUST_ENV) == "1"
+        if explicit:
+            return load_multibench(pickled, seq_len)
+        if not has_csd:
+            raise MoseiFileMissing(
+                f"found {pickled}, but cchlib unpickles only a file you name (a pickle can run code): "
+                f"pass mosei_path={str(pickled)!r} or set ${PATH_ENV} to it, or set {TRUST_ENV}=1 "
+                "to trust pickles under the data root and the cache."
+            )
+    if has_csd:
         return load_csd(found, seq_len=seq_len)
     raise MoseiFileMissing(f"{found} holds neither {PICKLE_NAME} nor the .csd files.\n{WHERE_TO_GET}")
 
