@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from cchlib import select as cch
+from test_select import write_npz
 
 FAST = ["--epochs", "1", "--hidden", "8", "--mi-method", "ksg", "--mi-repeats", "2", "--seeds", "0", "--quiet"]
 
@@ -17,20 +18,6 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the input was rejected")
     monkeypatch.setattr(cch, "_train", refuse)
-
-
-def arrays(n=200, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    z = y[:, None] + 0.5 * rng.standard_normal((n, 3))
-    return {"a": z @ rng.standard_normal((3, 5)), "b": z @ rng.standard_normal((3, 4))}, y
-
-
-def write_npz(path, **changes):
-    modalities, y = arrays()
-    payload = {**modalities, "y": y, **changes}
-    np.savez(path, **{k: v for k, v in payload.items() if v is not None})
-    return path
 
 
 def run(capsys, *argv):
