@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
-from cchlib import mi
+from cchlib import kd, mi
 from cchlib.data import mosei
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMoseiNet
@@ -283,71 +283,50 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 # ---------------------------------------------------------------------------
 
 
+def _net(modality: str, settings: dict):
+    """Table 14 for :func:`cchlib.kd.run`: ``net(seeds, d_in, n_out)``, role named by the modality."""
+    return lambda seeds, d_in, n_out: StackedMoseiNet(seeds, d_in, f"mosei-{modality}", settings["hidden"], n_out,
+                                                      settings["dropout"])
+
+
+NOISE_COLUMNS = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1", "mi_ts", "mi_sl", "mi_tl"]
+
+
 def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Teacher ``condition["teacher"]`` with input noise of each level -> ``condition["student"]``.
 
     Per seed: one teacher per noise level (same initialisation), one baseline student
     and one distilled student per level (same initialisation and batch order as the
-    baseline). MIs with ``settings["mi_method"]``. Returns per seed one row per level.
+    baseline), through :func:`cchlib.kd.run`. MIs with ``settings["mi_method"]``.
+    Returns per seed one row per level.
     """
     s = settings
-    device = default_device()
     t_mod, s_mod = condition["teacher"], condition["student"]
     if t_mod not in MODALITIES or s_mod not in MODALITIES or t_mod == s_mod:
         raise ValueError(f"teacher and student must be two different modalities of {MODALITIES}")
     levels = [float(v) for v in s["noise_levels"]]
     features = load_features(s)
     ds = features.dataset
-    train, test = ds.train_idx, ds.test_idx
     mi_rows = _mi_rows(features, s.get("mi_samples"))
-    y_train = ds.labels[train]
-
-    t_copies = [(seed, level) for seed in seeds for level in levels]
-    xt = _tensor([modality_inputs(features, t_mod, level, seed, s["standardise"], s["noise_relative_to"])
-                 for seed, level in t_copies], device)
-    teachers = StackedMoseiNet([seed for seed, _ in t_copies], xt.shape[-1], f"mosei-{t_mod}", s["hidden"], 2, s["dropout"]).to(device)
-    fit(teachers, xt[:, train], {"y": _tensor([y_train for _ in t_copies], device)},
-        lambda o, b: cross_entropy(o, b["y"]), **_train_opts(s))
-    t_train_logits = evaluate(teachers, xt[:, train])[0]
-    t_test_logits = evaluate(teachers, xt[:, test])[0].cpu().numpy()
-    h_t = evaluate(teachers, xt[:, mi_rows])[1].cpu().numpy()
-
-    n_levels = len(levels)
-    copies = [(i, seed, j) for i, seed in enumerate(seeds) for j in range(-1, n_levels)]  # j = -1: baseline
-    xs_one = [modality_inputs(features, s_mod, 0.0, seed, s["standardise"]) for seed in seeds]
-    xs = _tensor([xs_one[i] for i, _, _ in copies], device)
-    teacher_for_copy = [i * n_levels + max(j, 0) for i, _, j in copies]
-    lam = torch.tensor([0.0 if j < 0 else s["lam"] for _, _, j in copies], device=device)
-    students = StackedMoseiNet([seed for _, seed, _ in copies], xs.shape[-1], f"mosei-{s_mod}", s["hidden"], 2, s["dropout"]).to(device)
-    targets = {"y": _tensor([y_train for _ in copies], device), "teacher": t_train_logits[teacher_for_copy]}
-    fit(students, xs[:, train], targets,
-        lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], lam, s["temperature"]),
-        **_train_opts(s))
-    s_test_logits = evaluate(students, xs[:, test])[0].cpu().numpy()
-    h_s = evaluate(students, xs[:, mi_rows])[1].cpu().numpy()
-
-    y_test, labels_mi = ds.labels[test], ds.labels[mi_rows]
-    results = {}
-    for i, seed in enumerate(seeds):
-        estimate = _estimate(s, s["mi_method"], seed)
-        b = i * (n_levels + 1)
-        hs = drop_constant_columns(h_s[b])  # the baseline student's representation
-        mi_sl = estimate(hs, labels_mi)
-        acc_nokd, f1_nokd = _metrics(y_test, s_test_logits[b])
-        rows = []
-        for j, level in enumerate(levels):
-            ht = drop_constant_columns(h_t[i * n_levels + j])
-            acc_kd, f1_kd = _metrics(y_test, s_test_logits[b + 1 + j])
-            t_acc, t_f1 = _metrics(y_test, t_test_logits[i * n_levels + j])
-            rows.append({
-                "experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": level, "seed": seed,
-                "acc_kd": acc_kd, "acc_nokd": acc_nokd, "f1_kd": f1_kd, "f1_nokd": f1_nokd,
-                "teacher_acc": t_acc, "teacher_f1": t_f1,
-                "mi_ts": estimate(ht, hs), "mi_sl": mi_sl, "mi_tl": estimate(ht, labels_mi),
-                "estimator": s["mi_method"], "data": features.source,
-            })
-        results[seed] = rows
-    return results
+    data = [
+        kd.SeedData([modality_inputs(features, t_mod, level, seed, s["standardise"], s["noise_relative_to"])
+                     for level in levels], modality_inputs(features, s_mod, 0.0, seed, s["standardise"]),
+                    ds.labels, ds.train_idx, ds.test_idx, mi_rows)
+        for seed in seeds
+    ]
+    method = s["mi_method"]
+    results = kd.run(
+        data, seeds, teacher_net=_net(t_mod, s), student_net=_net(s_mod, s), n_out=2,
+        variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
+        schedule=kd.Schedule(**_train_opts(s)),
+        mi_spec=kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {}))),
+    )
+    return {
+        seed: [{"experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": levels[r["variant"]], "seed": seed,
+                **{c: r[c] for c in NOISE_COLUMNS}, "estimator": method, "data": features.source}
+               for r in rows]
+        for seed, rows in results.items()
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -26,12 +26,12 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from cchlib import mi
+from cchlib import kd
 from cchlib.data import tcga
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
 from cchlib.models import StackedFusionNet, StackedMLP
-from cchlib.train import default_device, drop_constant_columns, fit, predict, representations
+from cchlib.train import default_device, fit, predict
 
 SPLITS = ("fixed", "repeated")
 
@@ -127,10 +127,6 @@ def _stack(arrays, device) -> torch.Tensor:
     return torch.as_tensor(np.stack(arrays), device=device)
 
 
-def _mi(settings: dict, seed: int):
-    return lambda a, b: mi.estimate(a, b, method=settings["mi_method"], seed=seed, **settings["mi_options"])
-
-
 def _rows_for_mi(settings: dict, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Which samples' representations the MI estimates use: the test split, or all."""
     if settings["mi_on"] == "test":
@@ -158,88 +154,46 @@ def seed_data(condition: dict, seeds: list[int], settings: dict) -> list[dict]:
     return out
 
 
+def _mlp(role: str, hidden: int):
+    """Table 9's network for :func:`cchlib.kd.run`: ``net(seeds, d_in, n_classes)``."""
+    return lambda seeds, d_in, n_out: StackedMLP(seeds, d_in, [hidden], n_out, role=role)
+
+
+NOISE_COLUMNS = ["f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl"]
+
+
 def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
-    """Teacher -> CNV student at every noise level, for a batch of seeds.
+    """Teacher -> CNV student at every noise level, for a batch of seeds (:func:`cchlib.kd.run`).
 
     ``condition``: cohort, teacher (``mrna`` or ``rppa``), split (``fixed`` or
     ``repeated``). ``settings``: data_dir, bin_mb, k_features, max_missing, test_frac,
     fixed_split_seed, student, noise_levels, hidden, epochs, lr, batch_size,
-    temperature, lam, mi_method, mi_options, mi_on. Returns per seed one row per noise
-    level.
+    temperature, lam, mi_method, mi_options, mi_on. Per seed, one teacher per noise
+    level (same initialisation), a baseline student and one distilled student per
+    level. Returns per seed one row per noise level.
     """
     s = settings
-    device = default_device()
-    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s["student"]
     levels = [float(v) for v in s["noise_levels"]]
-    n_levels = len(levels)
-    per_seed = [
-        dict(d, noisy=[teacher_noise(d["x_t"], level, seed) for level in levels])
-        for seed, d in zip(seeds, seed_data(condition, seeds, s))
+    per_seed = seed_data(condition, seeds, s)
+    data = [
+        kd.SeedData([teacher_noise(d["x_t"], level, seed) for level in levels], d["x_s"], d["y"], d["train"], d["test"],
+                    _rows_for_mi(s, d["train"], d["test"]))
+        for seed, d in zip(seeds, per_seed)
     ]
-    n_classes = int(max(d["y"].max() for d in per_seed)) + 1
-    train_opts = dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"])
-
-    # Teachers: one copy per (seed, noise level), same initialisation across levels.
-    t_seeds = [seed for seed in seeds for _ in levels]
-    xt_train = _stack([x[d["train"]] for d in per_seed for x in d["noisy"]], device)
-    y_train_t = _stack([d["y"][d["train"]] for d in per_seed for _ in levels], device)
-    d_t = xt_train.shape[-1]
-    teachers = StackedMLP(t_seeds, d_t, [s["hidden"]], n_classes, role="teacher").to(device)
-    fit(teachers, xt_train, {"y": y_train_t}, lambda out, b: cross_entropy(out, b["y"]), **train_opts)
-    teacher_train_logits = predict(teachers, xt_train)
-
-    # Students: per seed a baseline (lambda = 0) and one distilled copy per noise level,
-    # all from the same initialisation and batch order (paired comparisons).
-    copies = 1 + n_levels
-    s_seeds = [seed for seed in seeds for _ in range(copies)]
-    xs_train = _stack([d["x_s"][d["train"]] for d in per_seed for _ in range(copies)], device)
-    y_train_s = _stack([d["y"][d["train"]] for d in per_seed for _ in range(copies)], device)
-    teacher_for_copy = [i * n_levels + max(j - 1, 0) for i in range(len(seeds)) for j in range(copies)]
-    targets = {"y": y_train_s, "teacher": teacher_train_logits[teacher_for_copy]}
-    lam = torch.tensor([0.0 if j == 0 else s["lam"] for _ in seeds for j in range(copies)], device=device)
-    students = StackedMLP(s_seeds, xs_train.shape[-1], [s["hidden"]], n_classes, role="student").to(device)
-    fit(
-        students, xs_train, targets,
-        lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, s["temperature"]),
-        **train_opts,
+    results = kd.run(
+        data, seeds, teacher_net=_mlp("teacher", s["hidden"]), student_net=_mlp("student", s["hidden"]),
+        variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
+        schedule=kd.Schedule(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"]),
+        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"]),
     )
-
-    # Evaluation on each seed's test split; representations on the MI rows.
-    xt_test = _stack([x[d["test"]] for d in per_seed for x in d["noisy"]], device)
-    xs_test = _stack([d["x_s"][d["test"]] for d in per_seed for _ in range(copies)], device)
-    t_pred = predict(teachers, xt_test).argmax(-1).cpu().numpy()
-    s_pred = predict(students, xs_test).argmax(-1).cpu().numpy()
-    mi_rows = [_rows_for_mi(s, d["train"], d["test"]) for d in per_seed]
-    h_t = representations(teachers, _stack([x[r] for d, r in zip(per_seed, mi_rows) for x in d["noisy"]], device))
-    h_s = representations(students, _stack([d["x_s"][r] for d, r in zip(per_seed, mi_rows) for _ in range(copies)], device))
-    h_t, h_s = h_t.cpu().numpy(), h_s.cpu().numpy()
-
-    results = {}
-    for i, (seed, d) in enumerate(zip(seeds, per_seed)):
-        y_test = d["y"][d["test"]]
-        labels_mi = d["y"][mi_rows[i]]
-        estimate = _mi(s, seed)
-        hs = drop_constant_columns(h_s[i * copies])  # the baseline student's representation
-        mi_sl = estimate(hs, labels_mi)
-        f1_nokd = f1_score(y_test, s_pred[i * copies], average="weighted")
-        acc_nokd = accuracy_score(y_test, s_pred[i * copies])
-        rows = []
-        for j, level in enumerate(levels):
-            ht = drop_constant_columns(h_t[i * n_levels + j])
-            kd_pred = s_pred[i * copies + 1 + j]
-            t_hat = t_pred[i * n_levels + j]
-            rows.append({
-                "cohort": cohort, "teacher": teacher_mod, "student": student_mod,
-                "split": condition["split"], "split_seed": d["split_seed"], "noise": level, "seed": seed,
-                "n_train": len(d["train"]), "n_test": len(d["test"]),
-                "f1_kd": float(f1_score(y_test, kd_pred, average="weighted")), "f1_nokd": float(f1_nokd),
-                "acc_kd": float(accuracy_score(y_test, kd_pred)), "acc_nokd": float(acc_nokd),
-                "teacher_f1": float(f1_score(y_test, t_hat, average="weighted")),
-                "teacher_acc": float(accuracy_score(y_test, t_hat)),
-                "mi_ts": estimate(ht, hs), "mi_sl": mi_sl, "mi_tl": estimate(ht, labels_mi),
-            })
-        results[seed] = rows
-    return results
+    labels = {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s["student"],
+              "split": condition["split"]}
+    return {
+        seed: [{**labels, "split_seed": d["split_seed"], "noise": levels[r["variant"]], "seed": seed,
+                "n_train": len(d["train"]), "n_test": len(d["test"]), **{c: r[c] for c in NOISE_COLUMNS}}
+               for r in results[seed]]
+        for seed, d in zip(seeds, per_seed)
+    }
 
 
 # ---------------------------------------------------------------------------
