@@ -65,8 +65,8 @@ from tqdm.auto import tqdm
 from cchlib import mi, report, stats
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
+from cchlib.data.split import stratified_split
 from cchlib.distill import classification_kd_loss, regression_kd_loss
-from cchlib.experiments.tcga import stratified_split
 from cchlib.mi.inputs import constant_columns
 from cchlib.models import IMAGE_HIDDEN, ModuleStack, StackedMLP, StackedMoseiNet
 from cchlib.train import accuracy, default_device, drop_constant_columns, fit, predict, representations
@@ -184,7 +184,7 @@ def _require_samples(n: int, test_frac: float) -> None:
 
 
 def _split(y: np.ndarray, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified split for classes (:func:`cchlib.experiments.tcga.stratified_split`), random otherwise."""
+    """Stratified split for classes (:func:`cchlib.data.split.stratified_split`), random otherwise."""
     if np.issubdtype(y.dtype, np.integer):
         return stratified_split(y, test_frac, seed)
     test = np.sort(np.random.default_rng([int(seed), 20250]).permutation(len(y))[: round(test_frac * len(y))])

@@ -30,44 +30,13 @@ import pandas as pd
 import torch
 
 from cchlib import mi, report
-from cchlib.data.mnist import gaussian_blur, load_backgrounds, load_mnist, load_mnist_m
+from cchlib.data.digits import load_data
+from cchlib.data.mnist import gaussian_blur
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMLP, image_mlp
 from cchlib.train import accuracy, default_device, drop_constant_columns, fit
 
 EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
-
-
-def load_data(alpha: float, settings: dict) -> dict:
-    """MNIST and MNIST-M arrays of the experiment, as float32 in [0, 1].
-
-    ``settings`` may hold ``mnist_path`` and ``bsds_path`` (explicit data folders),
-    ``n_train`` / ``n_test`` (the first images of each split; ``None`` = all),
-    ``mnistm_seed``, ``recipe``, ``threshold`` and ``student_channels`` (3 as in App.
-    C; 1 feeds only one of the three identical channels of the paper recipe).
-    """
-    mnist = load_mnist(settings.get("mnist_path"))
-    backgrounds = load_backgrounds(settings.get("bsds_path"))
-    n_train, n_test = settings.get("n_train"), settings.get("n_test")
-    m_train, m_test = load_mnist_m(
-        mnist, backgrounds, alpha, settings.get("mnistm_seed", 0), settings.get("recipe", "paper"),
-        settings.get("threshold", 0.5), n_train, n_test,
-    )
-    channels = settings.get("student_channels", 3)
-    if channels not in (1, 3):
-        raise ValueError(f"student_channels must be 1 or 3, got {channels}")
-    if channels == 1 and settings.get("recipe", "paper") != "paper":
-        raise ValueError("student_channels = 1 is only valid for the paper recipe (three equal channels)")
-    as_student = lambda m: (m[..., :channels].reshape(len(m), -1) / 255.0).astype(np.float32)  # noqa: E731
-    return {
-        "teacher_train": mnist.x_train[:n_train].astype(np.float32) / 255.0,
-        "teacher_test": mnist.x_test[:n_test].astype(np.float32) / 255.0,
-        "student_train": as_student(m_train),
-        "student_test": as_student(m_test),
-        "y_train": mnist.y_train[:n_train],
-        "y_test": mnist.y_test[:n_test],
-        "backgrounds": backgrounds.name,
-    }
 
 
 def _flat(images: np.ndarray, device) -> torch.Tensor:

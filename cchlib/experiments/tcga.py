@@ -28,6 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from cchlib import kd
 from cchlib.data import tcga
+from cchlib.data.split import stratified_split
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
 from cchlib.models import StackedFusionNet, StackedMLP
@@ -39,28 +40,6 @@ SPLITS = ("fixed", "repeated")
 # ---------------------------------------------------------------------------
 # Data per seed
 # ---------------------------------------------------------------------------
-
-
-def stratified_split(y: np.ndarray, test_frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (train, test) indices with ``round(test_frac * n_c)`` (at least 1) test samples per class.
-
-    The per-class counts depend only on ``y``, so every seed gets splits of the same
-    sizes (needed to train the seeds as one stack).
-    """
-    if not 0 < test_frac < 1:
-        raise ValueError(f"test_frac must be in (0, 1), got {test_frac}")
-    y = np.asarray(y)
-    rng = np.random.default_rng([int(seed), 20250])
-    test = []
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        n_test = max(1, int(round(test_frac * len(members))))
-        if n_test >= len(members):
-            raise ValueError(f"class {c} has {len(members)} samples: too few for a test split")
-        test.append(rng.choice(members, n_test, replace=False))
-    test = np.sort(np.concatenate(test))
-    train = np.setdiff1d(np.arange(len(y)), test)
-    return train, test
 
 
 @lru_cache(maxsize=8)

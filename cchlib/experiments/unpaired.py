@@ -25,10 +25,10 @@ import pandas as pd
 import torch
 
 from cchlib import mi, report
+from cchlib.data.digits import load_data as load_mnist_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.data.mvd import gamma_setting, make_mvd
 from cchlib.distill import cross_entropy
-from cchlib.experiments.mnist import load_data as load_mnist_data
 from cchlib.models import StackedMLP
 from cchlib.train import accuracy, drop_constant_columns, fit
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
@@ -247,7 +247,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     ``lam_la``, ``strong_factor``, ``n_directions``, ``n_quantiles`` (students), ``eval_directions``,
     ``mi_method``, ``mi_options``, ``mi_samples``, and the dataset's own settings (MVD:
     ``n_train, n_test, d1, d2, d, n_each``; MNIST: ``gammas`` and those of
-    :func:`cchlib.experiments.mnist.load_data`).
+    :func:`cchlib.data.digits.load_data`).
     """
     dataset = condition.get("dataset")
     if dataset not in SETUPS:
