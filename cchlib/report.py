@@ -4,8 +4,9 @@ Every table a chapter shows is written as a CSV under
 ``<results_root>/<params_name>/<chapter>/`` by :func:`write_table`, atomically, so a
 reader can always trace a number in the book back to a file. Each chapter also writes
 its scorecard rows (one per condition: the MI gap beside the measured KD gain) with
-:func:`write_scorecard_rows`; the scorecard page gathers them with
-:func:`collect_scorecard`.
+:func:`write_scorecard_rows`, whose verdicts (agrees / disagrees / unresolved) come from
+:func:`cchlib.stats.verdicts`; the scorecard page gathers them with
+:func:`collect_scorecard` and tests CCH across conditions with :func:`scorecard_summary`.
 """
 
 from __future__ import annotations
@@ -21,18 +22,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchlib import stats
+
 SCORECARD_COLUMNS = [
     "chapter",
     "condition",
+    "n_seeds",
     "mi_gap",
     "mi_gap_se",
+    "mi_gap_low",
+    "mi_gap_high",
+    "mi_gap_null",
+    "mi_gap_p",
     "kd_gain",
     "kd_gain_se",
+    "kd_gain_low",
+    "kd_gain_high",
+    "kd_gain_p",
     "cch_predicts_gain",
     "kd_helped",
     "agrees",
+    "verdict",
+    "note",
     "data",
 ]
+SCORECARD_NEEDS = {"condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se", "n_seeds"}
 
 
 def results_dir(results_root: str | Path, params_name: str, chapter: str) -> Path:
@@ -97,28 +111,70 @@ def mean_se(values) -> tuple[float, float]:
 def scorecard_rows(
     chapter: str,
     conditions: pd.DataFrame,
-    data: str,
+    data: str | None = None,
 ) -> pd.DataFrame:
-    """Turn per-condition summaries into scorecard rows.
+    """Turn per-condition summaries over seeds into scorecard rows with verdicts.
 
-    ``conditions`` needs the columns ``condition, mi_gap, mi_gap_se, kd_gain,
-    kd_gain_se``, where ``mi_gap = I(H_T;H_S) - I(H_S;Y)`` in nats and ``kd_gain`` is
-    signed so that a positive value means distillation helped the student (e.g. lower
-    MSE, higher accuracy). CCH predicts a gain when the gap is positive; the row
-    *agrees* when the sign of the measured gain matches that prediction. ``data`` names
-    the dataset actually used, so a stand-in is never mistaken for the real one.
+    ``conditions`` needs ``condition, mi_gap, mi_gap_se, kd_gain, kd_gain_se, n_seeds``:
+    means and standard errors over ``n_seeds`` seeds, ``mi_gap = I(H_T;H_S) - I(H_S;Y)``
+    in nats, ``kd_gain`` signed so that a positive value means distillation helped the
+    student (lower MSE, higher accuracy), paired per seed. For a gap to be resolved it
+    also needs the estimator's null (:func:`cchlib.stats.null_mis`): ``mi_gap_null,
+    mi_gap_null_se``, mean and SE of the per-seed null gaps; an exact (analytic) gap has
+    no estimator and passes
+    ``mi_gap_null = mi_gap_null_se = 0``. Without them the row is "unresolved" and its
+    ``note`` says why.
+
+    The rows of one call are one family for the Benjamini-Hochberg adjustment
+    (:func:`cchlib.stats.verdicts`): call once per chapter. ``verdict`` is exactly
+    agrees / disagrees / unresolved; ``agrees`` compares the point estimates' signs.
+    ``data`` names the dataset actually used (or give a ``data`` column per row), so a
+    stand-in is never mistaken for the real one.
     """
-    needed = {"condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"}
-    missing = needed - set(conditions.columns)
+    missing = SCORECARD_NEEDS - set(conditions.columns)
     if missing:
-        raise ValueError(f"scorecard conditions lack columns {sorted(missing)}")
-    rows = conditions[sorted(needed)].copy()
+        raise ValueError(
+            f"scorecard conditions lack columns {sorted(missing)}; give means and SEs over seeds and "
+            "n_seeds (the number of seeds behind each row), e.g. from cchlib.stats.summarise_seeds"
+        )
+    if data is None and "data" not in conditions:
+        raise ValueError("name the data actually used: pass data=... or give conditions a 'data' column")
+    rows = stats.verdicts(conditions)
     rows["chapter"] = chapter
-    rows["cch_predicts_gain"] = rows["mi_gap"] > 0
-    rows["kd_helped"] = rows["kd_gain"] > 0
+    if "mi_gap_null" not in rows:
+        rows["mi_gap_null"] = np.nan
     rows["agrees"] = rows["cch_predicts_gain"] == rows["kd_helped"]
-    rows["data"] = data
-    return rows[SCORECARD_COLUMNS]
+    rows["note"] = [stats.why_unresolved(r) for _, r in rows.iterrows()]
+    if data is not None:
+        rows["data"] = data
+    return rows[SCORECARD_COLUMNS].reset_index(drop=True)
+
+
+def scorecard_summary(table: pd.DataFrame, permutations: int = 4999, seed: int = 0) -> pd.DataFrame:
+    """CCH tested across conditions, per chapter and over all (the last row, ``all``).
+
+    Columns: conditions; the share whose signs agree and the share expected by chance
+    (gaps permuted across the conditions of a chapter, keeping its base rates) with a
+    one-sided permutation p-value; Spearman's rho between gap and gain with its 95%
+    interval and p-value; and the counts of the three verdicts (after each chapter's
+    Benjamini-Hochberg adjustment).
+    """
+    if table.empty:
+        raise ValueError("the scorecard is empty: no chapter has written scorecard rows")
+
+    def one(part: pd.DataFrame, groups) -> dict:
+        expected = sum(len(g) * stats.chance_agreement(g.mi_gap, g.kd_gain) for _, g in part.groupby(groups))
+        row = {"conditions": len(part), "share agree": float(part.agrees.mean()),
+               "share by chance": expected / len(part),
+               "p (agree > chance)": stats.agreement_pvalue(part.mi_gap, part.kd_gain, part[groups],
+                                                           permutations, seed)}
+        row.update(stats.spearman(part.mi_gap, part.kd_gain))
+        row.update({state: int((part.verdict == state).sum()) for state in stats.CCH_STATES})
+        return row
+
+    rows = {chapter: one(part, "chapter") for chapter, part in table.groupby("chapter", sort=False)}
+    rows["all"] = one(table, "chapter")
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("chapter")
 
 
 def write_scorecard_rows(
@@ -126,7 +182,7 @@ def write_scorecard_rows(
     results_root: str | Path,
     params_name: str,
     chapter: str,
-    data: str,
+    data: str | None = None,
 ) -> pd.DataFrame:
     """Compute a chapter's scorecard rows, write them, and return them."""
     rows = scorecard_rows(chapter, conditions, data)
