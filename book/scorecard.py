@@ -16,23 +16,27 @@
 # %% [markdown]
 # # Reproduction scorecard
 #
-# One row per condition of every chapter executed with this parameter set: the MI gap
-# $I(H_T;H_S) - I(H_S;Y)$ (nats, mean and standard error over seeds), the measured
-# distillation gain (positive means the distilled student did better), whether CCH
-# predicted a gain (gap > 0), and whether the measured sign agrees. The `data` column
-# names the dataset actually used; a stand-in is always named as one. The same table is
-# written to `results/<parameter set>/scorecard.csv`.
+# Every condition of every chapter run with this parameter set, as one test of the
+# Cross-modal Complementarity Hypothesis: CCH predicts that distillation helps where the
+# MI gap $I(H_T;H_S) - I(H_S;Y)$ is positive. Each point below is one condition: its MI
+# gap (nats) against its measured distillation gain, with 95% intervals over seeds.
+# Points in the shaded quadrants are where the gain has the sign CCH predicted.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 params_name = "default"
 results_root = "../results"
+permutations = 4999  # permutations of the chance-agreement test
 
-# %%
+# %% tags=["remove-cell"]
+import base64
+
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from cchlib import report
+from cchlib import report, stats
 
 table = report.collect_scorecard(results_root, params_name)
 if table.empty:
@@ -40,30 +44,180 @@ if table.empty:
         f"no chapter has written scorecard rows under {results_root}/{params_name}; "
         "execute the chapters first (python -m cchlib.book runs them in order)"
     )
-resolved = (table.mi_gap.abs() > 2 * table.mi_gap_se) & (table.kd_gain.abs() > 2 * table.kd_gain_se)
-table = table.assign(resolved=resolved)
-by_chapter = table.groupby("chapter").agg(
-    conditions=("agrees", "size"), agree=("agrees", "sum"), share_agree=("agrees", "mean"),
-    resolved=("resolved", "sum"),
-)
-by_chapter["agree among resolved"] = table[table.resolved].groupby("chapter").agrees.sum()
-by_chapter = by_chapter.fillna({"agree among resolved": 0}).astype({"agree among resolved": int})
-display(by_chapter.round(3))
-glue("scorecard_share", float(table.agrees.mean()), display=False)
-glue("scorecard_n", len(table), display=False)
-glue("scorecard_resolved", int(table.resolved.sum()), display=False)
-glue("scorecard_resolved_agree", int(table[table.resolved].agrees.sum()), display=False)
+COLOURS = {"agrees": "tab:green", "disagrees": "tab:red", "unresolved": "tab:grey"}
+chapters = list(dict.fromkeys(table.chapter))
+cols = min(3, len(chapters))
+rows_n = int(np.ceil(len(chapters) / cols))
+fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.6 * rows_n), squeeze=False)
+for ax, chapter in zip(axes.flat, chapters):
+    part = table[table.chapter == chapter]
+    x_err = np.nan_to_num(np.abs([part.mi_gap - part.mi_gap_low, part.mi_gap_high - part.mi_gap]))
+    y_err = np.nan_to_num(np.abs([part.kd_gain - part.kd_gain_low, part.kd_gain_high - part.kd_gain]))
+    ax.errorbar(part.mi_gap, part.kd_gain, yerr=y_err, xerr=x_err, fmt="none", ecolor="0.6", lw=0.8, zorder=1)
+    for state, colour in COLOURS.items():
+        sel = part[part.verdict == state]
+        ax.scatter(sel.mi_gap, sel.kd_gain, c=colour, s=18, zorder=2, label=f"{state} ({len(sel)})")
+    x_lim, y_lim = ax.get_xlim(), ax.get_ylim()
+    x_lim = (min(x_lim[0], -0.05 * np.ptp(x_lim)), max(x_lim[1], 0.05 * np.ptp(x_lim)))
+    y_lim = (min(y_lim[0], -0.05 * np.ptp(y_lim)), max(y_lim[1], 0.05 * np.ptp(y_lim)))
+    ax.fill_between([0, x_lim[1]], 0, y_lim[1], color="tab:green", alpha=0.08, lw=0)
+    ax.fill_between([x_lim[0], 0], y_lim[0], 0, color="tab:green", alpha=0.08, lw=0)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set(xlim=x_lim, ylim=y_lim, title=chapter, xlabel="MI gap (nats)", ylabel="KD gain (chapter's units)")
+    ax.legend(fontsize=7, loc="best")
+for ax in list(axes.flat)[len(chapters):]:
+    ax.set_visible(False)
+fig.tight_layout()
+glue("scorecard_fig", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
-# Across {glue:text}`scorecard_n` conditions, the sign of the measured distillation gain
-# matched CCH's prediction in a share of {glue:text}`scorecard_share:.2f` of them. Many
-# gaps and gains are smaller than their standard errors, so their signs are not settled
-# by the seeds run. A condition counts as *resolved* when both the MI gap and the KD gain
-# lie more than two standard errors from zero: {glue:text}`scorecard_resolved` conditions
-# are, and CCH's sign was right for {glue:text}`scorecard_resolved_agree` of them.
+# ```{glue:figure} scorecard_fig
+# :name: fig-scorecard
 #
-# Every condition, as written to `scorecard.csv`:
+# MI gap against measured KD gain, one panel per chapter (gains in each chapter's own
+# units: accuracy, weighted F1, or reduction of test MSE). Bars are 95% t-intervals over
+# seeds; green: CCH's sign agreed, red: disagreed, grey: unresolved (an interval crossing
+# 0, a gap inside the estimator's null band, too few seeds, or no null measured). The
+# shaded quadrants are where the gain has the sign CCH predicts.
+# ```
 
-# %%
-with pd.option_context("display.max_rows", None, "display.max_colwidth", 60):
-    display(table.round(4))
+# %% tags=["remove-cell"]
+summary = report.scorecard_summary(table, permutations=permutations)
+overall = summary.loc["all"]
+glue("scorecard_n", int(overall.conditions), display=False)
+glue("scorecard_share", float(overall["share agree"]), display=False)
+glue("scorecard_chance", float(overall["share by chance"]), display=False)
+glue("scorecard_share_p", float(overall["p (agree > chance)"]), display=False)
+glue("scorecard_rho", float(overall.spearman), display=False)
+glue("scorecard_rho_low", float(overall.spearman_low), display=False)
+glue("scorecard_rho_high", float(overall.spearman_high), display=False)
+glue("scorecard_rho_p", float(overall.spearman_p), display=False)
+glue("scorecard_agrees", int(overall.agrees), display=False)
+glue("scorecard_disagrees", int(overall.disagrees), display=False)
+glue("scorecard_unresolved", int(overall.unresolved), display=False)
+no_null = table.note.fillna("").str.contains("no null MIs")
+glue("scorecard_no_null", int(no_null.sum()), display=False)
+glue("scorecard_no_null_chapters", ", ".join(dict.fromkeys(table.chapter[no_null])) or "none", display=False)
+
+# %% [markdown]
+# ## CCH tested across conditions
+#
+# Across {glue:text}`scorecard_n` conditions, the sign of the measured gain matched the
+# sign of the MI gap in a share of {glue:text}`scorecard_share:.2f`. Agreement alone
+# means little: if most gaps and most gains in a chapter are positive, most signs agree
+# by chance. Pairing each chapter's gaps with its gains at random would give a share of
+# {glue:text}`scorecard_chance:.2f` (permutation p-value of doing better:
+# {glue:text}`scorecard_share_p:.3f`). Spearman's rank correlation between gap and gain
+# is {glue:text}`scorecard_rho:.2f` (95% interval {glue:text}`scorecard_rho_low:.2f` to
+# {glue:text}`scorecard_rho_high:.2f`, p = {glue:text}`scorecard_rho_p:.3f`).
+#
+# Counting only conditions whose verdict is settled, after a Benjamini-Hochberg
+# adjustment across each chapter's conditions: CCH **agreed** in
+# {glue:text}`scorecard_agrees`, **disagreed** in {glue:text}`scorecard_disagrees`, and
+# {glue:text}`scorecard_unresolved` are **unresolved**. Of those,
+# {glue:text}`scorecard_no_null` have no null MIs yet (chapters:
+# {glue:text}`scorecard_no_null_chapters`): without the estimator's null band their gaps
+# are unresolved by rule, whatever their size.
+#
+# :::{admonition} How a verdict is reached (`cchlib.stats`)
+# :class: note
+# - **KD gain**: the baseline and distilled students of a seed are paired, so the gain's
+#   95% interval is a paired t-interval over seeds (df = seeds − 1). Resolved when the
+#   BH-adjusted p-value is below 0.05.
+# - **MI gap**: estimators are biased, and differently for $I(H_T;H_S)$ and $I(H_S;Y)$
+#   (different dimensions), so a seed interval alone can "resolve" a gap made of bias.
+#   Per seed the same estimator is run on the same representations with the dependence
+#   removed (rows of $H_T$ permuted against $H_S$, labels permuted against $H_S$): the
+#   *null gap*. A gap is resolved when its seed interval excludes 0 **and** it differs
+#   from its null gap (paired t-test over seeds), with the same sign. On independent
+#   data, gap and null gap are exchangeable, so this test is calibrated at 5%.
+# - **Verdict**: agrees / disagrees when both are resolved; otherwise unresolved. Fewer
+#   than 3 seeds: unresolved. The analytic chapter (theory) has exact gaps: no estimator,
+#   no null band.
+# :::
+#
+# Per chapter (the last row, `all`, pools them; its chance share keeps each chapter's
+# base rates):
+
+# %% tags=["remove-input"]
+show = summary.rename(columns={"spearman": "Spearman", "spearman_low": "low", "spearman_high": "high",
+                               "spearman_p": "p (Spearman)"})
+display(show.round(3))
+
+# %% [markdown]
+# ## Every condition
+#
+# Rounded; the full-precision table is `results/<parameter set>/scorecard.csv`, and each
+# chapter's rows can be downloaded below. `gap [95% CI]` and `gain [95% CI]` are over
+# seeds; `null gap` is the estimator's gap on permuted pairs; `note` says why a row is
+# unresolved.
+
+# %% tags=["remove-input"]
+def ci(mean, low, high, digits=3):
+    return [f"{m:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]" if np.isfinite(lo) else f"{m:+.{digits}f}"
+            for m, lo, hi in zip(mean, low, high)]
+
+
+narrow = pd.DataFrame({
+    "chapter": table.chapter, "condition": table.condition, "seeds": table.n_seeds,
+    "gap [95% CI]": ci(table.mi_gap, table.mi_gap_low, table.mi_gap_high),
+    "null gap": table.mi_gap_null.round(3),
+    "gain [95% CI]": ci(table.kd_gain, table.kd_gain_low, table.kd_gain_high, 4),
+    "verdict": table.verdict, "note": table.note.fillna(""),
+})
+with pd.option_context("display.max_rows", None, "display.max_colwidth", 50):
+    display(narrow)
+
+# %% tags=["remove-input"]
+def download_link(frame: pd.DataFrame, name: str) -> str:
+    """An HTML link carrying the CSV itself (the page stays self-contained offline)."""
+    payload = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    return f'<a download="{name}" href="data:text/csv;base64,{payload}">{name}</a>'
+
+
+links = [download_link(table[table.chapter == c], f"{c}_scorecard_rows.csv") for c in chapters]
+links.append(download_link(table, "scorecard.csv"))
+display(HTML("Download: " + " · ".join(links)))
+
+# %% [markdown]
+# ## How many seeds a verdict needs
+#
+# For each chapter: the typical size of its measured gains (median |gain|), their
+# typical seed-to-seed spread (median per-seed SD, from the SEs), the seeds run, and the
+# seeds a paired t-test needs to resolve a gain of that size with 80% power at the 5%
+# level (`cchlib.stats.seeds_needed`; ∞ above 200). Before the multiple-comparison
+# adjustment, so a lower bound.
+
+# %% tags=["remove-input"]
+def power_row(part: pd.DataFrame) -> dict:
+    gain, sd = part.kd_gain.abs().median(), (part.kd_gain_se * np.sqrt(part.n_seeds)).median()
+    return {"median |gain|": gain, "median per-seed SD": sd, "seeds run": int(part.n_seeds.max()),
+            "seeds needed (80% power)": stats.seeds_needed(gain, sd)}
+
+
+power = pd.DataFrame({c: power_row(p) for c, p in table.groupby("chapter", sort=False)}).T
+display(power.round(4))
+
+# %% [markdown]
+# ## Calibration of the verdict rule
+#
+# A verdict rule is only as good as its behaviour where the answer is known.
+# `benchmarks/calibration.py` runs `python -m cchlib.select` at its default seeds on
+# pure-noise data (every true MI is 0: every row must be undecided; at most 5% of rows
+# may be decided) and on data with a planted answer (an independent teacher: the right
+# verdict is *do not distil*; a teacher sharing a strong label-free factor with the
+# student: *distil*; the share of draws giving the right verdict is the rule's power).
+# Its summary, when it has been run for this results folder
+# (`python benchmarks/calibration.py --out <results>/calibration`):
+
+# %% tags=["remove-input"]
+from pathlib import Path
+
+calibration = Path(results_root) / "calibration" / "calibration_summary.csv"
+if calibration.exists():
+    display(pd.read_csv(calibration).round(3))
+else:
+    display(Markdown(f"*Not run for this results folder* (no `{calibration.name}`): "
+                     "run `python benchmarks/calibration.py` to measure it."))

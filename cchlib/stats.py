@@ -17,15 +17,17 @@ the estimator's *null* on the same representations with the dependence removed
 test two things, each with a t-test over seeds:
 
 1. the gap itself differs from 0 (its seed interval excludes 0), and
-2. the *excess* ``gap - null gap`` differs from 0 (the gap lies outside the null band:
-   what the estimator gives at this sample size and these dimensions when the true MIs
-   are 0), with the same sign.
+2. the gap lies outside the *null band*: what the estimator gives at this sample size
+   and these dimensions when the true MIs are 0, spread included (the gap minus the
+   mean null gap, against the spread of single null gaps plus the gap's own SE), with
+   the same sign.
 
 A gap is resolved only when both hold (an intersection-union test: its p-value is the
-larger of the two). Why this is calibrated: when the views and labels are independent,
-permuting rows changes nothing in distribution, so per seed the gap and the null gap are
-exchangeable and the excess has mean 0; its t-test then rejects at the nominal rate. When
-the gap is real, permuting destroys it, and the excess keeps it.
+larger of the two). Why a band and not the seed interval alone: when the views and
+labels are independent, permuting rows changes nothing in distribution, so the gap is
+one more draw from the null gaps' distribution; but all seeds of a run share one data
+sample, so the gap's seed spread misses that sample's fluctuation, which the null gaps
+(one fresh permutation each) carry. When the gap is real, permuting destroys it.
 
 **Many conditions.** p-values are adjusted across the conditions of one family (a
 chapter; one ``select`` run) with Benjamini-Hochberg (:func:`adjust`,
@@ -201,26 +203,29 @@ def summarise_seeds(per_seed: pd.DataFrame, by, columns) -> pd.DataFrame:
 
 
 def _excess(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The gap beyond the null, paired over seeds when available, else from the two means.
+    """The gap beyond the null and its SE, against the null *band* (not just its mean).
 
-    Without per-seed excess the SEs are combined as if independent; gap and null come
-    from the same representations and are positively correlated, so this is conservative.
+    The seeds of one run share one data sample, so the seed spread of the gap misses the
+    sample's own fluctuation; each null gap comes from a fresh permutation and carries
+    it. A gap is compared with a single new null gap: its SE combines the spread of the
+    null gaps (per-seed SD squared, times ``1 + 1/n``) with the gap's own SE, the
+    prediction-interval form ``sqrt((n + 1) · null_se² + gap_se²)``. NaN without nulls.
     """
-    if "mi_gap_excess" in table:
-        return table.mi_gap_excess.to_numpy(float), table.mi_gap_excess_se.to_numpy(float)
-    if "mi_gap_null" in table:
-        return ((table.mi_gap - table.mi_gap_null).to_numpy(float),
-                np.hypot(table.mi_gap_se, table.mi_gap_null_se).to_numpy(float))
-    nan = np.full(len(table), np.nan)
-    return nan, nan
+    if "mi_gap_null" not in table:
+        nan = np.full(len(table), np.nan)
+        return nan, nan
+    n = table.n_seeds.to_numpy(float)
+    null_se = table.mi_gap_null_se.to_numpy(float)
+    return ((table.mi_gap - table.mi_gap_null).to_numpy(float),
+            np.sqrt((n + 1) * null_se**2 + table.mi_gap_se.to_numpy(float) ** 2))
 
 
 def verdicts(table: pd.DataFrame, level: float = LEVEL, adjust_method: str = "bh") -> pd.DataFrame:
     """Intervals, p-values and the three-state verdicts of a family of conditions.
 
     ``table``: one row per condition with ``mi_gap, mi_gap_se, n_seeds`` and, for the
-    null band, ``mi_gap_null, mi_gap_null_se`` or (better, paired per seed)
-    ``mi_gap_excess, mi_gap_excess_se``; optionally ``kd_gain, kd_gain_se``. Summaries
+    null band, ``mi_gap_null, mi_gap_null_se`` (mean and SE of the per-seed null gaps;
+    0 and 0 for an exact, analytic gap); optionally ``kd_gain, kd_gain_se``. Summaries
     come from :func:`summarise_seeds` (after :func:`gap_columns`).
 
     Adds ``mi_gap_low/high`` (t-interval), ``mi_gap_null`` (if it can),
@@ -267,7 +272,7 @@ def why_unresolved(row) -> str:
     """A short reason a row has no verdict ('' when it has one)."""
     if row.get("n_seeds", 0) < MIN_SEEDS:
         return f"{int(row.get('n_seeds', 0))} seeds < {MIN_SEEDS}"
-    if not np.isfinite(row.get("mi_gap_excess", row.get("mi_gap_null", np.nan))):
+    if not np.isfinite(row.get("mi_gap_null", np.nan)):
         return "no null MIs (estimator bias unmeasured)"
     reasons = []
     if not row.get("gap_resolved", False):

@@ -465,6 +465,7 @@ glue("mnist_sensitivity_held", Markdown("; ".join(f"{name}: {int(r['sum'])} of {
 # %% tags=["hide-input"]
 both = pd.concat([summary.assign(alpha=alpha), summary13.assign(alpha=alpha_table13)], ignore_index=True)
 both["condition"] = [f"alpha={a:g}, gamma={g:g}, T={t:g}" for a, g, t in zip(both.alpha, both.gamma, both["T"])]
+both["n_seeds"] = both["seeds"]  # seeds behind each row; the verdict needs the count (cchlib.stats)
 score = report.write_scorecard_rows(both, results_root, params_name, CHAPTER, data=DATA)
 display(score.round(4))
 glue("mnist_agree_share", float(score.agrees.mean()), display=False)

@@ -429,7 +429,7 @@ cond_pairs = pair_summary.assign(condition=[f"{t} -> {s}" for t, s in zip(pair_s
 cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
-conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
+conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True).assign(n_seeds=len(seeds))
 score = report.write_scorecard_rows(conditions_table, results_root, params_name, CHAPTER, data=DATA_NAME)
 display(score.round(4))
 glue("mosei_agree_share", float(score.agrees.mean()), display=False)

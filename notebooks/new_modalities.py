@@ -208,7 +208,8 @@ if "digits" in results:
 # %% tags=["hide-input"]
 conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ": " + t.condition)
               for n, r in results.items()}
-score = pd.concat([report.scorecard_rows(CHAPTER, c, data=DESCRIPTION[n]) for n, c in conditions.items()])
+# one family for the verdicts' multiple-comparison adjustment: the whole chapter
+score = report.scorecard_rows(CHAPTER, pd.concat([c.assign(data=DESCRIPTION[n]) for n, c in conditions.items()]))
 _ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
 ranking = pd.concat([r.ranking.assign(dataset=n) for n, r in results.items()], ignore_index=True)
 summary = pd.DataFrame([

@@ -248,7 +248,8 @@ plt.show()
 
 # %% tags=["hide-input"]
 conditions_table = summary.assign(
-    condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)]
+    condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)],
+    n_seeds=len(seeds),  # every condition ran every seed; the verdict needs the count (cchlib.stats)
 )
 score = report.write_scorecard_rows(
     conditions_table, results_root, params_name, CHAPTER, data="synthetic Gaussian (App. B sampler)"

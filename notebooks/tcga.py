@@ -528,11 +528,9 @@ def data_name(cohort: str) -> str:
     return f"TCGA {cohort} (Firehose 2016-01-28 RPPA/CNV, {mrna})"
 
 
-parts = [
-    report.scorecard_rows(CHAPTER, part, data_name(c))
-    for c, part in pd.concat([score_noise, score_fusion], ignore_index=True).groupby("cohort", sort=False)
-]
-score = pd.concat(parts, ignore_index=True)
+# one family for the verdicts' multiple-comparison adjustment: the whole chapter
+conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
+score = report.scorecard_rows(CHAPTER, conditions.assign(n_seeds=len(seeds), data=conditions.cohort.map(data_name)))
 _ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
 display(score.round(4))
 glue("tcga_agree_share", float(score.agrees.mean()), display=False)

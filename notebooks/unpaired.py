@@ -394,7 +394,7 @@ plt.show()
 # %% tags=["hide-input"]
 score_conditions = exp.cch_predictions(summary)
 data_label = "; ".join(DATA.values())
-score = report.write_scorecard_rows(score_conditions, results_root, params_name, CHAPTER, data=data_label)
+score = report.write_scorecard_rows(score_conditions.assign(n_seeds=len(seeds)), results_root, params_name, CHAPTER, data=data_label)
 display(score.drop(columns="data").round(4))
 for name, mask in [("paired", score.condition.str.endswith("kd_paired")),
                    ("unpaired", ~score.condition.str.endswith("kd_paired"))]:

@@ -37,6 +37,8 @@ def test_scorecard_contract(smoke_book):
     assert needed <= set(table.columns)
     assert "synthetic" in set(table.chapter)
     assert ((table.mi_gap > 0) == table.cch_predicts_gain).all()
+    assert set(table.verdict) <= {"agrees", "disagrees", "unresolved"} and table.verdict.notna().all()
+    assert {"n_seeds", "mi_gap_low", "mi_gap_high", "mi_gap_null", "kd_gain_low", "kd_gain_high"} <= set(table.columns)
 
 
 def test_book_is_built_with_every_chapter(smoke_book):

@@ -14,7 +14,10 @@ def _conditions():
             "mi_gap": [0.2, -0.1, 0.3],
             "mi_gap_se": [0.01, 0.01, 0.01],
             "kd_gain": [0.05, -0.02, -0.01],
-            "kd_gain_se": [0.01, 0.01, 0.01],
+            "kd_gain_se": [0.01, 0.005, 0.01],
+            "n_seeds": [5, 5, 5],
+            "mi_gap_null": [0.0, 0.0, 0.3],
+            "mi_gap_null_se": [0.01, 0.01, 0.01],
         }
     )
 
@@ -25,11 +28,35 @@ def test_scorecard_agreement_logic():
     assert list(rows.cch_predicts_gain) == [True, False, True]
     assert list(rows.kd_helped) == [True, False, False]
     assert list(rows.agrees) == [True, True, False]
+    # c: the gap equals the estimator's null gap, so its sign is not resolved
+    assert list(rows.verdict) == ["agrees", "agrees", "unresolved"]
+    assert "null band" in rows.note.iloc[2]
+
+
+def test_scorecard_verdict_needs_seeds_and_null():
+    few = report.scorecard_rows("toy", _conditions().assign(n_seeds=2), data="d")
+    assert (few.verdict == "unresolved").all() and few.note.str.contains("seeds").all()
+    no_null = report.scorecard_rows("toy", _conditions().drop(columns=["mi_gap_null", "mi_gap_null_se"]), data="d")
+    assert (no_null.verdict == "unresolved").all() and no_null.note.str.contains("null").all()
+    assert set(report.scorecard_rows("toy", _conditions(), data="d").verdict) <= {"agrees", "disagrees", "unresolved"}
+
+
+def test_scorecard_summary_columns():
+    rows = pd.concat([report.scorecard_rows(ch, _conditions(), data="d") for ch in ("one", "two")])
+    summary = report.scorecard_summary(rows, permutations=99)
+    assert list(summary.index) == ["one", "two", "all"]
+    assert {"share agree", "share by chance", "p (agree > chance)", "spearman", "spearman_low", "spearman_high",
+            "spearman_p", "agrees", "disagrees", "unresolved"} <= set(summary.columns)
+    assert summary.loc["all", "conditions"] == 6 and summary.loc["all", "agrees"] == 4
+    # two positive gaps of three and one positive gain of three: 2/3 * 1/3 + 1/3 * 2/3
+    assert summary.loc["one", "share by chance"] == pytest.approx(4 / 9)
 
 
 def test_scorecard_rejects_missing_columns():
     with pytest.raises(ValueError, match="kd_gain"):
         report.scorecard_rows("toy", _conditions().drop(columns=["kd_gain"]), data="x")
+    with pytest.raises(ValueError, match="n_seeds"):
+        report.scorecard_rows("toy", _conditions().drop(columns=["n_seeds"]), data="x")
 
 
 def test_collect_scorecard(tmp_path):

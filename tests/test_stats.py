@@ -113,3 +113,20 @@ def test_chance_agreement_and_spearman():
 def test_seeds_needed_grows_as_the_gain_shrinks():
     assert stats.seeds_needed(1.0, 0.5) <= stats.seeds_needed(0.3, 0.5) <= stats.seeds_needed(0.1, 0.5)
     assert stats.seeds_needed(0.0, 0.5) == np.inf
+
+
+def test_calibration_benchmark_fast_version():
+    """benchmarks/calibration.py, small: noise stays undecided, planted answers are found with the right sign."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("calibration", ROOT / "benchmarks" / "calibration.py")
+    calibration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibration)
+    rows = calibration.run(list(calibration.SCENARIOS), draws=2, mi_method="ksg", mi_repeats=2, epochs=10,
+                           seeds=[0, 1, 2, 3, 4])
+    summary = calibration.summarise(rows).set_index("scenario")
+    assert (summary.share_wrong_decided == 0).all(), summary
+    assert summary.loc[["noise-classes", "noise-regression"], "share_decided"].max() <= 0.05
+    assert summary.loc[["planted-negative", "planted-positive"], "share_right"].min() >= 0.5
