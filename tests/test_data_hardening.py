@@ -79,3 +79,107 @@ def test_a_pickle_found_by_the_search_is_not_unpickled(tmp_path, monkeypatch):
     with pytest.raises(ValueError):
         mosei.load_mosei(required=True)
     assert marker.exists()
+
+
+# --------------------------------------------------------------------------------------
+# Checksum manifests: damaged copies of the real BSDS500 and TCGA files (issue 17)
+# --------------------------------------------------------------------------------------
+
+import gzip
+import os
+import shutil
+
+from cchlib.data import store, tcga
+
+SHARED = Path(os.environ.get("CCH_DATA_ROOT") or "/nonexistent")
+needs_data = pytest.mark.skipif(not (SHARED / "tcga").is_dir() or not (SHARED / "bsds").is_dir(),
+                                reason="needs $CCH_DATA_ROOT with tcga/ and bsds/")
+
+
+@pytest.fixture
+def tmp_root(tmp_path, monkeypatch):
+    """An empty data root and cache in tmp_path; checksums on."""
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setenv("CCH_DATA_ROOT", str(root))
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(store.SKIP_CHECKSUMS_ENV, raising=False)
+    return root
+
+
+def _copy_lihc(root: Path) -> Path:
+    shutil.copytree(SHARED / "tcga" / "LIHC", root / "tcga" / "LIHC")
+    return root / "tcga" / "LIHC"
+
+
+@needs_data
+def test_the_manifests_match_the_shared_data(monkeypatch):
+    monkeypatch.delenv(store.SKIP_CHECKSUMS_ENV, raising=False)
+    store.verify_files(SHARED / "bsds" / "train", "bsds500")
+    store.verify_files(SHARED / "tcga", "tcga")
+    sums = (SHARED / "bsds" / "SHA256SUMS").read_text().splitlines()
+    assert store.read_manifest("bsds500") == {line.split()[1]: line.split()[0] for line in sums}
+    read_by_loaders = {f"{c}/{n}" for c in tcga.COHORTS for n in ("rppa.csv.gz", "cnv_segments.csv.gz", tcga.LABEL_FILES[c])}
+    assert set(store.read_manifest("tcga")) == read_by_loaders
+
+
+@needs_data
+def test_a_corrupt_tcga_gzip_is_named(tmp_root, monkeypatch):
+    rppa = _copy_lihc(tmp_root) / "rppa.csv.gz"
+    rppa.chmod(0o644)
+    rppa.write_bytes(rppa.read_bytes()[: rppa.stat().st_size // 2])  # truncated gzip
+    with pytest.raises(store.DataFileError, match=r"wrong SHA-256: " + re.escape(str(rppa)) + r".*Firehose.*CCH_SKIP_CHECKSUMS=1"):
+        tcga.load_cohort("LIHC", ["rppa"])
+    monkeypatch.setenv(store.SKIP_CHECKSUMS_ENV, "1")  # unchecked, the damage is still named
+    with pytest.raises(store.DataFileError, match=re.escape(str(rppa)) + r" cannot be read \((EOFError|BadGzipFile)"):
+        tcga.load_cohort("LIHC", ["rppa"])
+
+
+@needs_data
+def test_a_tcga_file_with_half_its_rows_is_reported(tmp_root, monkeypatch):
+    rppa = _copy_lihc(tmp_root) / "rppa.csv.gz"
+    lines = gzip.decompress(rppa.read_bytes()).splitlines(keepends=True)
+    rppa.chmod(0o644)
+    rppa.write_bytes(gzip.compress(b"".join(lines[: 1 + (len(lines) - 1) // 2])))  # a valid gzip, half the rows
+    with pytest.raises(store.DataFileError, match=r"tcga data check failed.*wrong SHA-256: " + re.escape(str(rppa))):
+        tcga.load_cohort("LIHC", ["rppa"])
+    monkeypatch.setenv(store.SKIP_CHECKSUMS_ENV, "1")  # the documented opt-out loads it as it is
+    assert len(tcga.load_cohort("LIHC", ["rppa"]).patients) < 150
+
+
+def _copy_bsds(root: Path) -> Path:
+    folder = root / "bsds" / "train"
+    shutil.copytree(SHARED / "bsds" / "train", folder)
+    for jpg in folder.iterdir():
+        jpg.chmod(0o644)
+    return folder
+
+
+@needs_data
+def test_a_truncated_bsds_jpeg_is_named(tmp_root, monkeypatch):
+    jpg = sorted(_copy_bsds(tmp_root).glob("*.jpg"))[7]
+    jpg.write_bytes(jpg.read_bytes()[:3000])
+    with pytest.raises(store.DataFileError, match=r"wrong SHA-256: " + re.escape(str(jpg)) + r".*BSR_bsds500\.tgz"):
+        M.load_backgrounds(download=False)
+    monkeypatch.setenv(store.SKIP_CHECKSUMS_ENV, "1")
+    with pytest.raises(store.DataFileError, match=re.escape(str(jpg)) + " cannot be read"):
+        M.load_backgrounds(download=False)
+
+
+@needs_data
+def test_missing_bsds_images_are_reported_not_loaded(tmp_root):
+    folder = _copy_bsds(tmp_root)
+    for jpg in sorted(folder.glob("*.jpg"))[50:]:
+        jpg.unlink()
+    with pytest.raises(store.DataFileError, match=r"150 of 200 files missing from " + re.escape(str(folder))
+                       + r".*and 145 more.*Get them from .*BSR_bsds500\.tgz.*CCH_SKIP_CHECKSUMS=1"):
+        M.load_backgrounds(download=False)
+
+
+def test_verify_files_skips_unlisted_names_and_honours_the_opt_out(tmp_path, monkeypatch):
+    monkeypatch.delenv(store.SKIP_CHECKSUMS_ENV, raising=False)
+    store.verify_files(tmp_path, "tcga", ["LIHC/mrna.csv.gz"])  # a user's own file: not in the manifest
+    with pytest.raises(store.DataFileError, match="1 of 1 files missing.*LIHC/rppa.csv.gz"):
+        store.verify_files(tmp_path, "tcga", ["LIHC/rppa.csv.gz"])
+    monkeypatch.setenv(store.SKIP_CHECKSUMS_ENV, "1")
+    store.verify_files(tmp_path, "tcga", ["LIHC/rppa.csv.gz"])

