@@ -17,17 +17,13 @@ from typing import Callable
 import numpy as np
 import torch
 
+from cchlib.device import default_device  # noqa: F401  (re-exported: train.default_device)
 from cchlib.mi.inputs import constant_columns
 from cchlib.models import Stack, check_stack
 
 
 OPTIMISERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 SCHEDULES = (None, "cosine")
-
-
-def default_device() -> torch.device:
-    """CUDA when present, otherwise the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _epoch_orders(generators: list[torch.Generator], n: int, device) -> torch.Tensor:

@@ -93,10 +93,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..device import default_device
 from ..models import StackedMLP
 from . import ksg
 from .inputs import check_options, is_labels, one_hot, require_samples
-from .nets import dropout, epoch_orders, generators, hidden_width, mse, pick_device, split_indices, stacked_parts
+from .nets import dropout, epoch_orders, generators, hidden_width, mse, split_indices, stacked_parts
 from .training import NonFiniteTraining, train_early_stopping
 
 
@@ -193,7 +194,7 @@ def fit(x: np.ndarray, y: np.ndarray, cfg: LMIConfig, seeds: Sequence[int] = (0,
     y = one_hot(y) if is_labels(y) else y
     splits = [split_indices(len(x), [cfg.validation_split], s) for s in seeds]
     _check(cfg, len(splits[0][0]), len(splits[0][1]))
-    device = pick_device(cfg.device)
+    device = default_device(cfg.device)
     (x_tr, x_va), (y_tr, y_va) = stacked_parts(x, splits, device), stacked_parts(y, splits, device)
     gens = generators(seeds, device)
     rows = torch.arange(len(seeds), device=device)[:, None]

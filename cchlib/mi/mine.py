@@ -34,9 +34,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..device import default_device
 from ..models import StackedMLP
 from .inputs import check_options, is_labels, one_hot, require_samples
-from .nets import epoch_orders, generators, hidden_width, pick_device, split_indices, stacked_parts
+from .nets import epoch_orders, generators, hidden_width, split_indices, stacked_parts
 from .training import NonFiniteTraining, train_early_stopping
 
 
@@ -122,7 +123,7 @@ def estimate_many(x: np.ndarray, y: np.ndarray, seeds: Sequence[int], **options)
     y = one_hot(y) if is_labels(y) else y
     splits = [split_indices(len(x), [cfg.stop_split, cfg.test_split], s) for s in seeds]
     require_samples(min(map(len, splits[0])), 2, "mine", "each of its train/stop/test parts needs 2 samples to shuffle")
-    device = pick_device(cfg.device)
+    device = default_device(cfg.device)
     (x_tr, x_st, x_te), (y_tr, y_st, y_te) = stacked_parts(x, splits, device), stacked_parts(y, splits, device)
     gens = generators(seeds, device)
     rows = torch.arange(len(seeds), device=device)[:, None]

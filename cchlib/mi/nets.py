@@ -23,11 +23,6 @@ def hidden_width(dim: int, lo: int = 64, hi: int = 1024) -> int:
     return int(min(hi, max(lo, 2 ** math.ceil(math.log2(2 * dim)))))
 
 
-def pick_device(device: str | None) -> torch.device:
-    """The requested device, else CUDA when available, else CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
 def split_indices(n: int, fractions: list[float], seed: int) -> list[np.ndarray]:
     """Split ``range(n)`` at random into parts of the given fractions plus a remainder (first)."""
     if any(f <= 0 for f in fractions) or sum(fractions) >= 1:

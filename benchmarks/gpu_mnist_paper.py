@@ -1,0 +1,145 @@
+"""The prepared GPU run (issue 21): the smoke book on CUDA, then MNIST -> MNIST-M at the paper's scale.
+
+    python benchmarks/gpu_mnist_paper.py --dry-run          # any machine: the plan and a cost estimate
+    python benchmarks/gpu_mnist_paper.py --out OUT          # a CUDA machine: run it, keep the cells
+
+What a real run does, in order, each stage timed:
+
+1. ``smoke``: the whole book's ``smoke`` set with ``CCH_DEVICE=cuda``, so every
+   network and every neural MI estimator must run on CUDA (the device helper raises
+   when CUDA was asked for and is missing) and each stage's device is appended to
+   ``OUT/devices.jsonl`` (``CCH_DEVICE_LOG``): no silent CPU fallback.
+2. ``mnist-paper``: the MNIST chapter with the ``paper`` parameter set (all 60,000 /
+   10,000 images, SGD at 0.002 for 100 epochs, T = 1..4, five seeds), its sweep cells
+   written under ``OUT/cells`` (``CCH_CACHE_DIR``) so they can be committed to the
+   result store, and packed into ``OUT/mnist_paper_cells.tar.gz``.
+3. ``OUT/run.json``: device name, library versions, code version and the wall time of
+   each stage; ``OUT/log.txt`` the runner's output.
+
+``--dry-run`` prints the plan and times the MNIST chapter on this machine with the
+``paper`` settings scaled down (``--dry-images`` training images, one epoch, one seed),
+then extrapolates linearly in images x epochs x seeds, the terms that dominate the
+training cost. It is an order of magnitude for planning a GPU lease, not a prediction
+of GPU speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import papermill
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
+
+
+NOTEBOOK = ROOT / "notebooks" / "mnist.ipynb"
+
+
+def paper_settings() -> dict:
+    """The MNIST chapter's ``paper`` values over the defaults of the notebook's ``parameters`` cell."""
+    defaults = {}
+    for name, spec in papermill.inspect_notebook(str(NOTEBOOK)).items():
+        try:
+            defaults[name] = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            continue  # an expression, not a literal: not needed for the plan
+    return {**defaults, **yaml.safe_load((ROOT / "notebooks/params/paper/mnist.yml").read_text())}
+
+
+def training_scale(settings: dict) -> float:
+    """images x epochs x seeds of a run with these settings (the training cost's main terms)."""
+    images = settings["n_train"] or MNIST_TRAIN
+    return float(images) * settings["schedule"]["epochs"] * len(settings["seeds"])
+
+
+def run_stage(name: str, command: list[str], env: dict, log) -> float:
+    """Run one stage, stream its output into ``log``, return its wall time; stop on failure."""
+    print(f"== {name}: {' '.join(command)}", flush=True)
+    start = time.monotonic()
+    completed = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    seconds = time.monotonic() - start
+    print(f"   {name}: exit {completed.returncode} after {seconds:.0f} s", flush=True)
+    if completed.returncode != 0:
+        sys.exit(f"stage {name} failed (exit {completed.returncode}); see the log")
+    return seconds
+
+
+def book_command(params: str, *extra: str, results: Path) -> list[str]:
+    return [sys.executable, "-m", "cchlib.book", "--params", params, "--no-build",
+            "--results-root", str(results), *extra]
+
+
+def dry_run(out: Path, images: int) -> None:
+    """Print the plan and extrapolate the MNIST paper run's cost from a short timed run here."""
+    settings = paper_settings()
+    scaled = dict(seeds=[0], n_train=images, n_test=2000, mi_samples=500, mi_samples_alt=500,
+                  schedule={**settings["schedule"], "epochs": 1},
+                  alt_schedule={**settings["alt_schedule"], "epochs": 1})
+    print("plan: 1) smoke book on CUDA with device checks; 2) MNIST paper set; 3) pack cells")
+    print(f"MNIST paper set: seeds {settings['seeds']}, temperatures {settings['temperatures']}, "
+          f"blur levels {settings['gammas']}, {settings['schedule']['name']}, "
+          f"{settings['n_train'] or MNIST_TRAIN} training images, MI by {settings['mi_method']} "
+          f"on {settings['mi_samples'] or MNIST_TEST} test images")
+    paper_yaml = yaml.safe_load((ROOT / "notebooks/params/paper/mnist.yml").read_text())
+    parameters = {**paper_yaml, **scaled, "params_name": "dryrun", "results_root": str(out / "dry_results"),
+                  "cache_root": str(out / "dry_cache")}
+    print(f"timing the chapter with {scaled} ...", flush=True)
+    start = time.monotonic()
+    papermill.execute_notebook(str(NOTEBOOK), str(out / "mnist_dry.ipynb"), parameters=parameters,
+                               cwd=str(NOTEBOOK.parent), progress_bar=False, kernel_name="python3")
+    seconds = time.monotonic() - start
+    factor = training_scale(settings) / training_scale({**settings, **scaled})
+    print(f"timed: {seconds:.0f} s on {platform.processor() or platform.machine()} for the scaled-down run; "
+          f"x{factor:,.0f} in images x epochs x seeds -> about {seconds * factor / 3600:,.1f} CPU-hours "
+          "for the paper set on this machine")
+
+
+def real_run(out: Path) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        sys.exit("no CUDA device: this script's real run is for a GPU machine (use --dry-run here)")
+    cells = out / "cells"
+    env = {**os.environ, "CCH_DEVICE": "cuda", "CCH_DEVICE_LOG": str(out / "devices.jsonl"),
+           "PYTHONUNBUFFERED": "1"}
+    times = {}
+    with open(out / "log.txt", "w") as log:
+        times["smoke"] = run_stage("smoke", book_command("smoke", results=out / "smoke_results"),
+                                   {**env, "CCH_CACHE_DIR": str(out / "smoke_cache")}, log)
+        times["mnist-paper"] = run_stage("mnist-paper", book_command("paper", "--only", "mnist", results=out / "results"),
+                                         {**env, "CCH_CACHE_DIR": str(cells)}, log)
+    with tarfile.open(out / "mnist_paper_cells.tar.gz", "w:gz") as tar:
+        tar.add(cells, arcname="cells")
+    from cchlib import report, sweep
+
+    record = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "code_version": sweep.code_version(),
+              "stage_seconds": times, "libraries": report.provenance("paper", [], torch.device("cuda"))}
+    (out / "run.json").write_text(json.dumps(record, indent=2, default=str))
+    print(json.dumps(times))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and a CPU cost estimate; train nothing big")
+    parser.add_argument("--dry-images", type=int, default=1000, help="training images of the timed dry run")
+    parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu_run")), help="output folder")
+    args = parser.parse_args(argv)
+    args.out = args.out.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    dry_run(args.out, args.dry_images) if args.dry_run else real_run(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
