@@ -1,0 +1,412 @@
+"""Which criterion predicts the distillation gain? Candidates, per-condition rows, comparison.
+
+CCH says: distil when ``I(H_T;H_S) - I(H_S;Y) > 0``. It has rivals that a practitioner
+could compute from the same things BEFORE distilling (the teacher, the baseline student,
+their representations and outputs on held-out rows):
+
+==========================  ==============================================================
+column                      candidate
+==========================  ==============================================================
+``mi_gap``                  the CCH gap with the chapter's estimator (``kd.MISpec``)
+``gap_ksg``                 the CCH gap with KSG (cheap, always computed)
+``gap_<method>``            the CCH gap with each estimator of ``MISpec.gap_methods``
+``mi_tl``                   I(H_T;Y), the teacher's information about the label
+``crit_teacher_score``      the teacher's own test score (accuracy, or minus its MSE)
+``crit_cka``                linear CKA of H_T and H_S (:func:`linear_cka`)
+``crit_probe``              held-out linear probe of the teacher's outputs from H_S
+                            (R^2 for regression, accuracy of the teacher's class)
+``crit_agreement``          agreement of teacher and baseline-student predictions (share
+                            of equal classes; correlation of outputs for regression)
+``crit_gamma``              MFH's share of modality-general information, where the data
+                            define it (a chapter supplies it per condition)
+==========================  ==============================================================
+
+plus two trivial rules, "always distil" and "never distil".
+
+Three layers live here: the candidate functions (pure numpy/sklearn, tested on known
+answers); :func:`add_columns`, the one diagnostics step of :func:`cchlib.kd.run` that puts
+the candidates into every per-seed row; and :func:`write_criteria_rows`, which a chapter
+calls next to its scorecard rows to write ``criteria_rows.csv`` (candidate means, the KD
+gain's mean/SE/n_seeds and the verdict of :func:`cchlib.stats.verdicts`). The criteria
+chapter reads those files and scores each candidate with :func:`compare` and
+:func:`leave_one_chapter_out`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import r2_score
+from sklearn.preprocessing import StandardScaler
+
+from cchlib import mi, report, stats
+from cchlib.train import drop_constant_columns
+
+PROBE_TEST_SHARE = 0.5  # the probe's own held-out share of the rows
+PROBE_SALT = 4049  # seeds the probe's split: default_rng([seed, PROBE_SALT])
+GAPS = ("mi_gap", "gap_ksg", "gap_lmi", "gap_mine")
+CANDIDATES = (*GAPS, "crit_gamma", "mi_tl", "crit_teacher_score", "crit_cka", "crit_probe", "crit_agreement")
+TRIVIAL = ("always distil", "never distil")
+LABELS = {
+    "mi_gap": "CCH gap (chapter's estimator)",
+    "gap_ksg": "CCH gap (KSG)",
+    "gap_lmi": "CCH gap (LMI)",
+    "gap_mine": "CCH gap (MINE)",
+    "crit_gamma": "MFH gamma",
+    "mi_tl": "I(H_T;Y)",
+    "crit_teacher_score": "teacher score",
+    "crit_cka": "linear CKA",
+    "crit_probe": "probe of teacher from H_S",
+    "crit_agreement": "prediction agreement",
+    "always distil": "always distil",
+    "never distil": "never distil",
+}
+RESULT_COLUMNS = ["candidate", "chapter", "n_conditions", "spearman", "spearman_low", "spearman_high",
+                  "sign_accuracy", "sign_accuracy_low", "sign_accuracy_high"]
+
+
+# ---------------------------------------------------------------------------
+# The candidates, on one seed's held-out rows
+# ---------------------------------------------------------------------------
+
+
+def _two_d(a, name: str) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    a = a[:, None] if a.ndim == 1 else a
+    if a.ndim != 2 or len(a) < 2:
+        raise ValueError(f"{name} must be (n, d) with n >= 2 rows, got shape {np.shape(a)}")
+    return a
+
+
+def linear_cka(a, b) -> float:
+    """Linear CKA of two representations of the same rows (Kornblith et al. 2019).
+
+    ``||A'B||_F^2 / (||A'A||_F ||B'B||_F)`` on column-centred ``a`` (n, d_a) and ``b``
+    (n, d_b): 1 for identical representations, invariant to orthogonal transforms and
+    isotropic scaling of either; NaN when one of them is constant.
+    """
+    a, b = _two_d(a, "a"), _two_d(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a and b need the same rows, got {len(a)} and {len(b)}")
+    a, b = a - a.mean(0), b - b.mean(0)
+    norm = np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)
+    return float(np.linalg.norm(a.T @ b) ** 2 / norm) if norm > 0 else float("nan")
+
+
+def _probe_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    perm = np.random.default_rng([int(seed), PROBE_SALT]).permutation(n)
+    cut = n - max(1, int(round(n * PROBE_TEST_SHARE)))
+    return perm[:cut], perm[cut:]
+
+
+def probe_score(h, target, task: str, seed: int = 0) -> float:
+    """How well a linear probe on ``h`` predicts ``target`` on rows it was not fitted on.
+
+    The rows are split by ``seed`` (half held out). Regression: ``target`` (n, k) are the
+    teacher's outputs, ridge regression (alpha 1) on standardised ``h``, score R^2 on
+    the held-out half (variance-weighted over outputs; 0 is no better than the mean).
+    Classification: ``target`` (n,) are the teacher's predicted classes, logistic
+    regression, score accuracy (a single class in the fitted half is predicted as such).
+    """
+    h = _two_d(h, "h")
+    target = np.asarray(target)
+    if len(target) != len(h):
+        raise ValueError(f"h and target need the same rows, got {len(h)} and {len(target)}")
+    fit_rows, held = _probe_split(len(h), seed)
+    scaler = StandardScaler().fit(h[fit_rows])
+    x_fit, x_held = scaler.transform(h[fit_rows]), scaler.transform(h[held])
+    if task == "regression":
+        y = _two_d(target, "target")
+        pred = Ridge(alpha=1.0).fit(x_fit, y[fit_rows]).predict(x_held)
+        return float(r2_score(y[held], pred.reshape(y[held].shape), multioutput="variance_weighted"))
+    if task != "classification":
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    classes = np.unique(target[fit_rows])
+    if len(classes) == 1:
+        return float(np.mean(target[held] == classes[0]))
+    model = LogisticRegression(max_iter=1000).fit(x_fit, target[fit_rows])
+    return float(np.mean(model.predict(x_held) == target[held]))
+
+
+def agreement(out_t, out_s, task: str) -> float:
+    """Agreement of two models' predictions on the same rows.
+
+    Classification: outputs are (n, classes) logits, the share of rows whose argmax
+    classes are equal. Regression: outputs are (n,) or (n, 1), Pearson's correlation
+    (NaN when one of them is constant).
+    """
+    out_t, out_s = np.asarray(out_t, dtype=float), np.asarray(out_s, dtype=float)
+    if out_t.shape != out_s.shape:
+        raise ValueError(f"outputs need the same shape, got {out_t.shape} and {out_s.shape}")
+    if task == "classification":
+        return float(np.mean(out_t.argmax(-1) == out_s.argmax(-1)))
+    if task != "regression":
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    t, s = out_t.ravel(), out_s.ravel()
+    if np.ptp(t) == 0 or np.ptp(s) == 0:
+        return float("nan")
+    return float(np.corrcoef(t, s)[0, 1])
+
+
+def teacher_score(row: dict) -> float:
+    """The teacher's own test score from a :func:`cchlib.kd.run` row, higher is better."""
+    if "teacher_acc" in row:
+        return float(row["teacher_acc"])
+    if "teacher_mse" in row:
+        return -float(row["teacher_mse"])
+    raise ValueError(f"the row has no teacher score (teacher_acc or teacher_mse): {sorted(row)}")
+
+
+def _gap(method: str, options: dict, h_t, h_s, labels, seed: int, mi_sl: float | None = None) -> tuple[float, float]:
+    """``(I(H_T;H_S) - I(H_S;Y), I(H_S;Y))`` with one estimator; NaN (and a warning) if it cannot run."""
+    try:
+        sl = mi.estimate(h_s, labels, method=method, seed=seed, **options) if mi_sl is None else mi_sl
+        return mi.estimate(h_t, h_s, method=method, seed=seed, **options) - sl, sl
+    except ValueError as err:  # e.g. KSG with a class rarer than k + 1 rows
+        warnings.warn(f"criteria: the {method} gap could not be estimated ({err}); it is NaN", stacklevel=3)
+        return float("nan"), float("nan")
+
+
+def seed_candidates(h_t, h_s, out_t, out_s, labels, task: str, seed: int, gap_methods=("ksg",),
+                    mi_options: dict | None = None) -> dict:
+    """The candidates of one (seed, teacher): everything but the chapter's own MIs.
+
+    ``h_t``, ``h_s``: the teacher's and BASELINE student's representations on the
+    held-out (MI) rows; ``out_t``, ``out_s``: their outputs on the same rows;
+    ``labels``: those rows' classes (n,) or targets (n, 1). ``gap_methods``: estimators
+    of the extra ``gap_<method>`` columns, with ``mi_options[method]`` as options.
+    """
+    h_t, h_s = drop_constant_columns(np.asarray(h_t)), drop_constant_columns(np.asarray(h_s))
+    target = np.asarray(out_t).argmax(-1) if task == "classification" else np.asarray(out_t)
+    row = {"crit_cka": linear_cka(h_t, h_s), "crit_probe": probe_score(h_s, target, task, seed),
+           "crit_agreement": agreement(out_t, out_s, task)}
+    for method in gap_methods:
+        row[f"gap_{method}"] = _gap(method, (mi_options or {}).get(method, {}), h_t, h_s, labels, seed)[0]
+    return row
+
+
+def _main_spec(mi_spec) -> tuple[str, object]:
+    """The chapter's own estimator: ``mi_spec``, or the first of a ``{suffix: MISpec}`` dict."""
+    if isinstance(mi_spec, dict):
+        suffix = "" if "" in mi_spec else next(iter(mi_spec))
+        return suffix, mi_spec[suffix]
+    return "", mi_spec
+
+
+def add_columns(results: dict, data, variants, h_t, h_s, out_t, out_s, mi_spec, task: str) -> dict:
+    """The diagnostics step of :func:`cchlib.kd.run`: candidate columns in every row.
+
+    ``results``: per seed the rows of ``kd.run`` (one per variant, seeds in the order
+    of ``data``); ``h_t``, ``out_t``: per teacher input a variant may name (seed-major)
+    the representation and outputs on the MI rows; ``h_s``, ``out_s``: the same per
+    student copy (per seed the baseline first). Adds ``crit_cka``, ``crit_probe``,
+    ``crit_agreement``, ``crit_teacher_score`` and ``gap_<method>`` for KSG (default
+    options) and each method of ``mi_spec.gap_methods`` (``{method: options}``); the gap
+    of the chapter's own estimator is its ``mi_ts - mi_sl``, copied, not estimated
+    again. The rows are the MI rows (the first ``mi_spec.samples`` when set). Computed
+    once per (seed, teacher input).
+    """
+    suffix, spec = _main_spec(mi_spec)
+    t_sources, copies, n = len(h_t) // len(data), 1 + len(variants), getattr(spec, "samples", None)
+    extra = {"ksg": {}, **dict(getattr(spec, "gap_methods", None) or {})}
+    own = extra.pop(spec.method, None) is not None
+    for i, (d, rows) in enumerate(zip(data, results.values())):
+        seed = int(rows[0]["seed"])
+        labels = d.y[d.rows("mi")][:n]
+        labels = labels if task == "classification" else labels[:, None]
+        done = {}
+        for row, v in zip(rows, variants):
+            if v.teacher not in done:
+                t, s = i * t_sources + v.teacher, i * copies
+                done[v.teacher] = seed_candidates(h_t[t][:n], h_s[s][:n], out_t[t][:n], out_s[s][:n], labels, task,
+                                                  seed, tuple(extra), extra)
+            row.update(done[v.teacher], crit_teacher_score=teacher_score(row))
+            if own:
+                row[f"gap_{spec.method}"] = row[f"mi_ts{suffix}"] - row[f"mi_sl{suffix}"]
+    return results
+
+
+def columns_of(row: dict) -> dict:
+    """The candidate columns of a :func:`cchlib.kd.run` row, for a chapter's cell rows."""
+    return {k: v for k, v in row.items() if k.startswith(("crit_", "gap_"))}
+
+
+def candidate_columns(table: pd.DataFrame) -> list[str]:
+    """The candidate columns present in ``table``, in :data:`CANDIDATES` order."""
+    return [c for c in CANDIDATES if c in table]
+
+
+# ---------------------------------------------------------------------------
+# Per-condition rows of a chapter
+# ---------------------------------------------------------------------------
+
+
+def criteria_rows(per_seed: pd.DataFrame, by, chapter: str, condition=None, estimator: str = "") -> pd.DataFrame:
+    """One row per condition: candidate means, the KD gain over seeds and its verdict.
+
+    ``per_seed``: one row per (condition, seed) with ``kd_gain`` (positive when
+    distillation helped), ``mi_ts``, ``mi_sl`` (and the null MIs when computed) and the
+    candidate columns (:func:`add_columns`; ``crit_gamma`` where the chapter defines it).
+    ``by``: the columns naming a condition; ``condition``: a function of a summary row
+    giving its label (default: ``by``'s values joined). The verdict columns
+    (``gain_resolved``, ``kd_gain_low/high``, ``kd_gain_p``, ``verdict``) come from
+    :func:`cchlib.stats.verdicts` with the chapter's conditions as one family.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = {"kd_gain", "mi_ts", "mi_sl", *by} - set(per_seed.columns)
+    if missing:
+        raise ValueError(f"criteria rows need per-seed columns {sorted(missing)}")
+    table = stats.gap_columns(per_seed)
+    values = ["kd_gain", *candidate_columns(table), "mi_gap_null"]
+    summary = stats.summarise_seeds(table, by, values)
+    label = condition or (lambda r: ", ".join(f"{k}={r[k]}" for k in by))
+    summary.insert(0, "condition", [label(r) for _, r in summary.iterrows()])
+    summary.insert(0, "chapter", chapter)
+    summary["estimator"] = estimator
+    return stats.verdicts(summary)
+
+
+def write_criteria_rows(per_seed: pd.DataFrame, by, results_root, params_name: str, chapter: str,
+                        condition=None, estimator: str = "") -> pd.DataFrame:
+    """:func:`criteria_rows`, written as ``criteria_rows.csv`` beside the scorecard rows."""
+    rows = criteria_rows(per_seed, by, chapter, condition, estimator)
+    report.write_table(rows, results_root, params_name, chapter, "criteria_rows")
+    return rows
+
+
+def collect(results_root, params_name: str) -> pd.DataFrame:
+    """Every chapter's ``criteria_rows.csv`` of one parameter set, concatenated."""
+    parts = [pd.read_csv(p) for p in sorted((Path(results_root) / params_name).glob("*/criteria_rows.csv"))]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["chapter", "condition", "kd_gain"])
+
+
+# ---------------------------------------------------------------------------
+# The comparison: Spearman and sign-rule accuracy, with bootstrap intervals
+# ---------------------------------------------------------------------------
+
+
+def spearman_rho(score, gain) -> float:
+    """Spearman's rho of score and gain; NaN with fewer than 3 values or a constant one."""
+    score, gain = np.asarray(score, float), np.asarray(gain, float)
+    if len(score) < 3 or np.ptp(score) == 0 or np.ptp(gain) == 0:
+        return float("nan")
+    return float(sps.spearmanr(score, gain).statistic)
+
+
+def sign_accuracy(score, gain, threshold: float) -> float:
+    """Share of conditions where "distil when score > threshold" matches "gain > 0"."""
+    score, gain = np.asarray(score, float), np.asarray(gain, float)
+    return float(np.mean((score > threshold) == (gain > 0))) if len(score) else float("nan")
+
+
+def best_threshold(score, gain) -> float:
+    """The threshold whose rule "distil when score > threshold" is right most often.
+
+    Candidates are the midpoints between consecutive distinct scores and the two ends
+    (always / never distil); ties go to the smallest threshold. NaN without values.
+    """
+    score, gain = np.asarray(score, float), np.asarray(gain, float)
+    if not len(score):
+        return float("nan")
+    values = np.unique(score)
+    cuts = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2, [values[-1]]])
+    accuracy = [sign_accuracy(score, gain, c) for c in cuts]
+    return float(cuts[int(np.argmax(accuracy))])
+
+
+def bootstrap_interval(statistic, *arrays, n_boot: int = 2000, seed: int = 0, level: float = stats.LEVEL):
+    """Percentile interval of ``statistic(*arrays)`` over resamples of the rows (conditions).
+
+    Seeded with ``numpy.random.default_rng(seed)``; resamples where the statistic is
+    undefined (NaN) are left out; NaN with fewer than 2 rows.
+    """
+    arrays = [np.asarray(a, float) for a in arrays]
+    n = len(arrays[0])
+    if n < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    draws = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, (n_boot, n))])
+    draws = draws[np.isfinite(draws)]
+    if not len(draws):
+        return float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(draws, tail)), float(np.percentile(draws, 100 - tail))
+
+
+def _score_and_threshold(table: pd.DataFrame, candidate: str, thresholds: dict) -> tuple[np.ndarray, float]:
+    """The candidate's values per row and its rule's threshold (trivial rules as constants)."""
+    if candidate == "always distil":
+        return np.ones(len(table)), 0.0
+    if candidate == "never distil":
+        return np.zeros(len(table)), 0.0
+    return table[candidate].to_numpy(float), thresholds[candidate]
+
+
+def thresholds_for(table: pd.DataFrame, calibrate_on: str) -> dict:
+    """Each candidate's sign-rule threshold: 0 for gaps, else fitted on chapter ``calibrate_on``."""
+    calib = table[table.chapter == calibrate_on]
+    out = {}
+    for c in candidate_columns(table):
+        ok = calib[[c, "kd_gain"]].dropna()
+        out[c] = 0.0 if c in GAPS else best_threshold(ok[c], ok.kd_gain)
+    return out
+
+
+def score_row(candidate: str, chapter: str, score, gain, threshold: float, n_boot: int, seed: int) -> dict:
+    """One row of the results table (:data:`RESULT_COLUMNS`) for one candidate and chapter."""
+    ok = np.isfinite(score) & np.isfinite(gain)
+    score, gain = score[ok], gain[ok]
+    rho_low, rho_high = bootstrap_interval(spearman_rho, score, gain, n_boot=n_boot, seed=seed)
+    acc = (lambda s, g: sign_accuracy(s, g, threshold)) if np.isfinite(threshold) else (lambda s, g: np.nan)
+    acc_low, acc_high = bootstrap_interval(acc, score, gain, n_boot=n_boot, seed=seed)
+    return {"candidate": candidate, "chapter": chapter, "n_conditions": int(ok.sum()),
+            "spearman": spearman_rho(score, gain), "spearman_low": rho_low, "spearman_high": rho_high,
+            "sign_accuracy": acc(score, gain) if len(score) else np.nan,
+            "sign_accuracy_low": acc_low, "sign_accuracy_high": acc_high}
+
+
+def compare(table: pd.DataFrame, calibrate_on: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Every candidate (and the trivial rules) scored against the measured KD gain.
+
+    ``table``: condition rows of one or more chapters (:func:`collect`). Per candidate,
+    per chapter and pooled (``chapter = "all"``): Spearman's rho of candidate and
+    ``kd_gain`` and the accuracy of the sign rule "distil when candidate > threshold"
+    (threshold 0 for gaps, else :func:`thresholds_for` on ``calibrate_on``, applied
+    unchanged everywhere), each with a seeded bootstrap interval over conditions.
+    Conditions where the candidate is missing are left out of its rows.
+    """
+    thresholds = thresholds_for(table, calibrate_on)
+    parts = [(ch, table[table.chapter == ch]) for ch in dict.fromkeys(table.chapter)] + [("all", table)]
+    rows = []
+    for candidate in (*candidate_columns(table), *TRIVIAL):
+        if candidate in table and table[candidate].isna().all():
+            continue
+        for chapter, part in parts:
+            score, threshold = _score_and_threshold(part, candidate, thresholds)
+            rows.append(score_row(candidate, chapter, score, part.kd_gain.to_numpy(float), threshold, n_boot, seed))
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def leave_one_chapter_out(table: pd.DataFrame) -> pd.DataFrame:
+    """Each candidate's threshold fitted on all chapters but one, scored on the one left out.
+
+    Gaps are refitted too (is a shifted threshold more transferable than 0?). Columns:
+    candidate, held_out, n_conditions, threshold, sign_accuracy (held-out chapter).
+    """
+    rows = []
+    for candidate in candidate_columns(table):
+        for chapter in dict.fromkeys(table.chapter):
+            train = table[(table.chapter != chapter)][[candidate, "kd_gain"]].dropna()
+            test = table[(table.chapter == chapter)][[candidate, "kd_gain"]].dropna()
+            if not len(test):
+                continue
+            threshold = best_threshold(train[candidate], train.kd_gain)
+            acc = sign_accuracy(test[candidate], test.kd_gain, threshold) if np.isfinite(threshold) else np.nan
+            rows.append({"candidate": candidate, "held_out": chapter, "n_conditions": len(test),
+                         "threshold": threshold, "sign_accuracy": acc})
+    return pd.DataFrame(rows, columns=["candidate", "held_out", "n_conditions", "threshold", "sign_accuracy"])
