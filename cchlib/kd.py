@@ -56,12 +56,14 @@ class MISpec:
 
     ``null``: also estimate the estimator's null MIs (rows permuted, see
     :func:`cchlib.stats.null_mis`) as columns ``mi_ts_null`` and ``mi_sl_null``; this
-    adds two estimates to the three of each (seed, teacher).
+    adds two estimates to the three of each (seed, teacher). ``samples``: use only the
+    first ``samples`` MI rows (``None``: all of them).
     """
 
     method: str = "lmi"
     options: dict = field(default_factory=dict)
     null: bool = False
+    samples: int | None = None
 
     def estimate(self, a, b, seed: int) -> float:
         return mi.estimate(a, b, method=self.method, seed=int(seed), **self.options)
@@ -84,6 +86,12 @@ class SeedData:
     when the copies see the same inputs); ``student_x`` is (N, d_s); ``y`` (N,) holds
     integer classes or float targets. ``mi_rows`` (default: ``test``) are the samples
     whose representations enter the MI estimates.
+
+    ``teacher_views`` (frozen-teacher reuse): (N, d_t) arrays that the ONE trained
+    teacher of the seed (``teacher_x`` then holds one array, its training inputs) reads
+    for the soft targets and for I(H_T; H_S), one per view (e.g. blurred images); a
+    :class:`Variant` then names a view. I(H_T; Y) and ``teacher_<score>`` stay on the
+    teacher's own inputs; rows add ``teacher_<score>_view``.
     """
 
     teacher_x: list
@@ -92,6 +100,7 @@ class SeedData:
     train: np.ndarray
     test: np.ndarray
     mi_rows: np.ndarray | None = None
+    teacher_views: list | None = None
 
     def rows(self, part: str) -> np.ndarray:
         if part == "mi":
@@ -207,10 +216,34 @@ class _Trained:
     data: list  # per copy: its seed's SeedData
 
 
-def _train_teachers(data, seeds, teacher_net, task, n_out, schedule, device) -> _Trained:
-    copies = len(data[0].teacher_x)
+def _sources(data: list[SeedData]) -> int:
+    """Teacher inputs per seed that a :class:`Variant` may name: the views, else the copies."""
+    views = data[0].teacher_views
+    return len(data[0].teacher_x) if views is None else len(views)
+
+
+def _check_teacher_inputs(data: list[SeedData]) -> None:
+    copies, views = len(data[0].teacher_x), data[0].teacher_views
     if copies < 1 or any(len(d.teacher_x) != copies for d in data):
         raise ValueError("every seed needs the same (non-zero) number of teacher copies in teacher_x")
+    if views is not None and (copies != 1 or not views or any(len(d.teacher_views or ()) != len(views) for d in data)):
+        raise ValueError("teacher_views need one teacher copy per seed and the same (non-zero) number of views per seed")
+
+
+def _teacher_on(teachers: _Trained, data, part: str, device, chunk=None, features=False) -> torch.Tensor:
+    """The teachers on ``part`` rows of their own inputs, or of every view (seed-major copies)."""
+    if data[0].teacher_views is None:
+        x = _tensor(teachers.inputs, [d.rows(part) for d in teachers.data], device)
+        return _apply(teachers.model, x, features, chunk)
+    rows = [d.rows(part) for d in data]
+    outs = [_apply(teachers.model, _tensor([d.teacher_views[v] for d in data], rows, device), features, chunk)
+            for v in range(_sources(data))]
+    return torch.stack(outs, dim=1).flatten(0, 1)
+
+
+def _train_teachers(data, seeds, teacher_net, task, n_out, schedule, device) -> _Trained:
+    _check_teacher_inputs(data)
+    copies = len(data[0].teacher_x)
     inputs = [x for d in data for x in d.teacher_x]
     per_copy = [d for d in data for _ in range(copies)]
     x = _tensor(inputs, [d.train for d in per_copy], device)
@@ -220,15 +253,15 @@ def _train_teachers(data, seeds, teacher_net, task, n_out, schedule, device) -> 
     return _Trained(model, inputs, per_copy)
 
 
-def _train_students(data, seeds, student_net, variants, teachers: _Trained, task, n_out, schedule, device):
+def _train_students(data, seeds, student_net, variants, teachers: _Trained, task, n_out, schedule, device, chunk):
     """Per seed the baseline (copy 0, lambda = 0) and one distilled student per variant."""
-    copies, t_copies = 1 + len(variants), len(data[0].teacher_x)
+    copies, t_copies = 1 + len(variants), _sources(data)
     for v in variants:
         if not 0 <= v.teacher < t_copies:
-            raise ValueError(f"variant {v} names teacher copy {v.teacher}, but there are {t_copies} per seed")
+            raise ValueError(f"variant {v} names teacher input {v.teacher}, but there are {t_copies} per seed")
     plan = [None, *variants]
     x = _tensor([d.student_x for d in data for _ in plan], [d.train for d in data for _ in plan], device)
-    teacher_out = _apply(teachers.model, _tensor(teachers.inputs, [d.train for d in teachers.data], device))
+    teacher_out = _teacher_on(teachers, data, "train", device, chunk)
     which = [i * t_copies + (v.teacher if v else 0) for i in range(len(data)) for v in plan]  # lam = 0: unused
     lam = torch.tensor([v.lam if v else 0.0 for _ in data for v in plan], device=device)
     temps = [v.temperature if v else variants[0].temperature for _ in data for v in plan]
@@ -248,16 +281,31 @@ def _evaluate(trained: _Trained, task: str, device, chunk=None) -> tuple[dict, n
     return scores, _apply(trained.model, x_mi, features=True, chunk=chunk).cpu().numpy()
 
 
-def _mi_columns(spec: MISpec, h_t: list, h_s: np.ndarray, labels: np.ndarray, seed: int) -> list[dict]:
-    """Per teacher copy: mi_ts, mi_sl, mi_tl (and the nulls) on one seed's representations."""
-    hs = drop_constant_columns(h_s)
+def _evaluate_views(teachers: _Trained, data, task: str, device, chunk=None) -> tuple[dict, np.ndarray] | None:
+    """Like :func:`_evaluate` for the teacher on every view (None without views)."""
+    if data[0].teacher_views is None:
+        return None
+    y = _targets(task, data, _sources(data), "test", device)
+    scores = SCORES[task](_teacher_on(teachers, data, "test", device, chunk), y)
+    return scores, _teacher_on(teachers, data, "mi", device, chunk, features=True).cpu().numpy()
+
+
+def _mi_columns(spec: MISpec, h_t: list, h_s: np.ndarray, labels: np.ndarray, seed: int, h_tl=None) -> list[dict]:
+    """Per teacher input: mi_ts, mi_sl, mi_tl (and the nulls) on one seed's representations.
+
+    ``h_tl``: the teacher's representation for I(H_T; Y) when it is not each of ``h_t``
+    (frozen-teacher views)."""
+    n = spec.samples
+    hs, labels = drop_constant_columns(h_s[:n]), labels[:n]
     mi_sl = spec.estimate(hs, labels, seed)
     estimate = lambda a, b, seed: spec.estimate(a, b, seed)  # noqa: E731
     sl_null = stats.permuted_mi(estimate, hs, labels, seed, stream=2) if spec.null else None
+    mi_tl = None if h_tl is None else spec.estimate(drop_constant_columns(h_tl[:n]), labels, seed)
     out = []
     for h in h_t:
-        ht = drop_constant_columns(h)
-        row = {"mi_ts": spec.estimate(ht, hs, seed), "mi_sl": mi_sl, "mi_tl": spec.estimate(ht, labels, seed)}
+        ht = drop_constant_columns(h[:n])
+        row = {"mi_ts": spec.estimate(ht, hs, seed), "mi_sl": mi_sl,
+               "mi_tl": spec.estimate(ht, labels, seed) if h_tl is None else mi_tl}
         if spec.null:
             row.update(mi_ts_null=stats.permuted_mi(estimate, hs, ht, seed, stream=1), mi_sl_null=sl_null)
         out.append(row)
@@ -272,7 +320,7 @@ def run(
     student_net: Callable,
     variants: list[Variant],
     schedule: Schedule,
-    mi_spec: MISpec,
+    mi_spec: MISpec | dict[str, MISpec],
     task: str = "classification",
     teacher_schedule: Schedule | None = None,
     n_out: int | None = None,
@@ -288,10 +336,12 @@ def run(
             so that teacher and student start from different weights.
         variants: the distilled students (a baseline is always trained).
         schedule: training of the students (and of the teachers unless
-            ``teacher_schedule``); mi_spec: the estimator.
+            ``teacher_schedule``); mi_spec: the estimator, or ``{suffix: MISpec}`` for
+            several (their columns end in the suffix, e.g. ``mi_ts_alt``).
         task: ``"classification"`` (Eq. 2, scores ``acc`` and ``f1``) or ``"regression"``
             (Eq. 4, score ``mse``); n_out: output width (default: classes in ``y``, or 1).
         chunk: evaluate this many samples at a time (large test sets).
+        Frozen-teacher reuse: :attr:`SeedData.teacher_views`.
 
     Each row holds ``seed``, ``variant`` (index into ``variants``), ``<score>_kd``,
     ``<score>_nokd``, ``teacher_<score>`` (the variant's teacher copy) and ``mi_ts``,
@@ -308,25 +358,44 @@ def run(
     if n_out is None:
         n_out = int(max(d.y.max() for d in data)) + 1 if task == "classification" else 1
     teachers = _train_teachers(data, seeds, teacher_net, task, n_out, teacher_schedule or schedule, device)
-    students = _train_students(data, seeds, student_net, variants, teachers, task, n_out, schedule, device)
-    t_scores, h_t = _evaluate(teachers, task, device, chunk)
-    s_scores, h_s = _evaluate(students, task, device, chunk)
-    return _rows(data, seeds, variants, t_scores, s_scores, h_t, h_s, mi_spec, task)
+    students = _train_students(data, seeds, student_net, variants, teachers, task, n_out, schedule, device, chunk)
+    teacher, student = _evaluate(teachers, task, device, chunk), _evaluate(students, task, device, chunk)
+    views = _evaluate_views(teachers, data, task, device, chunk)
+    specs = mi_spec if isinstance(mi_spec, dict) else {"": mi_spec}
+    return _rows(data, seeds, variants, teacher, student, views, specs, task)
 
 
-def _rows(data, seeds, variants, t_scores, s_scores, h_t, h_s, mi_spec, task) -> dict[int, list[dict]]:
-    t_copies, copies = len(data[0].teacher_x), 1 + len(variants)
+def _seed_mis(specs: dict, i: int, d: SeedData, seed: int, teacher, student, views, copies, task) -> list[dict]:
+    """Seed ``i``'s MI columns per teacher input, for every estimator (suffixed columns)."""
+    labels = d.y[d.rows("mi")]
+    labels = labels if task == "classification" else labels[:, None]
+    h_s = student[1][i * copies]
+    if views is None:
+        n = len(d.teacher_x)
+        h_t, h_tl = list(teacher[1][i * n : (i + 1) * n]), None
+    else:
+        n = _sources([d])
+        h_t, h_tl = list(views[1][i * n : (i + 1) * n]), teacher[1][i]
+    per_spec = [[{k + suffix: v for k, v in row.items()} for row in _mi_columns(spec, h_t, h_s, labels, seed, h_tl)]
+                for suffix, spec in specs.items()]
+    return [{k: v for part in parts for k, v in part.items()} for parts in zip(*per_spec)]
+
+
+def _rows(data, seeds, variants, teacher, student, views, specs, task) -> dict[int, list[dict]]:
+    """Per seed one row per variant: scores with and without KD, the teacher's, and the MIs."""
+    t_copies, copies, sources = len(data[0].teacher_x), 1 + len(variants), _sources(data)
     results = {}
     for i, (seed, d) in enumerate(zip(seeds, data)):
-        labels = d.y[d.rows("mi")]
-        labels = labels if task == "classification" else labels[:, None]
-        mis = _mi_columns(mi_spec, list(h_t[i * t_copies : (i + 1) * t_copies]), h_s[i * copies], labels, seed)
+        mis = _seed_mis(specs, i, d, seed, teacher, student, views, copies, task)
         rows = []
         for j, v in enumerate(variants):
             row = {"seed": seed, "variant": j}
-            for name, values in s_scores.items():
+            for name, values in student[0].items():
                 row[f"{name}_kd"], row[f"{name}_nokd"] = float(values[i * copies + 1 + j]), float(values[i * copies])
-                row[f"teacher_{name}"] = float(t_scores[name][i * t_copies + v.teacher])
+                row[f"teacher_{name}"] = float(teacher[0][name][i * t_copies + (0 if views else v.teacher)])
+                if views:
+                    row[f"teacher_{name}_view"] = float(views[0][name][i * sources + v.teacher])
             rows.append({**row, **mis[v.teacher]})
         results[seed] = rows
     return results
+

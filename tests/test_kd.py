@@ -62,10 +62,42 @@ def test_regression_task_and_null_mis():
 
 
 def test_clear_errors():
-    with pytest.raises(ValueError, match="teacher copy 1"):
+    with pytest.raises(ValueError, match="teacher input 1"):
         _run([0], [kd.Variant(teacher=1)])
     with pytest.raises(ValueError, match="task"):
         kd.run([kd.seed_data(_classes(0), "x1", "x2")], [0], teacher_net=_net("t"), student_net=_net("s"),
                variants=[kd.Variant()], schedule=SCHEDULE, mi_spec=KSG, task="ranking")
     with pytest.raises(ValueError, match="no modality 'x3'"):
         kd.seed_data(_classes(0), "x1", "x3")
+
+
+def test_kd_loss_by_temperature_group_matches_per_copy_losses():
+    import torch
+
+    from cchlib.distill import classification_kd_loss
+
+    torch.manual_seed(0)
+    temps = [1.0, 1.0, 3.0, 1.0, 3.0]
+    lam = torch.tensor([0.0, 0.5, 0.5, 0.0, 0.5])
+    out, teacher, y = torch.randn(5, 7, 10), torch.randn(5, 7, 10), torch.randint(0, 10, (5, 7))
+    got = kd._kd_loss("classification", lam, temps)(out, {"y": y, "teacher": teacher})
+    want = torch.stack([classification_kd_loss(out[i], y[i], teacher[i], lam[i], temps[i]) for i in range(5)])
+    assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_frozen_teacher_views_and_two_estimators():
+    d = kd.seed_data(_classes(0), "x1", "x2")
+    noisy = d.teacher_x[0] + np.random.default_rng(1).standard_normal(d.teacher_x[0].shape).astype(np.float32) * 3
+    d.teacher_views, d.mi_rows = [d.teacher_x[0], noisy], d.test[:50]
+    specs = {"": KSG, "_alt": kd.MISpec("ksg", {"k": 5}, samples=40)}
+    rows = kd.run([d], [0], teacher_net=_net("teacher"), student_net=_net("student"),
+                  variants=[kd.Variant(teacher=0), kd.Variant(teacher=1)], schedule=SCHEDULE, mi_spec=specs)[0]
+    clean, blurred = rows
+    assert clean["teacher_acc"] == clean["teacher_acc_view"] == blurred["teacher_acc"]  # view 0 = own inputs
+    assert blurred["teacher_acc_view"] < clean["teacher_acc_view"]
+    assert clean["mi_tl"] == blurred["mi_tl"] and clean["mi_ts"] != blurred["mi_ts"]  # I(H_T; Y) on clean inputs
+    assert {"mi_ts_alt", "mi_sl_alt", "mi_tl_alt"} <= set(clean) and clean["mi_sl_alt"] != clean["mi_sl"]
+    d.teacher_x = [d.teacher_x[0]] * 2
+    with pytest.raises(ValueError, match="teacher_views need one teacher copy"):
+        kd.run([d], [0], teacher_net=_net("teacher"), student_net=_net("student"), variants=[kd.Variant()],
+               schedule=SCHEDULE, mi_spec=KSG)

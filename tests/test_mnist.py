@@ -7,11 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from cchlib.data import mnist as M
-from cchlib.distill import classification_kd_loss
-from cchlib.experiments.mnist import kd_losses, student_plan, temperature_groups
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -215,21 +212,6 @@ def test_blur_gamma_zero_is_identity_and_blur_smooths(digits):
     assert abs(M.gaussian_blur(centre, 2.5).sum() - 1.0) < 1e-4  # mass kept away from borders
     with pytest.raises(ValueError, match="non-negative"):
         M.gaussian_blur(images, -1.0)
-
-
-def test_kd_losses_by_temperature_group_match_per_copy_losses():
-    torch.manual_seed(0)
-    plan = student_plan([0, 1], [0.0, 2.5], [1.0, 3.0])
-    assert len(plan) == 10 and plan[0] == (0, None, None) and plan[5] == (1, None, None)
-    temps = torch.tensor([1.0 if t is None else t for _, _, t in plan])
-    lam = torch.tensor([0.0 if g is None else 0.5 for _, g, _ in plan])
-    out, teacher = torch.randn(10, 7, 10), torch.randn(10, 7, 10)
-    y = torch.randint(0, 10, (10, 7))
-    got = kd_losses(out, {"y": y, "teacher": teacher}, lam, temperature_groups(temps))
-    want = torch.stack(
-        [classification_kd_loss(out[i], y[i], teacher[i], lam[i], float(temps[i])) for i in range(10)]
-    )
-    assert torch.allclose(got, want, atol=1e-6)
 
 
 def tiny_data(alpha, settings):

@@ -10,10 +10,11 @@ list of temperatures) and a batch of seeds, :func:`run_cell` follows Algorithm 1
    train, for every temperature ``T``, a new student with Eq. (2);
 4. evaluate every student on the MNIST-M test set.
 
-Steps 2 and 3 run as *one* :class:`~cchlib.models.StackedMLP`: for each seed, the
-baseline (``lambda = 0``) and one student per (gamma, T), all sharing the seed's
-initialisation and batch order, so a KD gain is a paired difference. All copies read
-the same input tensor (a stride-0 view), so nothing is copied per student.
+This is :func:`cchlib.kd.run` with one frozen teacher per seed read through one view
+per gamma (:attr:`cchlib.kd.SeedData.teacher_views`). Steps 2 and 3 run as *one* stack:
+for each seed, the baseline (``lambda = 0``) and one student per (gamma, T), all sharing
+the seed's initialisation and batch order, so a KD gain is a paired difference. All
+copies read the same input tensor (a stride-0 view), so nothing is copied per student.
 
 The mutual informations come from the penultimate (256-unit) layers on the first
 ``mi_samples`` test images: ``I_TS(gamma) = I(H_teacher(blur_gamma(x_MNIST));
@@ -27,74 +28,46 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
-from cchlib import mi, report
+from cchlib import kd, report
 from cchlib.data.digits import load_data
 from cchlib.data.mnist import gaussian_blur
-from cchlib.distill import classification_kd_loss, cross_entropy
-from cchlib.models import StackedMLP, image_mlp
-from cchlib.train import accuracy, default_device, drop_constant_columns, fit
+from cchlib.models import image_mlp
 
 EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
 
 
-def _flat(images: np.ndarray, device) -> torch.Tensor:
-    return torch.as_tensor(images.reshape(len(images), -1), device=device)
+def _flat(*parts: np.ndarray) -> np.ndarray:
+    """Images (n, 28, 28) of each part, flattened and stacked into one (N, 784) array."""
+    return np.concatenate([p.reshape(len(p), -1) for p in parts])
 
 
-def _shared(x: torch.Tensor, n_models: int) -> torch.Tensor:
-    """The same (n, d) inputs for every copy, as an (M, n, d) view without copying."""
-    return x.unsqueeze(0).expand(n_models, -1, -1)
+def _net(role: str):
+    """Table 11 for :func:`cchlib.kd.run`: ``net(seeds, d_in, n_out)``."""
+    return lambda seeds, d_in, n_out: image_mlp(seeds, d_in, role)
 
 
-@torch.no_grad()
-def apply_shared(model: StackedMLP, x: torch.Tensor, features: bool = False) -> torch.Tensor:
-    """Every copy of ``model`` on the same inputs (n, d), in chunks: (M, n, out)."""
-    fn = model.features if features else model
-    parts = [fn(_shared(x[s : s + EVAL_CHUNK], model.n_models)) for s in range(0, len(x), EVAL_CHUNK)]
-    return torch.cat(parts, dim=1)
+def _mi_specs(condition: dict, s: dict) -> dict[str, kd.MISpec]:
+    """The main estimator (columns ``mi_*``) and, when asked for, the second (``mi_*_alt``)."""
+    specs = {"": kd.MISpec(s["mi_method"], s.get("mi_options") or {}, samples=s.get("mi_samples"))}
+    if condition.get("mi_alt") and s.get("mi_method_alt"):
+        specs["_alt"] = kd.MISpec(s["mi_method_alt"], s.get("mi_options_alt") or {}, samples=s.get("mi_samples_alt"))
+    return specs
 
 
-@torch.no_grad()
-def apply_each(model: StackedMLP, x: torch.Tensor, features: bool = False) -> torch.Tensor:
-    """Copy ``m`` on its own inputs ``x[m]`` (M, n, d), in chunks: (M, n, out)."""
-    fn = model.features if features else model
-    return torch.cat([fn(x[:, s : s + EVAL_CHUNK]) for s in range(0, x.shape[1], EVAL_CHUNK)], dim=1)
-
-
-def temperature_groups(temperature: torch.Tensor) -> list[tuple[float, torch.Tensor]]:
-    """The distinct temperatures of a stack and the copies having each, computed once."""
-    return [(t, torch.nonzero(temperature == t).squeeze(-1)) for t in torch.unique(temperature).tolist()]
-
-
-def kd_losses(outputs, batch, lam: torch.Tensor, groups) -> torch.Tensor:
-    """Eq. (2) for every copy, each with its own ``lam`` and temperature: shape (M,).
-
-    :func:`cchlib.distill.classification_kd_loss` takes one temperature, so the copies
-    are taken group by group (``groups`` from :func:`temperature_groups`) and their
-    losses put back in stack order.
-    """
-    losses = outputs.new_empty(outputs.shape[0])
-    for t, idx in groups:
-        losses[idx] = classification_kd_loss(outputs[idx], batch["y"][idx], batch["teacher"][idx], lam[idx], t)
-    return losses
-
-
-def student_plan(seeds, gammas, temperatures):
-    """The copies of the student stack: per seed, the baseline then every (gamma, T).
-
-    Returns a list of ``(seed, gamma, T)`` with ``gamma = T = None`` for baselines.
-    """
-    plan = []
-    for seed in seeds:
-        plan.append((seed, None, None))
-        plan += [(seed, g, t) for g in gammas for t in temperatures]
-    return plan
+def seed_data(data: dict, gammas: list[float], n_mi: int) -> kd.SeedData:
+    """Train and test images as one :class:`~cchlib.kd.SeedData`; one teacher view per blur gamma."""
+    n_train, n_test = len(data["y_train"]), len(data["y_test"])
+    views = [_flat(gaussian_blur(data["teacher_train"], g), gaussian_blur(data["teacher_test"], g)) for g in gammas]
+    test = np.arange(n_train, n_train + n_test)
+    return kd.SeedData(
+        [_flat(data["teacher_train"], data["teacher_test"])], np.concatenate([data["student_train"], data["student_test"]]),
+        np.concatenate([data["y_train"], data["y_test"]]), np.arange(n_train), test, test[:n_mi], views,
+    )
 
 
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
-    """Algorithm 1 for one condition and a batch of seeds; one row per (gamma, T) and seed.
+    """Algorithm 1 for one condition and a batch of seeds (:func:`cchlib.kd.run`); one row per (gamma, T) and seed.
 
     ``condition``: ``alpha``, ``schedule`` (a name), ``optimiser``, ``lr``, ``epochs``,
     ``temperatures`` and ``mi_alt`` (also estimate the MIs with the second estimator).
@@ -104,88 +77,27 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     Columns ``mi_ts_alt, mi_sl_alt, mi_tl_alt`` appear only when ``mi_alt`` is set.
     """
     s = settings
-    device = default_device()
     data = load_data(condition["alpha"], s)
     gammas = [float(g) for g in s["gammas"]]
     temps = [float(t) for t in condition["temperatures"]]
     if not gammas or not temps:
         raise ValueError("the MNIST experiment needs at least one blur gamma and one temperature")
-    train = dict(
-        epochs=condition["epochs"], lr=condition["lr"], batch_size=s["batch_size"],
-        optimiser=condition["optimiser"],
+    specs = _mi_specs(condition, s)
+    n_mi = max(spec.samples or len(data["y_test"]) for spec in specs.values())
+    plan = [(g, t) for g in gammas for t in temps]
+    d = seed_data(data, gammas, n_mi)
+    results = kd.run(
+        [d] * len(seeds), seeds, teacher_net=_net("teacher"), student_net=_net("student"),
+        variants=[kd.Variant(teacher=gammas.index(g), lam=s["lam"], temperature=t) for g, t in plan],
+        schedule=kd.Schedule(condition["epochs"], condition["lr"], s["batch_size"], condition["optimiser"]),
+        mi_spec=specs, chunk=EVAL_CHUNK,
     )
-    y = torch.as_tensor(data["y_train"], device=device)
-    y_test = torch.as_tensor(data["y_test"], device=device)
-    x_t = _flat(data["teacher_train"], device)
-    x_s = torch.as_tensor(data["student_train"], device=device)
-    x_s_test = torch.as_tensor(data["student_test"], device=device)
-
-    # 1. Teachers on clean MNIST, one per seed.
-    teacher = image_mlp(seeds, x_t.shape[1], "teacher").to(device)
-    fit(teacher, _shared(x_t, len(seeds)), {"y": y.expand(len(seeds), -1)}, lambda out, b: cross_entropy(out, b["y"]), **train)
-    teacher_acc = accuracy(apply_shared(teacher, _flat(data["teacher_test"], device)), y_test)
-
-    # Soft targets (logits) of the frozen teachers on blurred MNIST, per gamma.
-    soft = {g: apply_shared(teacher, _flat(gaussian_blur(data["teacher_train"], g), device)) for g in gammas}
-
-    # 2 + 3. Baselines and distilled students of every seed, as one stack.
-    plan = student_plan(seeds, gammas, temps)
-    seed_pos = {seed: i for i, seed in enumerate(seeds)}
-    teacher_targets = torch.stack(
-        [soft[g][seed_pos[seed]] if g is not None else torch.zeros_like(soft[gammas[0]][0]) for seed, g, _ in plan]
-    )
-    lam = torch.tensor([0.0 if g is None else s["lam"] for _, g, _ in plan], device=device)
-    groups = temperature_groups(torch.tensor([1.0 if t is None else t for _, _, t in plan], device=device))
-    students = image_mlp([seed for seed, _, _ in plan], x_s.shape[1], "student").to(device)
-    m = len(plan)
-    fit(
-        students, _shared(x_s, m), {"y": y.expand(m, -1), "teacher": teacher_targets},
-        lambda out, b: kd_losses(out, b, lam, groups), **train,
-    )
-    student_acc = accuracy(apply_shared(students, x_s_test), y_test)
-
-    # MI on the first test images: teacher (blurred inputs) vs baseline student.
-    blurred_test = {g: _flat(gaussian_blur(data["teacher_test"], g), device) for g in gammas}
-    teacher_acc_blur = {g: accuracy(apply_shared(teacher, blurred_test[g]), y_test) for g in gammas}
-    estimators = {"": ("mi_method", "mi_options", "mi_samples")}
-    if condition.get("mi_alt") and s.get("mi_method_alt"):
-        estimators["_alt"] = ("mi_method_alt", "mi_options_alt", "mi_samples_alt")
-    n_rep = max(s.get(key) or len(y_test) for _, _, key in estimators.values())
-    base_rows = [i for i, (_, g, _) in enumerate(plan) if g is None]
-    h_s = apply_shared(students, x_s_test[:n_rep], features=True)[base_rows].cpu().numpy()
-    h_t = {g: apply_shared(teacher, blurred_test[g][:n_rep], features=True).cpu().numpy() for g in gammas}
-    h_t_clean = apply_shared(teacher, _flat(data["teacher_test"][:n_rep], device), features=True).cpu().numpy()
-
-    results = {}
-    for i, seed in enumerate(seeds):
-        mis = {}
-        for suffix, (method_key, options_key, samples_key) in estimators.items():
-            n_mi = s.get(samples_key) or len(y_test)
-            est = lambda a, b: mi.estimate(  # noqa: E731
-                a, b, method=s[method_key], seed=seed, **(s.get(options_key) or {})
-            )
-            hs = drop_constant_columns(h_s[i][:n_mi])
-            labels = data["y_test"][:n_mi]
-            mis[f"mi_sl{suffix}"] = est(hs, labels)
-            mis[f"mi_tl{suffix}"] = est(drop_constant_columns(h_t_clean[i][:n_mi]), labels)
-            for g in gammas:
-                mis[f"mi_ts{suffix}", g] = est(drop_constant_columns(h_t[g][i][:n_mi]), hs)
-        base_acc = float(student_acc[plan.index((seed, None, None))])
-        rows = []
-        for g in gammas:
-            for t in temps:
-                row = {
-                    "alpha": condition["alpha"], "schedule": condition["schedule"], "gamma": g, "T": t,
-                    "seed": seed, "acc_kd": float(student_acc[plan.index((seed, g, t))]), "acc_nokd": base_acc,
-                    "teacher_acc": float(teacher_acc[i]), "teacher_acc_blur": float(teacher_acc_blur[g][i]),
-                }
-                for suffix in estimators:
-                    row[f"mi_ts{suffix}"] = mis[f"mi_ts{suffix}", g]
-                    row[f"mi_sl{suffix}"] = mis[f"mi_sl{suffix}"]
-                    row[f"mi_tl{suffix}"] = mis[f"mi_tl{suffix}"]
-                rows.append(row)
-        results[seed] = rows
-    return results
+    mi_cols = [f"mi_{m}{suffix}" for suffix in specs for m in ("ts", "sl", "tl")]
+    return {seed: [{
+        "alpha": condition["alpha"], "schedule": condition["schedule"], "gamma": plan[r["variant"]][0],
+        "T": plan[r["variant"]][1], "seed": seed, "acc_kd": r["acc_kd"], "acc_nokd": r["acc_nokd"],
+        "teacher_acc": r["teacher_acc"], "teacher_acc_blur": r["teacher_acc_view"], **{c: r[c] for c in mi_cols},
+    } for r in rows] for seed, rows in results.items()}
 
 
 def summarise(rows: pd.DataFrame, keys: list[str], suffix: str = "") -> pd.DataFrame:
