@@ -221,3 +221,7 @@ if calibration.exists():
 else:
     display(Markdown(f"*Not run for this results folder* (no `{calibration.name}`): "
                      "run `python benchmarks/calibration.py` to measure it."))
+
+# %% [markdown]
+# Whether another criterion computed before distilling predicts the gain better than the
+# MI gap is the question of {doc}`the criteria chapter <../notebooks/criteria>`.

@@ -65,7 +65,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, sweep
+from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
 from cchlib.experiments.synthetic import run_cell
 from cchlib.train import default_device
@@ -130,7 +130,7 @@ rows = sweep.run_sweep(
     executor_options=executor_options, label=CHAPTER,
 )
 columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_tl", "teacher_mse"]
-rows = rows[columns]
+rows = rows[columns + criteria.candidate_columns(rows)]  # + the criteria's candidates
 fig1 = rows[np.isclose(rows["lam"], lam_fig1)].reset_index(drop=True)
 fig4 = rows[rows["lam"].apply(lambda v: any(np.isclose(v, lams_fig4)))].reset_index(drop=True)
 _ = report.write_table(fig1, results_root, params_name, CHAPTER, "fig1")
@@ -256,6 +256,10 @@ score = report.write_scorecard_rows(
 )
 display(score.round(4))
 glue("synthetic_agree_share", float(score.agrees.mean()), display=False)
+_ = criteria.write_criteria_rows(  # the candidates of the criteria chapter, per condition
+    rows.assign(kd_gain=rows.mse_nokd - rows.mse_kd), ["sigma12", "lam"], results_root, params_name, CHAPTER,
+    condition=lambda r: f"sigma12={r.sigma12:g}, lambda={r.lam:g}", estimator=mi_method,
+)
 glue("synthetic_conditions", len(score), display=False)
 
 # %% tags=["remove-cell"]

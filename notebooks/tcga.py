@@ -88,7 +88,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, sweep
+from cchlib import criteria, report, sweep
 from cchlib.data import tcga
 from cchlib.data.store import cache_dir
 from cchlib.experiments import tcga as exp
@@ -265,7 +265,7 @@ noise = sweep.run_sweep(
 )
 noise_columns = ["cohort", "teacher", "student", "split", "split_seed", "noise", "seed", "n_train", "n_test",
                  "f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl"]
-noise = noise[noise_columns]
+noise = noise[noise_columns + criteria.candidate_columns(noise)]  # + the criteria's candidates
 _ = report.write_table(noise, results_root, params_name, CHAPTER, "noise")
 
 
@@ -532,6 +532,11 @@ def data_name(cohort: str) -> str:
 conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
 score = report.scorecard_rows(CHAPTER, conditions.assign(n_seeds=len(seeds), data=conditions.cohort.map(data_name)))
 _ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
+_ = criteria.write_criteria_rows(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
+    noise[noise.split == primary], ["cohort", "teacher", "noise"], results_root, params_name, CHAPTER,
+    condition=lambda r: f"{r.cohort} {NAMES.get(r.teacher, r.teacher)}->CNV, noise {100 * r.noise:.0f}% "
+                        f"({mode_words(primary)})", estimator=mi_method,
+)
 display(score.round(4))
 glue("tcga_agree_share", float(score.agrees.mean()), display=False)
 glue("tcga_conditions", len(score), display=False)

@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
-from cchlib import kd, mi
+from cchlib import criteria, kd, mi
 from cchlib.data import mosei
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMoseiNet
@@ -323,7 +323,8 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     )
     return {
         seed: [{"experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": levels[r["variant"]], "seed": seed,
-                **{c: r[c] for c in NOISE_COLUMNS}, "estimator": method, "data": features.source}
+                **{c: r[c] for c in NOISE_COLUMNS}, "estimator": method, "data": features.source,
+                **criteria.columns_of(r)}
                for r in rows]
         for seed, rows in results.items()
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from cchlib import kd
+from cchlib import criteria, kd
 from cchlib.data.synthetic import make_synthetic
 from cchlib.models import synthetic_mlp
 
@@ -43,7 +43,8 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     )
     columns = ["mse_kd", "mse_nokd", "teacher_mse", "mi_ts", "mi_sl", "mi_tl"]
     return {
-        seed: [{"sigma12": condition["sigma12"], "lam": lams[r["variant"]], "seed": seed, **{c: r[c] for c in columns}}
+        seed: [{"sigma12": condition["sigma12"], "lam": lams[r["variant"]], "seed": seed, **{c: r[c] for c in columns},
+                **criteria.columns_of(r)}
                for r in rows]
         for seed, rows in results.items()
     }

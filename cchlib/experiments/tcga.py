@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from cchlib import kd
+from cchlib import criteria, kd
 from cchlib.data import tcga
 from cchlib.data.split import stratified_split
 from cchlib.distill import classification_kd_loss, cross_entropy
@@ -169,7 +169,8 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
               "split": condition["split"]}
     return {
         seed: [{**labels, "split_seed": d["split_seed"], "noise": levels[r["variant"]], "seed": seed,
-                "n_train": len(d["train"]), "n_test": len(d["test"]), **{c: r[c] for c in NOISE_COLUMNS}}
+                "n_train": len(d["train"]), "n_test": len(d["test"]), **{c: r[c] for c in NOISE_COLUMNS},
+                **criteria.columns_of(r)}
                for r in results[seed]]
         for seed, d in zip(seeds, per_seed)
     }
