@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 
-from cchlib import mi, stats
+from cchlib import criteria, mi, stats
 from cchlib.distill import classification_kd_loss, cross_entropy, regression_kd_loss
 from cchlib.models import check_stack
 from cchlib.train import default_device, drop_constant_columns, fit
@@ -57,13 +57,16 @@ class MISpec:
     ``null``: also estimate the estimator's null MIs (rows permuted, see
     :func:`cchlib.stats.null_mis`) as columns ``mi_ts_null`` and ``mi_sl_null``; this
     adds two estimates to the three of each (seed, teacher). ``samples``: use only the
-    first ``samples`` MI rows (``None``: all of them).
+    first ``samples`` MI rows (``None``: all of them). ``gap_methods``: ``{method:
+    options}`` of extra estimators for the criteria's ``gap_<method>`` columns (KSG is
+    always there; see :func:`cchlib.criteria.add_columns`).
     """
 
     method: str = "lmi"
     options: dict = field(default_factory=dict)
     null: bool = False
     samples: int | None = None
+    gap_methods: dict = field(default_factory=dict)
 
     def estimate(self, a, b, seed: int) -> float:
         return mi.estimate(a, b, method=self.method, seed=int(seed), **self.options)
@@ -362,7 +365,8 @@ def run(
     teacher, student = _evaluate(teachers, task, device, chunk), _evaluate(students, task, device, chunk)
     views = _evaluate_views(teachers, data, task, device, chunk)
     specs = mi_spec if isinstance(mi_spec, dict) else {"": mi_spec}
-    return _rows(data, seeds, variants, teacher, student, views, specs, task)
+    results = _rows(data, seeds, variants, teacher, student, views, specs, task)
+    return _diagnostics(results, data, variants, teachers, students, views or teacher, student, specs, task, device, chunk)
 
 
 def _seed_mis(specs: dict, i: int, d: SeedData, seed: int, teacher, student, views, copies, task) -> list[dict]:
@@ -399,3 +403,9 @@ def _rows(data, seeds, variants, teacher, student, views, specs, task) -> dict[i
         results[seed] = rows
     return results
 
+
+def _diagnostics(results, data, variants, teachers, students, t_eval, s_eval, specs, task, device, chunk):
+    """The criteria that could predict the gain before distilling (:mod:`cchlib.criteria`)."""
+    out_t = _teacher_on(teachers, data, "mi", device, chunk).cpu().numpy()
+    out_s = _apply(students.model, _tensor(students.inputs, [d.rows("mi") for d in students.data], device), chunk=chunk)
+    return criteria.add_columns(results, data, variants, t_eval[1], s_eval[1], out_t, out_s.cpu().numpy(), specs, task)
