@@ -7,8 +7,7 @@ from scipy import stats as sps
 from scipy.stats import ortho_group
 
 from cchlib import criteria, kd
-from cchlib.data.paired import PairedDataset
-from cchlib.models import StackedMLP
+from test_kd import _classes, _net
 
 
 # ---------------------------------------------------------------------------
@@ -73,18 +72,6 @@ def test_teacher_score_is_higher_for_better():
 # ---------------------------------------------------------------------------
 # The diagnostics step of kd.run
 # ---------------------------------------------------------------------------
-
-
-def _net(role):
-    return lambda seeds, d_in, n_out: StackedMLP(seeds, d_in, [8], n_out, role=role)
-
-
-def _classes(seed, n=160):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x1 = (y[:, None] + 0.3 * rng.standard_normal((n, 4))).astype(np.float32)
-    x2 = (y[:, None] + 2.0 * rng.standard_normal((n, 3))).astype(np.float32)
-    return PairedDataset({"x1": x1, "x2": x2}, y, np.arange(100), np.arange(100, n))
 
 
 def test_kd_run_rows_carry_the_candidates():
