@@ -308,13 +308,14 @@ def best_threshold(score, gain) -> float:
     """The threshold whose rule "distil when score > threshold" is right most often.
 
     Candidates are the midpoints between consecutive distinct scores and the two ends
-    (always / never distil); ties go to the smallest threshold. NaN without values.
+    (``-inf``: always distil; the largest score: never); ties go to the smallest
+    threshold. NaN without values.
     """
     score, gain = np.asarray(score, float), np.asarray(gain, float)
     if not len(score):
         return float("nan")
     values = np.unique(score)
-    cuts = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2, [values[-1]]])
+    cuts = np.concatenate([[-np.inf], (values[:-1] + values[1:]) / 2, [values[-1]]])
     accuracy = [sign_accuracy(score, gain, c) for c in cuts]
     return float(cuts[int(np.argmax(accuracy))])
 
@@ -362,7 +363,7 @@ def score_row(candidate: str, chapter: str, score, gain, threshold: float, n_boo
     ok = np.isfinite(score) & np.isfinite(gain)
     score, gain = score[ok], gain[ok]
     rho_low, rho_high = bootstrap_interval(spearman_rho, score, gain, n_boot=n_boot, seed=seed)
-    acc = (lambda s, g: sign_accuracy(s, g, threshold)) if np.isfinite(threshold) else (lambda s, g: np.nan)
+    acc = (lambda s, g: sign_accuracy(s, g, threshold)) if not np.isnan(threshold) else (lambda s, g: np.nan)
     acc_low, acc_high = bootstrap_interval(acc, score, gain, n_boot=n_boot, seed=seed)
     return {"candidate": candidate, "chapter": chapter, "n_conditions": int(ok.sum()),
             "spearman": spearman_rho(score, gain), "spearman_low": rho_low, "spearman_high": rho_high,
@@ -406,7 +407,7 @@ def leave_one_chapter_out(table: pd.DataFrame) -> pd.DataFrame:
             if not len(test):
                 continue
             threshold = best_threshold(train[candidate], train.kd_gain)
-            acc = sign_accuracy(test[candidate], test.kd_gain, threshold) if np.isfinite(threshold) else np.nan
+            acc = sign_accuracy(test[candidate], test.kd_gain, threshold) if not np.isnan(threshold) else np.nan
             rows.append({"candidate": candidate, "held_out": chapter, "n_conditions": len(test),
                          "threshold": threshold, "sign_accuracy": acc})
     return pd.DataFrame(rows, columns=["candidate", "held_out", "n_conditions", "threshold", "sign_accuracy"])

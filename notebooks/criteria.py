@@ -90,9 +90,12 @@ display(Markdown(report.provenance_markdown(record)))
 #   it would be a ratio of the same MIs the gap uses, not an independent rival.
 # - **Sign rules.** A candidate says "distil" when it exceeds a threshold. For the gaps
 #   the threshold is 0 (the paper's rule). For the others no threshold is given
-#   anywhere, so it is fitted on one chapter (`calibrate_on`, the best-accuracy cut of
-#   its conditions) and applied unchanged to the others; higher values always mean
-#   "distil" (a better teacher, more similar representations). The leave-one-chapter-out
+#   anywhere, so it is fitted on one chapter (`calibrate_on`: TCGA, whose noise levels
+#   give gains of both signs, which a cut needs) as the best-accuracy cut of its
+#   conditions, ties going to the lowest cut (so a candidate no better there than
+#   "always distil" becomes that rule), and applied unchanged to the others. Higher
+#   values always mean "distil" (a better teacher, more similar representations). The
+#   leave-one-chapter-out
 #   table below fits each threshold on all chapters but one instead.
 # - **Which conditions count.** Spearman and accuracy are shown over all conditions and,
 #   separately, over the conditions whose KD gain the verdict layer (`cchlib.stats`:
