@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
+from tqdm.auto import tqdm
 
 from cchlib import criteria, mi, stats
 from cchlib.distill import classification_kd_loss, cross_entropy, regression_kd_loss
@@ -57,7 +58,9 @@ class MISpec:
     ``null``: also estimate the estimator's null MIs (rows permuted, see
     :func:`cchlib.stats.null_mis`) as columns ``mi_ts_null`` and ``mi_sl_null``; this
     adds two estimates to the three of each (seed, teacher). ``samples``: use only the
-    first ``samples`` MI rows (``None``: all of them). ``gap_methods``: ``{method:
+    first ``samples`` MI rows (``None``: all of them). ``repeats``: average that many
+    estimates (estimator seeds ``seed * 1000 + r``, :func:`cchlib.mi.estimate_with_se`);
+    :func:`run_pairs` then also reports their SEs. ``gap_methods``: ``{method:
     options}`` of extra estimators for the criteria's ``gap_<method>`` columns (KSG is
     always there; see :func:`cchlib.criteria.add_columns`).
     """
@@ -66,10 +69,21 @@ class MISpec:
     options: dict = field(default_factory=dict)
     null: bool = False
     samples: int | None = None
+    repeats: int | None = None
     gap_methods: dict = field(default_factory=dict)
 
     def estimate(self, a, b, seed: int) -> float:
+        if self.repeats:
+            return self.estimate_se(a, b, seed)[0]
         return mi.estimate(a, b, method=self.method, seed=int(seed), **self.options)
+
+    def estimate_se(self, a, b, seed: int) -> tuple[float, float]:
+        """Mean and SE over ``repeats`` estimator seeds (SE NaN without repeats)."""
+        if not self.repeats:
+            return self.estimate(a, b, seed), float("nan")
+        seeds = [int(seed) * 1000 + r for r in range(self.repeats)]
+        est = mi.estimate_with_se(a, b, method=self.method, seeds=seeds, **self.options)
+        return est.mean, est.se
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,7 @@ def _tensor(arrays: list, rows: list, device) -> torch.Tensor:
 def _targets(task: str, data: list[SeedData], copies: int, part: str, device) -> torch.Tensor:
     """Labels of ``part`` for ``copies`` copies per seed: (M, n) classes or (M, n, 1) targets."""
     y = _tensor([d.y for d in data for _ in range(copies)], [d.rows(part) for d in data for _ in range(copies)], device)
-    return y if task == "classification" else y[..., None]
+    return y if task == "classification" else y[..., None].float()  # float32 training targets
 
 
 def _labels_loss(task: str) -> Callable:
@@ -258,28 +272,36 @@ def _train_teachers(data, seeds, teacher_net, task, n_out, schedule, device) -> 
 
 def _train_students(data, seeds, student_net, variants, teachers: _Trained, task, n_out, schedule, device, chunk):
     """Per seed the baseline (copy 0, lambda = 0) and one distilled student per variant."""
-    copies, t_copies = 1 + len(variants), _sources(data)
+    t_copies = _sources(data)
     for v in variants:
         if not 0 <= v.teacher < t_copies:
             raise ValueError(f"variant {v} names teacher input {v.teacher}, but there are {t_copies} per seed")
     plan = [None, *variants]
-    x = _tensor([d.student_x for d in data for _ in plan], [d.train for d in data for _ in plan], device)
     teacher_out = _teacher_on(teachers, data, "train", device, chunk)
     which = [i * t_copies + (v.teacher if v else 0) for i in range(len(data)) for v in plan]  # lam = 0: unused
-    lam = torch.tensor([v.lam if v else 0.0 for _ in data for v in plan], device=device)
-    temps = [v.temperature if v else variants[0].temperature for _ in data for v in plan]
-    model = student_net([s for s in seeds for _ in plan], x.shape[-1], n_out).to(device)
+    per_copy = [(s, d, v or Variant(lam=0.0, temperature=variants[0].temperature)) for s, d in zip(seeds, data) for v in plan]
+    return _fit_students(student_net, per_copy, teacher_out[which], task, n_out, schedule, device)
+
+
+def _fit_students(student_net, per_copy: list, teacher_out, task, n_out, schedule, device) -> _Trained:
+    """One student stack, copy ``m`` = ``per_copy[m]`` = (seed, SeedData, Variant), on soft targets ``teacher_out``."""
+    data = [d for _, d, _ in per_copy]
+    x = _tensor([d.student_x for d in data], [d.train for d in data], device)
+    lam = torch.tensor([v.lam for _, _, v in per_copy], device=device)
+    model = student_net([s for s, _, _ in per_copy], x.shape[-1], n_out).to(device)
     check_stack(model, features=True)
-    targets = {"y": _targets(task, data, copies, "train", device), "teacher": teacher_out[which]}
-    fit(model, x, targets, _kd_loss(task, lam, temps), **asdict(schedule))
-    return _Trained(model, [d.student_x for d in data for _ in plan], [d for d in data for _ in plan])
+    targets = {"y": _targets(task, data, 1, "train", device), "teacher": teacher_out}
+    fit(model, x, targets, _kd_loss(task, lam, [v.temperature for _, _, v in per_copy]), **asdict(schedule))
+    return _Trained(model, [d.student_x for d in data], data)
 
 
-def _evaluate(trained: _Trained, task: str, device, chunk=None) -> tuple[dict, np.ndarray]:
-    """Scores per copy on the test rows, and representations (M, n_mi, h) on the MI rows."""
+def _evaluate(trained: _Trained, task: str, device, chunk=None, features=True) -> tuple[dict, np.ndarray | None]:
+    """Scores per copy on the test rows, and representations (M, n_mi, h) on the MI rows (if ``features``)."""
     x = _tensor(trained.inputs, [d.test for d in trained.data], device)
     y = _tensor([d.y for d in trained.data], [d.test for d in trained.data], device)
     scores = SCORES[task](_apply(trained.model, x, chunk=chunk), y if task == "classification" else y[..., None])
+    if not features:
+        return scores, None
     x_mi = _tensor(trained.inputs, [d.rows("mi") for d in trained.data], device)
     return scores, _apply(trained.model, x_mi, features=True, chunk=chunk).cpu().numpy()
 
@@ -402,6 +424,120 @@ def _rows(data, seeds, variants, teacher, student, views, specs, task) -> dict[i
             rows.append({**row, **mis[v.teacher]})
         results[seed] = rows
     return results
+
+
+# ---------------------------------------------------------------------------
+# Every modality against every other: baselines that are each other's teachers
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PairsResult:
+    """What :func:`run_pairs` found: rows per seed, and every network's test scores per seed."""
+
+    rows: dict[int, list[dict]]
+    scores: dict[str, dict[str, np.ndarray]]
+
+
+def _pair_mis(spec: MISpec, h: dict, labels, pairs, seed: int, suffix: str = "") -> dict:
+    """Per (teacher, student): mi_ts, mi_sl, mi_tl (+ ``_se`` with repeats, + nulls), one estimate per pair.
+
+    I(H_a; H_b) is estimated once per unordered pair, in the order of ``h``'s keys."""
+    order = list(h)
+    unordered = {tuple(sorted(p, key=order.index)) for p in pairs}
+    pair = {p: spec.estimate_se(h[p[0]], h[p[1]], seed) for p in sorted(unordered, key=lambda p: [order.index(m) for m in p])}
+    label = {m: spec.estimate_se(h[m], labels, seed) for m in order}
+    if spec.null:
+        estimate = lambda a, b, seed: spec.estimate(a, b, seed)  # noqa: E731
+        label_null = {m: stats.permuted_mi(estimate, h[m], labels, seed, stream=2) for m in order}
+        pair_null = {p: stats.permuted_mi(estimate, h[p[0]], h[p[1]], seed, stream=1) for p in pair}
+    out = {}
+    for t, st in pairs:
+        p = tuple(sorted((t, st), key=order.index))
+        values = {"mi_ts": pair[p], "mi_sl": label[st], "mi_tl": label[t]}
+        row = {k: v[0] for k, v in values.items()}
+        if spec.repeats:
+            row.update({f"{k}_se": v[1] for k, v in values.items()})
+        if spec.null:
+            row.update(mi_ts_null=pair_null[p], mi_sl_null=label_null[st])
+        out[t, st] = {k + suffix: v for k, v in row.items()}
+    return out
+
+
+def _distil_pairs(base: dict, students, pairs, seeds, distil, task, n_out, schedule, device, chunk, progress) -> dict:
+    """Per student modality one stack: a distilled copy per (seed, teacher); its test scores per pair and seed."""
+    out = {}
+    for st in tqdm(students, desc="distilling", unit="student", disable=not progress):
+        teachers = [t for t, s in pairs if s == st]
+        soft = {t: _teacher_on(base[t][0], [base[t][0].data[0]], "train", device, chunk) for t in teachers}
+        copies = [(i, t) for i in range(len(seeds)) for t in teachers]
+        d = base[st][0].data[0]
+        model = _fit_students(base[st][1], [(seeds[i], d, distil) for i, _ in copies],
+                              torch.stack([soft[t][i] for i, t in copies]), task, n_out, schedule, device)
+        scores = _evaluate(model, task, device, chunk, features=False)[0]
+        for j, (i, t) in enumerate(copies):
+            out[t, st, i] = {name: values[j] for name, values in scores.items()}
+    return out
+
+
+def run_pairs(
+    data: dict[str, SeedData],
+    nets: dict[str, Callable],
+    seeds,
+    *,
+    pairs: list[tuple[str, str]],
+    schedule: Schedule,
+    mi_spec: MISpec | dict[str, MISpec],
+    distil: Variant | None = None,
+    task: str = "classification",
+    n_out: int | None = None,
+    device=None,
+    chunk: int | None = None,
+    progress: bool = False,
+) -> PairsResult:
+    """Every modality's network is its own baseline student and the other modalities' teacher.
+
+    ``data[m]``: modality ``m`` as the ``student_x`` of a :class:`SeedData` (shared by all
+    seeds; ``teacher_x`` unused); ``nets[m]``: its ``net(seeds, d_in, n_out)``. Trains one
+    stack per modality (a copy per seed) on the labels, estimates the MIs of every
+    ``(teacher, student)`` pair on the MI rows (keys' order fixes each unordered pair's
+    argument order) and, with ``distil`` (its ``lam`` and ``temperature``), trains per
+    student one stack of distilled copies, one per (seed, teacher). Rows per seed and pair:
+    ``teacher``, ``student``, ``<score>_nokd`` (the student's baseline),
+    ``teacher_<score>``, ``<score>_kd`` (with ``distil``), and the MI columns.
+    """
+    seeds, device = [int(s) for s in seeds], device or default_device()
+    specs = mi_spec if isinstance(mi_spec, dict) else {"": mi_spec}
+    names = list(dict.fromkeys(m for p in pairs for m in p))
+    if task not in TASKS or not seeds or any(t == s for t, s in pairs) or set(names) - set(data) - set(nets):
+        raise ValueError(f"run_pairs needs a task in {TASKS}, seeds, and pairs of two different modalities of data")
+    ref = data[names[0]]
+    n_out = n_out or (int(ref.y.max()) + 1 if task == "classification" else 1)
+    base, evaluated = {}, {}
+    for m in tqdm(names, desc="training networks", unit="modality", disable=not progress):
+        d = SeedData([data[m].student_x], data[m].student_x, ref.y, ref.train, ref.test, ref.mi_rows)
+        base[m] = (_train_teachers([d] * len(seeds), seeds, nets[m], task, n_out, schedule, device), nets[m])
+        evaluated[m] = _evaluate(base[m][0], task, device, chunk)
+    students = list(dict.fromkeys(s for _, s in pairs))
+    kd = _distil_pairs(base, students, pairs, seeds, distil, task, n_out, schedule, device, chunk, progress) if distil else {}
+    labels = ref.y[ref.rows("mi")] if task == "classification" else ref.y[ref.rows("mi")][:, None]
+    rows = {}
+    for i, seed in enumerate(seeds):
+        h = {m: drop_constant_columns(evaluated[m][1][i]) for m in data if m in names}
+        mis = [_pair_mis(spec, h, labels, pairs, seed, suffix) for suffix, spec in specs.items()]
+        rows[seed] = [_pair_row(seed, i, t, st, evaluated, kd, mis) for t, st in pairs]
+    return PairsResult(rows, {m: evaluated[m][0] for m in names})
+
+
+def _pair_row(seed, i, t, st, evaluated, kd, mis) -> dict:
+    row = {"seed": seed, "teacher": t, "student": st}
+    for name, values in evaluated[st][0].items():
+        row[f"{name}_nokd"], row[f"teacher_{name}"] = float(values[i]), float(evaluated[t][0][name][i])
+        if kd:
+            row[f"{name}_kd"] = float(kd[t, st, i][name])
+    for m in mis:
+        row.update(m[t, st])
+    return row
 
 
 def _diagnostics(results, data, variants, teachers, students, t_eval, s_eval, specs, task, device, chunk):

@@ -58,18 +58,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from cchlib import mi, report, stats
+from cchlib import kd, mi, report, stats
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
 from cchlib.data.split import stratified_split
-from cchlib.distill import classification_kd_loss, regression_kd_loss
 from cchlib.mi.inputs import constant_columns
 from cchlib.models import IMAGE_HIDDEN, ModuleStack, StackedMLP, StackedMoseiNet
-from cchlib.train import accuracy, default_device, drop_constant_columns, fit, predict, representations
 
 LABEL_KEY = "y"
 SPLIT_KEYS = ("train_idx", "test_idx")
@@ -442,40 +438,14 @@ class Selection:
         return table[[c for c in columns if c in table]]
 
 
-def _loss(task: str, lam, temperature: float):
-    """Per-copy training loss: Eq. (2) for classes, Eq. (4) for regression; lam = 0 is plain."""
-    if task == "classification":
-        return lambda out, b: classification_kd_loss(out, b["y"], b.get("teacher", out.detach()), lam, temperature)
-    return lambda out, b: regression_kd_loss(out[..., 0], b["y"], b.get("teacher", out.detach())[..., 0], lam)
+def _net(kind, input_shape: tuple, role: str, hidden):
+    """``net(seeds, d_in, n_out)`` for :func:`cchlib.kd.run_pairs`: :func:`make_model` of one modality."""
+    return lambda seeds, d_in, n_out: make_model(kind, seeds, input_shape, n_out, role, hidden)
 
 
-def _train(ds, x: np.ndarray, kind, seeds, settings: Settings, role: str, device, teacher=None, lam=0.0):
-    """Train one stack (copy per seed) on the training split; returns it in eval mode."""
-    n_out = int(ds.labels.max()) + 1 if ds.task == "classification" else 1
-    model = make_model(kind, seeds, x.shape[1:], n_out, role, settings.hidden).to(device)
-    inputs = torch.as_tensor(x[ds.train_idx], device=device).expand(len(seeds), *x[ds.train_idx].shape)
-    labels = ds.labels[ds.train_idx]
-    labels = labels if ds.task == "classification" else labels.astype(np.float32)
-    y = torch.as_tensor(labels, device=device).expand(len(seeds), -1)
-    targets = {"y": y} if teacher is None else {"y": y, "teacher": teacher}
-    model.train()
-    fit(model, inputs, targets, _loss(ds.task, lam, settings.temperature),
-        epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size)
-    return model.eval()
-
-
-def _on(model, x: np.ndarray, idx: np.ndarray, device, features: bool = False) -> torch.Tensor:
-    """Every copy on the rows ``idx`` of ``x`` (outputs, or representations)."""
-    inputs = torch.as_tensor(x[idx], device=device).expand(model.n_models, *x[idx].shape)
-    return (representations if features else predict)(model, inputs)
-
-
-def _score(task: str, outputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
+def _score(task: str, scores: dict) -> np.ndarray:
     """Per-copy test score, higher is better: accuracy, or minus the MSE."""
-    if task == "classification":
-        return accuracy(outputs, labels)
-    y = torch.as_tensor(labels, device=outputs.device)
-    return -((outputs[..., 0] - y) ** 2).mean(-1).cpu().numpy()
+    return scores["acc"] if task == "classification" else -scores["mse"]
 
 
 def _resolve(ds, students, teachers, kinds) -> tuple[list, list, dict]:
@@ -529,81 +499,40 @@ def select_teachers(
     if not seeds:
         raise ValueError("give at least one training seed")
     students, teachers, kinds = _resolve(ds, students, teachers, kinds)
-    device = default_device()
     inputs = {m: prepare_inputs(ds.modalities[m], k, ds.train_idx) for m, k in kinds.items()}
-    models, baselines, reps = {}, [], {}
-    for m in tqdm(kinds, desc="training networks", unit="modality", disable=not progress):
-        models[m] = _train(ds, inputs[m], kinds[m], seeds, settings, f"select:{m}", device)
-        scores = _score(ds.task, _on(models[m], inputs[m], ds.test_idx, device), ds.labels[ds.test_idx])
-        baselines += [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
-                      for s, v in zip(seeds, scores)]
-        reps[m] = _on(models[m], inputs[m], ds.test_idx, device, features=True).cpu().numpy()
-    per_seed = _mi_rows(ds, reps, students, teachers, seeds, mi_method, mi_repeats, mi_options or {}, progress)
-    if kd_check:
-        gains = _kd_rows(ds, inputs, kinds, models, students, teachers, seeds, settings, device, progress)
-        per_seed = per_seed.merge(gains, on=["teacher", "student", "seed"])
+    result = kd.run_pairs(
+        {m: kd.SeedData([], inputs[m], ds.labels, ds.train_idx, ds.test_idx) for m in sorted(kinds)},
+        {m: _net(kinds[m], inputs[m].shape[1:], f"select:{m}", settings.hidden) for m in kinds}, seeds,
+        pairs=[(t, s) for s in students for t in teachers if t != s],
+        schedule=kd.Schedule(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size),
+        mi_spec=kd.MISpec(mi_method, mi_options or {}, null=True, repeats=mi_repeats),
+        distil=kd.Variant(lam=settings.lam, temperature=settings.temperature) if kd_check else None,
+        task=ds.task, progress=progress,
+    )
+    baselines = [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
+                 for m in kinds for s, v in zip(seeds, _score(ds.task, result.scores[m]))]
+    per_seed = _per_seed(result.rows, ds.task, kd_check)
     options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings))
     return Selection(rank(summarise(per_seed)), per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
 
 
-def _mi_rows(ds, reps, students, teachers, seeds, method, repeats, options, progress) -> pd.DataFrame:
-    """Per (teacher, student, seed): I_TS, I_SL, I_TL, their SEs over estimator repeats, and nulls.
-
-    The null MIs ``mi_ts_null``, ``mi_sl_null`` are the same estimates (same estimator,
-    same repeats) on permuted pairs (:func:`cchlib.stats.permuted_mi`): what the
-    estimator reports at this size and these dimensions when the true MI is 0.
-    """
-    labels = ds.labels[ds.test_idx]
-    pairs = [(t, s) for s in students for t in teachers if t != s]
-    needed = sorted({frozenset(p) for p in pairs}, key=sorted)
-    bar = tqdm(total=2 * len(seeds) * (len(needed) + len(reps)), desc="estimating MI", unit="estimate",
-               disable=not progress)
-    rows = []
-    for i, seed in enumerate(seeds):
-        h = {m: drop_constant_columns(r[i]) for m, r in reps.items()}
-        estimator_seeds = [seed * 1000 + r for r in range(repeats)]
-
-        def with_se(a, b):
-            bar.update()
-            return mi.estimate_with_se(a, b, method=method, seeds=estimator_seeds, **options)
-
-        def averaged(a, b, seed):
-            return with_se(a, b).mean
-
-        label_mi = {m: with_se(h[m], labels) for m in h}
-        pair_mi = {pair: with_se(*(h[m] for m in sorted(pair))) for pair in needed}
-        label_null = {m: stats.permuted_mi(averaged, h[m], labels, seed, stream=2) for m in h}
-        pair_null = {pair: stats.permuted_mi(averaged, *(h[m] for m in sorted(pair)), seed, stream=1) for pair in needed}
-        for t, s in pairs:
-            ts, sl, tl = pair_mi[frozenset((t, s))], label_mi[s], label_mi[t]
-            rows.append({"teacher": t, "student": s, "seed": seed,
-                         "mi_ts": ts.mean, "mi_ts_se": ts.se, "mi_sl": sl.mean, "mi_sl_se": sl.se,
-                         "mi_tl": tl.mean, "mi_tl_se": tl.se,
-                         "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se),
-                         "mi_ts_null": pair_null[frozenset((t, s))], "mi_sl_null": label_null[s]})
-    bar.close()
-    return pd.DataFrame(rows)
-
-
-def _kd_rows(ds, inputs, kinds, models, students, teachers, seeds, settings, device, progress) -> pd.DataFrame:
-    """Per (teacher, student, seed): the distilled student's test score minus the baseline's.
-
-    The distilled copies of a student share their baseline's initialisation (same
-    role) and batch order (same seed), so each gain is a paired difference.
-    """
-    rows = []
-    for s in tqdm(students, desc="distilling", unit="student", disable=not progress):
-        ts = [t for t in teachers if t != s]
-        soft = {t: _on(models[t], inputs[t], ds.train_idx, device) for t in ts}
-        copies = [(t, i) for t in ts for i in range(len(seeds))]
-        teacher_out = torch.stack([soft[t][i] for t, i in copies])
-        student = _train(ds, inputs[s], kinds[s], [seeds[i] for _, i in copies], settings, f"select:{s}", device,
-                         teacher=teacher_out, lam=settings.lam)
-        kd = _score(ds.task, _on(student, inputs[s], ds.test_idx, device), ds.labels[ds.test_idx])
-        base = _score(ds.task, _on(models[s], inputs[s], ds.test_idx, device), ds.labels[ds.test_idx])
-        rows += [{"teacher": t, "student": s, "seed": seeds[i], "score_kd": float(kd[j]),
-                  "score_nokd": float(base[i]), "kd_gain": float(kd[j] - base[i])} for j, (t, i) in enumerate(copies)]
-    return pd.DataFrame(rows)
+def _per_seed(rows: dict, task: str, kd_check: bool) -> pd.DataFrame:
+    """Per (teacher, student, seed): I_TS, I_SL, I_TL with their SEs over estimator repeats,
+    the gap, the estimator's null MIs on permuted pairs (:func:`cchlib.stats.permuted_mi`:
+    what it reports at this size and these dimensions when the true MI is 0) and, after a
+    KD check, the distilled student's score against its baseline's (a paired difference:
+    same initialisation and batch order)."""
+    out = []
+    for r in (r for seed_rows in rows.values() for r in seed_rows):
+        row = {k: r[k] for k in ("teacher", "student", "seed", "mi_ts", "mi_ts_se", "mi_sl", "mi_sl_se", "mi_tl", "mi_tl_se")}
+        row.update(mi_gap=r["mi_ts"] - r["mi_sl"], mi_gap_se=math.hypot(r["mi_ts_se"], r["mi_sl_se"]),
+                   mi_ts_null=r["mi_ts_null"], mi_sl_null=r["mi_sl_null"])
+        if kd_check:
+            name, sign = ("acc", 1.0) if task == "classification" else ("mse", -1.0)
+            row.update(score_kd=sign * r[f"{name}_kd"], score_nokd=sign * r[f"{name}_nokd"])
+            row["kd_gain"] = row["score_kd"] - row["score_nokd"]
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 SUMMARY_COLUMNS = ["mi_ts", "mi_sl", "mi_tl", "mi_gap", "mi_ts_null", "mi_sl_null", "mi_gap_null", "mi_gap_excess",

@@ -101,3 +101,20 @@ def test_frozen_teacher_views_and_two_estimators():
     with pytest.raises(ValueError, match="teacher_views need one teacher copy"):
         kd.run([d], [0], teacher_net=_net("teacher"), student_net=_net("student"), variants=[kd.Variant()],
                schedule=SCHEDULE, mi_spec=KSG)
+
+
+def test_run_pairs_every_modality_teaches_the_others():
+    ds = _classes(0)
+    data = {m: kd.SeedData([], ds.modalities[m], ds.labels, ds.train_idx, ds.test_idx) for m in ("x1", "x2")}
+    nets = {m: _net(f"pairs:{m}") for m in data}
+    pairs = [("x1", "x2"), ("x2", "x1")]
+    result = kd.run_pairs(data, nets, [0, 1], pairs=pairs, schedule=SCHEDULE, mi_spec=kd.MISpec("ksg", {}, repeats=2),
+                          distil=kd.Variant(lam=0.5, temperature=2.0))
+    a, b = result.rows[1]
+    assert (a["teacher"], a["student"]) == ("x1", "x2") and a["mi_ts"] == b["mi_ts"]  # one estimate per pair
+    assert a["mi_tl"] == b["mi_sl"] and a["acc_nokd"] == b["teacher_acc"] == result.scores["x2"]["acc"][1]
+    assert {"acc_kd", "f1_kd", "mi_ts_se"} <= set(a) and a["mi_ts_se"] >= 0
+    alone = kd.run_pairs(data, nets, [1], pairs=pairs[:1], schedule=SCHEDULE, mi_spec=KSG, distil=kd.Variant())
+    assert alone.rows[1][0]["acc_nokd"] == a["acc_nokd"]  # a seed's baseline does not depend on its batch-mates
+    with pytest.raises(ValueError, match="two different modalities"):
+        kd.run_pairs(data, nets, [0], pairs=[("x1", "x1")], schedule=SCHEDULE, mi_spec=KSG)

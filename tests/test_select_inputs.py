@@ -17,7 +17,7 @@ def no_training(monkeypatch):
     """Any attempt to train fails the test: these inputs must be rejected before."""
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the input was rejected")
-    monkeypatch.setattr(cch, "_train", refuse)
+    monkeypatch.setattr(cch.kd, "run_pairs", refuse)
 
 
 def run(capsys, *argv):
