@@ -291,14 +291,22 @@ def _train(seeds, x, y, epochs=3):
     return net
 
 
+@torch.no_grad()
+def _evaluate(model, inputs):
+    """(logits, representations) of every copy in evaluation mode."""
+    model.eval()
+    h = model.features(inputs)
+    return model.out(h), h
+
+
 def test_stacked_net_copy_trains_as_it_would_alone():
     rng = np.random.default_rng(0)
     x = torch.as_tensor(rng.standard_normal((1, 30, 5)), dtype=torch.float32)
     y = torch.as_tensor(rng.integers(0, 2, (1, 30)))
     alone = _train([4], x, y)
     stacked = _train([9, 4], torch.cat([x * 2, x]), torch.cat([1 - y, y]))
-    out_alone, h_alone = exp.evaluate(alone, x)
-    out_stack, h_stack = exp.evaluate(stacked, torch.cat([x, x]))
+    out_alone, h_alone = _evaluate(alone, x)
+    out_stack, h_stack = _evaluate(stacked, torch.cat([x, x]))
     assert h_alone.shape == (1, 30, 8)
     assert torch.allclose(out_alone[0], out_stack[1], atol=1e-5)
     assert not torch.allclose(out_stack[0], out_stack[1], atol=1e-3)

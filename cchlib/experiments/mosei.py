@@ -30,24 +30,12 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import torch
-from sklearn.metrics import accuracy_score, f1_score
 
-from cchlib import criteria, kd, mi
+from cchlib import criteria, kd
 from cchlib.data import mosei
-from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.models import StackedMoseiNet
-from cchlib.train import default_device, drop_constant_columns, fit
 
 MODALITIES = mosei.MODALITIES
-
-
-@torch.no_grad()
-def evaluate(model: StackedMoseiNet, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits, representations) of every copy in evaluation mode."""
-    model.eval()
-    h = model.features(inputs)
-    return model.out(h), h
 
 
 # ---------------------------------------------------------------------------
@@ -163,34 +151,19 @@ def _mi_rows(features: mosei.MoseiFeatures, n: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(20251013).permutation(test)[: int(n)])
 
 
-def _tensor(arrays, device) -> torch.Tensor:
-    return torch.as_tensor(np.stack(arrays), device=device)
-
-
-def _estimate(settings: dict, method: str, seed: int):
-    options = dict(settings.get("mi_options", {}).get(method, {}))
-    return lambda a, b: mi.estimate(a, b, method=method, seed=seed, **options)
-
-
-def _metrics(y: np.ndarray, logits: np.ndarray) -> tuple[float, float]:
-    pred = logits.argmax(-1)
-    return float(accuracy_score(y, pred)), float(f1_score(y, pred, average="weighted"))
-
-
-def _train_baselines(features, seeds, settings, device, modalities=MODALITIES):
-    """One network per modality and seed trained on the labels; returns per modality
-    (model, inputs (S, N, D) tensor for all rows)."""
-    s = settings
+def _pairs(features, seeds, s: dict, mi_spec, distil: bool) -> kd.PairsResult:
+    """Every modality's baseline (Table 14) as the others' teacher: :func:`cchlib.kd.run_pairs`."""
     ds = features.dataset
-    train = ds.train_idx
-    y_train = _tensor([ds.labels[train] for _ in seeds], device)
-    out = {}
-    for m in modalities:
-        x = _tensor([modality_inputs(features, m, 0.0, seed, s["standardise"]) for seed in seeds], device)
-        net = StackedMoseiNet(seeds, x.shape[-1], f"mosei-{m}", s["hidden"], 2, s["dropout"]).to(device)
-        fit(net, x[:, train], {"y": y_train}, lambda o, b: cross_entropy(o, b["y"]), **_train_opts(s))
-        out[m] = (net, x)
-    return out
+    data = {m: kd.SeedData([], modality_inputs(features, m, 0.0, 0, s["standardise"]), ds.labels, ds.train_idx,
+                           ds.test_idx, _mi_rows(features, s.get("mi_samples"))) for m in MODALITIES}
+    opts = _train_opts(s)
+    schedule = kd.Schedule(opts["epochs"], opts["lr"], opts["batch_size"], opts["optimiser"], opts["weight_decay"],
+                           opts["schedule"])
+    return kd.run_pairs(
+        data, {m: _net(m, s) for m in MODALITIES}, seeds, pairs=[(t, st) for t in MODALITIES for st in MODALITIES if t != st],
+        schedule=schedule, mi_spec=mi_spec, n_out=2,
+        distil=kd.Variant(lam=s["lam"], temperature=s["temperature"]) if distil else None,
+    )
 
 
 def _train_opts(s: dict) -> dict:
@@ -213,69 +186,15 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     (teacher, student, estimator).
     """
     s = settings
-    device = default_device()
     features = load_features(s)
-    ds = features.dataset
-    train, test = ds.train_idx, ds.test_idx
-    mi_rows = _mi_rows(features, s.get("mi_samples"))
-    base = _train_baselines(features, seeds, s, device)
-
-    logits, reps, metrics, train_logits = {}, {}, {}, {}
-    for m, (net, x) in base.items():
-        train_logits[m] = evaluate(net, x[:, train])[0]
-        out, _ = evaluate(net, x[:, test])
-        logits[m] = out.cpu().numpy()
-        reps[m] = evaluate(net, x[:, mi_rows])[1].cpu().numpy()
-        metrics[m] = [_metrics(ds.labels[test], logits[m][i]) for i in range(len(seeds))]
-
-    # Distilled students: per student modality, one copy per (seed, teacher).
-    kd = {}
-    y_train = ds.labels[train]
-    for student in MODALITIES:
-        teachers = [t for t in MODALITIES if t != student]
-        copies = [(i, seed, t) for i, seed in enumerate(seeds) for t in teachers]
-        x_s = base[student][1]
-        x = x_s[[i for i, _, _ in copies]]
-        teacher_logits = torch.stack([train_logits[t][i] for i, _, t in copies])
-        net = StackedMoseiNet([seed for _, seed, _ in copies], x.shape[-1], f"mosei-{student}", s["hidden"], 2, s["dropout"]).to(device)
-        targets = {"y": _tensor([y_train for _ in copies], device), "teacher": teacher_logits}
-        fit(
-            net, x[:, train], targets,
-            lambda o, b: classification_kd_loss(o, b["y"], b["teacher"], s["lam"], s["temperature"]),
-            **_train_opts(s),
-        )
-        out = evaluate(net, x[:, test])[0].cpu().numpy()
-        for j, (i, seed, t) in enumerate(copies):
-            kd[(seed, t, student)] = _metrics(ds.labels[test], out[j])
-
-    results = {}
-    labels_mi = ds.labels[mi_rows]
-    for i, seed in enumerate(seeds):
-        h = {m: drop_constant_columns(reps[m][i]) for m in MODALITIES}
-        rows = []
-        for method in s["estimators"]:
-            estimate = _estimate(s, method, seed)
-            label_mi = {m: estimate(h[m], labels_mi) for m in MODALITIES}
-            pair_mi = {}
-            for a in range(len(MODALITIES)):
-                for b in range(a + 1, len(MODALITIES)):
-                    value = estimate(h[MODALITIES[a]], h[MODALITIES[b]])
-                    pair_mi[(MODALITIES[a], MODALITIES[b])] = pair_mi[(MODALITIES[b], MODALITIES[a])] = value
-            for t in MODALITIES:
-                for st in MODALITIES:
-                    if t == st:
-                        continue
-                    acc_kd, f1_kd = kd[(seed, t, st)]
-                    acc_nokd, f1_nokd = metrics[st][i]
-                    rows.append({
-                        "experiment": "pairs", "teacher": t, "student": st, "noise": 0.0, "seed": seed,
-                        "acc_kd": acc_kd, "acc_nokd": acc_nokd, "f1_kd": f1_kd, "f1_nokd": f1_nokd,
-                        "teacher_acc": metrics[t][i][0], "teacher_f1": metrics[t][i][1],
-                        "mi_ts": pair_mi[(t, st)], "mi_sl": label_mi[st], "mi_tl": label_mi[t],
-                        "estimator": method, "data": features.source,
-                    })
-        results[seed] = rows
-    return results
+    specs = {f"@{m}": kd.MISpec(m, dict(s.get("mi_options", {}).get(m, {}))) for m in s["estimators"]}
+    result = _pairs(features, seeds, s, specs, distil=True)
+    scores = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1"]
+    return {seed: [
+        {"experiment": "pairs", "teacher": r["teacher"], "student": r["student"], "noise": 0.0, "seed": seed,
+         **{c: r[c] for c in scores}, **{c: r[f"{c}@{m}"] for c in ("mi_ts", "mi_sl", "mi_tl")},
+         "estimator": m, "data": features.source}
+        for m in s["estimators"] for r in rows] for seed, rows in result.rows.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -345,39 +264,15 @@ def run_selection_cell(condition: dict, seeds: list[int], settings: dict) -> dic
     before deciding which teacher to distil from.
     """
     s = settings
-    device = default_device()
     features = load_features(s)
-    mi_rows = _mi_rows(features, s.get("mi_samples"))
-    base = _train_baselines(features, seeds, s, device)
-    reps = {m: evaluate(net, x[:, mi_rows])[1].cpu().numpy() for m, (net, x) in base.items()}
-    labels_mi = features.dataset.labels[mi_rows]
-    method, repeats = s["mi_method"], int(s["selection_repeats"])
-    options = dict(s.get("mi_options", {}).get(method, {}))
-    results = {}
-    for i, seed in enumerate(seeds):
-        h = {m: drop_constant_columns(reps[m][i]) for m in MODALITIES}
-        est_seeds = [seed * 1000 + r for r in range(repeats)]
-        with_se = lambda a, b: mi.estimate_with_se(a, b, method=method, seeds=est_seeds, **options)  # noqa: E731
-        label_mi = {m: with_se(h[m], labels_mi) for m in MODALITIES}
-        pair_mi = {}
-        for a in range(len(MODALITIES)):
-            for b in range(a + 1, len(MODALITIES)):
-                value = with_se(h[MODALITIES[a]], h[MODALITIES[b]])
-                pair_mi[(MODALITIES[a], MODALITIES[b])] = pair_mi[(MODALITIES[b], MODALITIES[a])] = value
-        rows = []
-        for t in MODALITIES:
-            for st in MODALITIES:
-                if t == st:
-                    continue
-                ts, sl = pair_mi[(t, st)], label_mi[st]
-                rows.append({
-                    "teacher": t, "student": st, "seed": seed, "estimator": method,
-                    "mi_ts": ts.mean, "mi_ts_se": ts.se, "mi_sl": sl.mean, "mi_sl_se": sl.se,
-                    "mi_gap": ts.mean - sl.mean, "mi_gap_se": math.hypot(ts.se, sl.se),
-                    "data": features.source,
-                })
-        results[seed] = rows
-    return results
+    method = s["mi_method"]
+    spec = kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {})), repeats=int(s["selection_repeats"]))
+    result = _pairs(features, seeds, s, spec, distil=False)
+    return {seed: [
+        {"teacher": r["teacher"], "student": r["student"], "seed": seed, "estimator": method,
+         "mi_ts": r["mi_ts"], "mi_ts_se": r["mi_ts_se"], "mi_sl": r["mi_sl"], "mi_sl_se": r["mi_sl_se"],
+         "mi_gap": r["mi_ts"] - r["mi_sl"], "mi_gap_se": math.hypot(r["mi_ts_se"], r["mi_sl_se"]), "data": features.source}
+        for r in rows] for seed, rows in result.rows.items()}
 
 
 def rank_candidates(selection: pd.DataFrame, gains: pd.DataFrame) -> pd.DataFrame:
