@@ -90,7 +90,7 @@ from myst_nb import glue
 
 from cchlib import criteria, report, sweep
 from cchlib.data import tcga
-from cchlib.data.store import cache_dir
+from cchlib.data.store import cache_dir, shown_path
 from cchlib.experiments import tcga as exp
 from cchlib.train import default_device
 
@@ -210,7 +210,8 @@ class_table = class_table.astype({"n (ours)": "Int64", "paper: n": "Int64"})
 _ = report.write_table(class_table, results_root, params_name, CHAPTER, "table16_class_counts")
 display(class_table.reset_index(drop=True))
 sources = pd.DataFrame(
-    [{"cohort": c, "modality": m, "patients": len(d.tables[m]), "features": d.tables[m].shape[1], "source": s}
+    [{"cohort": c, "modality": m, "patients": len(d.tables[m]), "features": d.tables[m].shape[1],
+      "source": shown_path(s) if str(s).startswith("/") else s}
      for c, d in cohort_data.items() for m, s in d.sources.items()]
 )
 _ = report.write_table(sources, results_root, params_name, CHAPTER, "sources")
