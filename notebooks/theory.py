@@ -534,7 +534,7 @@ for model, make in MAKE.items():
                     row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
                 rows.append(row)
 grid_map = pd.DataFrame(rows)
-report.write_table(grid_map, results_root, params_name, CHAPTER, "map_grid")
+_ = report.write_table(grid_map, results_root, params_name, CHAPTER, "map_grid")
 print(f"{len(grid_map)} valid grid points ({map_p=}, n={n_map}, {map_reps} training sets each)")
 
 # %% [markdown]
@@ -569,7 +569,7 @@ for i in range(random_count):
         row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
     rows.append(row)
 rand_map = pd.DataFrame(rows)
-report.write_table(rand_map, results_root, params_name, CHAPTER, "map_random")
+_ = report.write_table(rand_map, results_root, params_name, CHAPTER, "map_random")
 
 # %%
 srows = []
