@@ -154,11 +154,16 @@ def agreement(out_t, out_s, task: str) -> float:
 
 
 def teacher_score(row: dict) -> float:
-    """The teacher's own test score from a :func:`cchlib.kd.run` row, higher is better."""
-    if "teacher_acc" in row:
-        return float(row["teacher_acc"])
-    if "teacher_mse" in row:
-        return -float(row["teacher_mse"])
+    """The teacher's test score from a :func:`cchlib.kd.run` row, higher is better.
+
+    On the view the variant distils from (``teacher_<score>_view``, frozen-teacher
+    reuse) when there is one, else on the teacher's own inputs.
+    """
+    for suffix in ("_view", ""):
+        if f"teacher_acc{suffix}" in row:
+            return float(row[f"teacher_acc{suffix}"])
+        if f"teacher_mse{suffix}" in row:
+            return -float(row[f"teacher_mse{suffix}"])
     raise ValueError(f"the row has no teacher score (teacher_acc or teacher_mse): {sorted(row)}")
 
 

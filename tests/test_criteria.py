@@ -65,6 +65,7 @@ def test_agreement_of_identical_predictions_is_one():
 def test_teacher_score_is_higher_for_better():
     assert criteria.teacher_score({"teacher_acc": 0.8, "teacher_f1": 0.7}) == 0.8
     assert criteria.teacher_score({"teacher_mse": 0.2}) == -0.2
+    assert criteria.teacher_score({"teacher_acc": 0.9, "teacher_acc_view": 0.6}) == 0.6
     with pytest.raises(ValueError, match="teacher score"):
         criteria.teacher_score({})
 
