@@ -51,6 +51,9 @@ class Schedule:
     schedule: str | None = None
 
 
+NULL_COLUMNS = ("mi_ts_null", "mi_sl_null")  # the estimator's null MIs, with MISpec(null=True)
+
+
 @dataclass(frozen=True)
 class MISpec:
     """The MI estimator: ``cchlib.mi.estimate(a, b, method, seed=<training seed>, **options)``.
@@ -315,7 +318,7 @@ def _evaluate_views(teachers: _Trained, data, task: str, device, chunk=None) -> 
     return scores, _teacher_on(teachers, data, "mi", device, chunk, features=True).cpu().numpy()
 
 
-def _mi_columns(spec: MISpec, h_t: list, h_s: np.ndarray, labels: np.ndarray, seed: int, h_tl=None) -> list[dict]:
+def mi_columns(spec: MISpec, h_t: list, h_s: np.ndarray, labels: np.ndarray, seed: int, h_tl=None) -> list[dict]:
     """Per teacher input: mi_ts, mi_sl, mi_tl (and the nulls) on one seed's representations.
 
     ``h_tl``: the teacher's representation for I(H_T; Y) when it is not each of ``h_t``
@@ -402,7 +405,7 @@ def _seed_mis(specs: dict, i: int, d: SeedData, seed: int, teacher, student, vie
     else:
         n = _sources([d])
         h_t, h_tl = list(views[1][i * n : (i + 1) * n]), teacher[1][i]
-    per_spec = [[{k + suffix: v for k, v in row.items()} for row in _mi_columns(spec, h_t, h_s, labels, seed, h_tl)]
+    per_spec = [[{k + suffix: v for k, v in row.items()} for row in mi_columns(spec, h_t, h_s, labels, seed, h_tl)]
                 for suffix, spec in specs.items()]
     return [{k: v for part in parts for k, v in part.items()} for parts in zip(*per_spec)]
 

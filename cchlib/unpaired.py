@@ -31,16 +31,17 @@ class-conditional terms are batched as tensors of shape (M, K, per_class, ...).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
 
 from cchlib.distill import classification_kd_loss
-from cchlib.models import StackedMLP
+from cchlib.models import StackedMLP, copy_generator
 from cchlib.train import OPTIMISERS
 
-# Salts that give each random stream of a copy its own generator seed.
+# Salts that give each random stream of a copy its own generator, seed + salt
+# (cchlib.models.copy_generator with stride 1).
 DIRECTION_SALT = 7_654_321
 BATCH_SALT = 1_234_567
 
@@ -71,11 +72,14 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (gaps * widths.to(device=a.device, dtype=a.dtype)).sum(-1)
 
 
-def random_directions(dim: int, n_directions: int, seed: int) -> torch.Tensor:
-    """``n_directions`` unit vectors of R^dim as the columns of a (dim, L) matrix, seeded."""
+def random_directions(dim: int, n_directions: int, seed: int, salt: int = 0) -> torch.Tensor:
+    """``n_directions`` unit vectors of R^dim as the columns of a (dim, L) CPU matrix.
+
+    Drawn from ``copy_generator(seed, salt, stride=1)`` (a copy's seed and a purpose).
+    """
     if dim < 1 or n_directions < 1:
         raise ValueError(f"dim and n_directions must be positive, got {dim} and {n_directions}")
-    g = torch.Generator().manual_seed(int(seed) % 2**63)
+    g = copy_generator(seed, salt, stride=1)
     v = torch.randn((dim, n_directions), generator=g)
     return v / v.norm(dim=0, keepdim=True)
 
@@ -246,6 +250,10 @@ class StudentCopies:
             if len(getattr(self, name)) != m:
                 raise ValueError(f"StudentCopies.{name} has {len(getattr(self, name))} entries, x_source has {m}")
 
+    def to(self, device) -> StudentCopies:
+        """The same plan with every tensor on ``device``."""
+        return StudentCopies(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
 
 def class_pools(labels: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Row indices of each class, padded to (K, max count), and the counts (K,)."""
@@ -272,7 +280,7 @@ def _class_balanced_draws(generators, pools, counts, x_source, steps: int, per_c
 
 def _stacked_pools(y: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`class_pools` of every student dataset ``y`` (X, n): pools (X, K, W) and counts (X, K)."""
-    pools, counts = zip(*(class_pools(labels, n_classes) for labels in y))
+    pools, counts = zip(*(class_pools(labels.cpu(), n_classes) for labels in y))
     width = max(p.shape[1] for p in pools)
     return torch.stack([F.pad(p, (0, width - p.shape[1])) for p in pools]), torch.stack(counts)
 
@@ -296,7 +304,7 @@ def fit_students(
     """Train every copy of ``model`` with CE, paired KD, FA and LA as its weights say.
 
     ``x`` (X, n, d) and ``y`` (X, n) are the student datasets; ``teachers`` the frozen
-    teachers' sets. Per copy and step: ``per_class`` rows of each class (see module
+    teachers' sets, on the device of ``x`` (the model too). Per copy and step: ``per_class`` rows of each class (see module
     docstring); the loss is Eq. (2) (KD on the teacher logits of the paired rows) plus
     ``lam_fa`` FA (sliced W1 along the copy's fixed random directions, against the
     teacher's per-class quantiles) plus ``lam_la`` LA at ``temperature``. An epoch is
@@ -308,14 +316,14 @@ def fit_students(
         raise ValueError(f"unknown optimiser {optimiser!r}; choose one of {sorted(OPTIMISERS)}")
     if len(copies.x_source) != model.n_models:
         raise ValueError(f"{len(copies.x_source)} copies planned but the model has {model.n_models}")
-    n = x.shape[1]
+    n, copies = x.shape[1], copies.to(x.device)
     kd_logits = torch.stack([t.logits for t in teachers]) if bool((copies.lam_kd > 0).any()) else None
     if kd_logits is not None and kd_logits.shape[1] != n:
         raise ValueError(f"paired KD needs teachers with one row per student row ({n}), got {kd_logits.shape[1]}")
     width = teachers[0].features.shape[1]
     if model.weights[-1].shape[1] != width:
         raise ValueError(f"student features have {model.weights[-1].shape[1]} units but teacher features {width}")
-    directions = torch.stack([random_directions(width, n_directions, s + DIRECTION_SALT) for s in model.seeds])
+    directions = torch.stack([random_directions(width, n_directions, s, DIRECTION_SALT) for s in model.seeds]).to(x.device)
     summaries = [
         teacher_summary(teachers[int(t)], directions[m], n_quantiles, n_classes, temperature)
         for m, t in enumerate(copies.teacher_source)
@@ -324,13 +332,13 @@ def fit_students(
     means = torch.stack([p for _, p in summaries])  # (M, K, K)
     pools, counts = _stacked_pools(y, n_classes)
     steps = math.ceil(n / (n_classes * per_class))
-    generators = [torch.Generator().manual_seed((s + BATCH_SALT) % 2**63) for s in model.seeds]
+    generators = [copy_generator(s, BATCH_SALT, stride=1) for s in model.seeds]
     step = OPTIMISERS[optimiser](model.parameters(), lr=lr)
-    m_idx, src = torch.arange(model.n_models)[:, None], copies.x_source[:, None]
+    m_idx, src = torch.arange(model.n_models, device=x.device)[:, None], copies.x_source[:, None]
     curve = []
     for _ in range(epochs):
         total = 0.0
-        for rows in _class_balanced_draws(generators, pools, counts, copies.x_source, steps, per_class):
+        for rows in _class_balanced_draws(generators, pools, counts, copies.x_source, steps, per_class).to(x.device):
             flat = rows.reshape(model.n_models, -1)  # (M, K b), grouped by class
             feats = model.features(x[src, flat])
             logits = model.head(feats)

@@ -87,7 +87,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, sweep
+from cchlib import criteria, report, stats, sweep
 from cchlib.data import mosei as mosei_data
 from cchlib.data.store import cache_dir
 from cchlib.experiments import mosei
@@ -298,18 +298,12 @@ plt.show()
 
 # %%
 def summarise(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean and SE over seeds of metrics and MIs, the MI gap and the F1 gain of KD."""
-    table = table.assign(mi_gap=table.mi_ts - table.mi_sl, kd_gain=table.f1_kd - table.f1_nokd,
-                         acc_gain=table.acc_kd - table.acc_nokd)
-    out = []
-    for key, group in table.groupby(keys, sort=False):
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        for column in ["acc_nokd", "f1_nokd", "acc_kd", "f1_kd", "teacher_acc", "teacher_f1",
-                       "mi_ts", "mi_sl", "mi_tl", "mi_gap", "kd_gain", "acc_gain"]:
-            row[column], row[f"{column}_se"] = report.mean_se(group[column])
-        row["seeds"] = len(group)
-        out.append(row)
-    return pd.DataFrame(out)
+    """Mean, SE and seed count of metrics and MIs, the MI gap (and its null) and the F1 gain of KD."""
+    table = stats.gap_columns(table.assign(kd_gain=table.f1_kd - table.f1_nokd, acc_gain=table.acc_kd - table.acc_nokd))
+    return stats.summarise_seeds(table, keys, [
+        "acc_nokd", "f1_nokd", "acc_kd", "f1_kd", "teacher_acc", "teacher_f1",
+        "mi_ts", "mi_sl", "mi_tl", "mi_gap", "mi_gap_null", "kd_gain", "acc_gain",
+    ])
 
 
 crit = pairs[pairs.estimator == mi_method]
@@ -429,7 +423,7 @@ cond_pairs = pair_summary.assign(condition=[f"{t} -> {s}" for t, s in zip(pair_s
 cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
-conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True).assign(n_seeds=len(seeds))
+conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
 score = report.write_scorecard_rows(conditions_table, results_root, params_name, CHAPTER, data=DATA_NAME)
 _ = criteria.write_criteria_rows(  # the criteria chapter's candidates; the pairs are not on cchlib.kd yet
     noise[noise.noise > 0].assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd), ["teacher", "student", "noise"],

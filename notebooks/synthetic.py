@@ -65,7 +65,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, sweep
+from cchlib import criteria, report, stats, sweep
 from cchlib.data.store import cache_dir
 from cchlib.experiments.synthetic import run_cell
 from cchlib.train import default_device
@@ -129,7 +129,8 @@ rows = sweep.run_sweep(
     run_cell, conditions, seeds, settings, cache=cache, executor=executor,
     executor_options=executor_options, label=CHAPTER,
 )
-columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_tl", "teacher_mse"]
+columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_tl", "teacher_mse",
+           "mi_ts_null", "mi_sl_null"]  # the estimator's null MIs (rows permuted; cchlib.stats)
 rows = rows[columns + criteria.candidate_columns(rows)]  # + the criteria's candidates
 fig1 = rows[np.isclose(rows["lam"], lam_fig1)].reset_index(drop=True)
 fig4 = rows[rows["lam"].apply(lambda v: any(np.isclose(v, lams_fig4)))].reset_index(drop=True)
@@ -139,15 +140,10 @@ _ = report.write_table(fig4, results_root, params_name, CHAPTER, "fig4")
 
 # %%
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (sigma12, lambda): mean +- SE over seeds of MSEs, MIs, the MI gap and the KD gain."""
-    table = table.assign(mi_gap=table.mi_ts - table.mi_sl, kd_gain=table.mse_nokd - table.mse_kd)
-    out = []
-    for (s12, lam), group in table.groupby(["sigma12", "lam"]):
-        row = {"sigma12": s12, "lam": lam}
-        for column in ["mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_gap", "kd_gain"]:
-            row[column], row[f"{column}_se"] = report.mean_se(group[column])
-        out.append(row)
-    return pd.DataFrame(out)
+    """Per (sigma12, lambda): mean, SE and seed count of MSEs, MIs, the MI gap (and its null) and the KD gain."""
+    table = stats.gap_columns(table.assign(kd_gain=table.mse_nokd - table.mse_kd))
+    columns = ["mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "kd_gain"]
+    return stats.summarise_seeds(table, ["sigma12", "lam"], columns).sort_values(["sigma12", "lam"], ignore_index=True)
 
 
 summary = summarise(rows)
@@ -249,7 +245,6 @@ plt.show()
 # %% tags=["hide-input"]
 conditions_table = summary.assign(
     condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)],
-    n_seeds=len(seeds),  # every condition ran every seed; the verdict needs the count (cchlib.stats)
 )
 score = report.write_scorecard_rows(
     conditions_table, results_root, params_name, CHAPTER, data="synthetic Gaussian (App. B sampler)"

@@ -88,7 +88,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, sweep
+from cchlib import criteria, report, stats, sweep
 from cchlib.data import tcga
 from cchlib.data.store import cache_dir, shown_path
 from cchlib.experiments import tcga as exp
@@ -265,27 +265,17 @@ noise = sweep.run_sweep(
     executor_options=executor_options, label=f"{CHAPTER} noise",
 )
 noise_columns = ["cohort", "teacher", "student", "split", "split_seed", "noise", "seed", "n_train", "n_test",
-                 "f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl"]
+                 "f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl",
+                 "mi_ts_null", "mi_sl_null"]  # the estimator's null MIs (rows permuted; cchlib.stats)
 noise = noise[noise_columns + criteria.candidate_columns(noise)]  # + the criteria's candidates
 _ = report.write_table(noise, results_root, params_name, CHAPTER, "noise")
 
 
 # %%
-def summarise(table: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
-    """Mean and SE over seeds of ``columns`` per ``keys`` group (paired differences added first)."""
-    out = []
-    for values, group in table.groupby(keys, sort=False):
-        row = dict(zip(keys, values))
-        for column in columns:
-            row[column], row[f"{column}_se"] = report.mean_se(group[column])
-        out.append(row)
-    return pd.DataFrame(out)
-
-
-noise = noise.assign(mi_gap=noise.mi_ts - noise.mi_sl, kd_gain=noise.f1_kd - noise.f1_nokd)
-summary = summarise(
+noise = stats.gap_columns(noise.assign(kd_gain=noise.f1_kd - noise.f1_nokd))
+summary = stats.summarise_seeds(
     noise, ["split", "cohort", "teacher", "noise"],
-    ["f1_kd", "f1_nokd", "kd_gain", "mi_ts", "mi_sl", "mi_gap", "mi_tl", "teacher_f1"],
+    ["f1_kd", "f1_nokd", "kd_gain", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "mi_tl", "teacher_f1"],
 )
 _ = report.write_table(summary, results_root, params_name, CHAPTER, "noise_summary")
 
@@ -349,23 +339,23 @@ plt.show()
 
 # %% [markdown]
 # ## Does the sign of the MI gap predict the sign of the KD gain?
-# CCH predicts a gain where the gap is positive. A gain counts as *resolved* when it is at
-# least twice its standard error; an unresolved sign is a coin flip at this many seeds.
+# CCH predicts a gain where the gap is positive. A condition is *resolved* when both the
+# KD gain's 95% t-interval over seeds and the MI gap (its interval and the estimator's
+# null band) exclude zero after the Benjamini-Hochberg adjustment across the chapter's
+# conditions (`cchlib.stats`, the rule of every chapter and of the scorecard); otherwise
+# its verdict is *unresolved*.
 
 # %%
-agree = summary.assign(
-    cch_predicts_gain=summary.mi_gap > 0,
-    kd_helped=summary.kd_gain > 0,
-    resolved=summary.kd_gain.abs() >= 2 * summary.kd_gain_se,
-)
+agree = stats.verdicts(summary)
 agree["agrees"] = agree.cch_predicts_gain == agree.kd_helped
-agree_table = agree[["split", "cohort", "teacher", "noise", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se",
-                     "cch_predicts_gain", "kd_helped", "resolved", "agrees"]]
+agree["resolved"] = agree.verdict != "unresolved"
+agree_table = agree[["split", "cohort", "teacher", "noise", "mi_gap", "mi_gap_se", "mi_gap_null", "kd_gain",
+                     "kd_gain_se", "n_seeds", "cch_predicts_gain", "kd_helped", "verdict"]]
 _ = report.write_table(agree_table, results_root, params_name, CHAPTER, "cch_agreement")
 display(agree_table.round(4).reset_index(drop=True))
 by_mode = agree.groupby("split").agg(
     conditions=("agrees", "size"), agree=("agrees", "sum"), resolved=("resolved", "sum"),
-    agree_resolved=("agrees", lambda a: int((a & agree.loc[a.index, "resolved"]).sum())),
+    agree_resolved=("verdict", lambda v: int((v == "agrees").sum())),
     kd_helped=("kd_helped", "sum"), gap_positive=("cch_predicts_gain", "sum"),
 ).reset_index()
 _ = report.write_table(by_mode, results_root, params_name, CHAPTER, "cch_agreement_by_split")
@@ -379,8 +369,8 @@ for mode in ["fixed", "repeated"]:  # 0 for a mode this parameter set does not r
 # %% [markdown]
 # With one split shared by all seeds (`fixed`), the signs agreed in
 # {glue:text}`tcga_fixed_agree` of {glue:text}`tcga_fixed_conditions` (cohort, teacher,
-# noise) conditions; the KD gain was resolved in {glue:text}`tcga_fixed_resolved` of them,
-# of which {glue:text}`tcga_fixed_agree_resolved` agreed. Distillation helped in
+# noise) conditions; gap and gain were both resolved in {glue:text}`tcga_fixed_resolved`
+# of them, of which {glue:text}`tcga_fixed_agree_resolved` agreed. Distillation helped in
 # {glue:text}`tcga_fixed_kd_helped` conditions and the MI gap was positive in
 # {glue:text}`tcga_fixed_gap_positive`. With one split per seed (`repeated`), they agreed
 # in {glue:text}`tcga_repeated_agree` of {glue:text}`tcga_repeated_conditions`
@@ -454,11 +444,11 @@ if fusion_conditions:
     per_seed.columns = [f"{method} {metric}" for metric, method in per_seed.columns]
     per_seed = per_seed.reset_index()
     per_seed["kd_gain"] = per_seed["fusion_kd f1_weighted"] - per_seed["fusion f1_weighted"]
-    mi0 = noise[np.isclose(noise.noise, 0.0)][["split", "cohort", "teacher", "seed", "mi_tl", "mi_ts", "mi_sl"]]
+    mi0 = noise[np.isclose(noise.noise, 0.0)][["split", "cohort", "teacher", "seed", "mi_tl", "mi_ts", "mi_sl",
+                                                "mi_gap", "mi_gap_null"]]
     per_seed = per_seed.merge(mi0, on=["split", "cohort", "teacher", "seed"], how="left")
-    per_seed["mi_gap"] = per_seed.mi_ts - per_seed.mi_sl
     value_columns = ["mi_tl", "mi_ts", "mi_sl", "mi_gap"] + [f"{m} {x}" for m in ("fusion", "fusion_kd") for x in metrics] + ["kd_gain"]
-    fusion_summary = summarise(per_seed, ["split", "cohort", "teacher"], value_columns)
+    fusion_summary = stats.summarise_seeds(per_seed, ["split", "cohort", "teacher"], value_columns + ["mi_gap_null"])
     fusion_beside = report.beside_paper(
         fusion_summary[["split", "cohort", "teacher"] + value_columns], exp.paper_fusion_table(), on=["cohort", "teacher"]
     )
@@ -466,7 +456,8 @@ if fusion_conditions:
     _ = report.write_table(fusion_beside, results_root, params_name, CHAPTER, "tables_8_20")
     display(fusion_beside.round(4).T)
 else:
-    fusion_summary = pd.DataFrame(columns=["split", "cohort", "teacher", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"])
+    fusion_summary = pd.DataFrame(columns=["split", "cohort", "teacher", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se",
+                                           "n_seeds"])
     display(Markdown("This parameter set runs no fusion experiment."))
 
 # %% [markdown]
@@ -484,10 +475,9 @@ def mode_words(mode: str) -> str:
     return "one split, several seeds" if mode == "fixed" else "one split per seed"
 
 
-def verdict(gap: float, gain: float, gain_se: float) -> str:
-    held = (gap > 0) == (gain > 0)
-    resolved = abs(gain) >= 2 * gain_se
-    return ("held" if held else "did not hold") + ("" if resolved else " (gain within 2 SE of zero)")
+def verdict(r) -> str:
+    """The condition's verdict (cchlib.stats) in words."""
+    return {"agrees": "held", "disagrees": "did not hold"}.get(r.verdict, "unresolved")
 
 
 lines = []
@@ -495,15 +485,15 @@ primary = "repeated" if "repeated" in split_modes else split_modes[0]
 for (c, t), part in agree[agree.split == primary].groupby(["cohort", "teacher"], sort=False):
     items = [
         f"{100 * r.noise:.0f}%: gap {r.mi_gap:+.3f}, KD gain {r.kd_gain:+.3f} ± {r.kd_gain_se:.3f}, "
-        f"{verdict(r.mi_gap, r.kd_gain, r.kd_gain_se)}"
+        f"{verdict(r)}"
         for r in part.itertuples()
     ]
     lines.append(f"- **{c}, {NAMES.get(t, t)} -> CNV ({mode_words(primary)}).** " + "; ".join(items) + ".")
-for r in fusion_summary.itertuples():
+for r in stats.verdicts(fusion_summary).itertuples() if len(fusion_summary) else []:
     lines.append(
         f"- **{r.cohort} fusion, {NAMES.get(r.teacher, r.teacher)} + CNV ({mode_words(r.split)}).** gap {r.mi_gap:+.3f}, "
         f"Fusion+KD minus fusion weighted F1 {r.kd_gain:+.3f} ± {r.kd_gain_se:.3f}: "
-        f"{verdict(r.mi_gap, r.kd_gain, r.kd_gain_se)}."
+        f"{verdict(r)}."
     )
 display(Markdown("\n".join(lines)))
 
@@ -531,7 +521,7 @@ def data_name(cohort: str) -> str:
 
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
 conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
-score = report.scorecard_rows(CHAPTER, conditions.assign(n_seeds=len(seeds), data=conditions.cohort.map(data_name)))
+score = report.scorecard_rows(CHAPTER, conditions.assign(data=conditions.cohort.map(data_name)))
 _ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
 _ = criteria.write_criteria_rows(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
     noise[noise.split == primary], ["cohort", "teacher", "noise"], results_root, params_name, CHAPTER,

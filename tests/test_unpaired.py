@@ -1,5 +1,6 @@
 """Unpaired distillation: W1 against POT, label alignment by hand, and the no-pairing proof."""
 
+import json
 import numpy as np
 import pandas as pd
 import pytest
@@ -237,12 +238,17 @@ SETTINGS = dict(
 )
 
 
-def test_mvd_cell_rows_and_seed_batching():
+def test_mvd_cell_rows_and_seed_batching(tmp_path, monkeypatch):
+    log = tmp_path / "devices.jsonl"
+    monkeypatch.setenv("CCH_DEVICE_LOG", str(log))
+    monkeypatch.setenv("CCH_DEVICE", "cpu")
     both = exp.run_cell({"dataset": "mvd", "overlap": 5}, [0, 1], SETTINGS)
+    assert {"module": "cchlib.experiments.unpaired", "device": "cpu"} in map(json.loads, log.read_text().splitlines())
     alone = exp.run_cell({"dataset": "mvd", "overlap": 5}, [1], SETTINGS)
     rows = pd.DataFrame(both[0] + both[1])
     assert set(exp.METHODS) == set(rows.method)
-    for column in ["dataset", "condition", "method", "seed", "acc", "fa", "la", "mi_ts", "mi_sl", "mi_ts_shuffled"]:
+    for column in ["dataset", "condition", "method", "seed", "acc", "fa", "la", "mi_ts", "mi_sl", "mi_ts_shuffled",
+                   "mi_ts_null", "mi_sl_null"]:
         assert rows[column].notna().all(), column
     assert (rows[rows.method == "nokd"].gain == 0).all()
     pd.testing.assert_frame_equal(pd.DataFrame(both[1]), pd.DataFrame(alone[1]), atol=1e-6)
@@ -251,6 +257,8 @@ def test_mvd_cell_rows_and_seed_batching():
     assert len(scorecard) == len(exp.METHODS) - 1
     paired = summary[summary.method == "kd_paired"].iloc[0]
     assert scorecard.mi_gap.iloc[0] == pytest.approx(paired.mi_gap)
+    assert scorecard.mi_gap_null.iloc[0] == pytest.approx(paired.mi_gap_null)
+    assert (scorecard.n_seeds == 2).all()
 
 
 def test_bad_conditions_are_refused():

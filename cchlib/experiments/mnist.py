@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cchlib import kd, report
+from cchlib import kd, stats
 from cchlib.data.digits import load_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.models import image_mlp
@@ -49,7 +49,7 @@ def _net(role: str):
 
 def _mi_specs(condition: dict, s: dict) -> dict[str, kd.MISpec]:
     """The main estimator (columns ``mi_*``) and, when asked for, the second (``mi_*_alt``)."""
-    specs = {"": kd.MISpec(s["mi_method"], s.get("mi_options") or {}, samples=s.get("mi_samples"))}
+    specs = {"": kd.MISpec(s["mi_method"], s.get("mi_options") or {}, samples=s.get("mi_samples"), null=True)}
     if condition.get("mi_alt") and s.get("mi_method_alt"):
         specs["_alt"] = kd.MISpec(s["mi_method_alt"], s.get("mi_options_alt") or {}, samples=s.get("mi_samples_alt"))
     return specs
@@ -92,7 +92,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         schedule=kd.Schedule(condition["epochs"], condition["lr"], s["batch_size"], condition["optimiser"]),
         mi_spec=specs, chunk=EVAL_CHUNK,
     )
-    mi_cols = [f"mi_{m}{suffix}" for suffix in specs for m in ("ts", "sl", "tl")]
+    mi_cols = [f"mi_{m}{suffix}" for suffix in specs for m in ("ts", "sl", "tl")] + list(kd.NULL_COLUMNS)
     return {seed: [{
         "alpha": condition["alpha"], "schedule": condition["schedule"], "gamma": plan[r["variant"]][0],
         "T": plan[r["variant"]][1], "seed": seed, "acc_kd": r["acc_kd"], "acc_nokd": r["acc_nokd"],
@@ -112,18 +112,14 @@ def summarise(rows: pd.DataFrame, keys: list[str], suffix: str = "") -> pd.DataF
     if missing:
         raise ValueError(f"rows lack columns {sorted(missing)}")
     rows = rows.assign(
-        kd_gain=rows.acc_kd - rows.acc_nokd, mi_gap=rows[f"mi_ts{suffix}"] - rows[f"mi_sl{suffix}"],
-        mi_ts=rows[f"mi_ts{suffix}"], mi_sl=rows[f"mi_sl{suffix}"], mi_tl=rows[f"mi_tl{suffix}"],
+        kd_gain=rows.acc_kd - rows.acc_nokd, mi_ts=rows[f"mi_ts{suffix}"], mi_sl=rows[f"mi_sl{suffix}"],
+        mi_tl=rows[f"mi_tl{suffix}"],
     )
-    out = []
-    for key, group in rows.groupby(keys, sort=True):
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        for column in ["acc_kd", "acc_nokd", "kd_gain", "teacher_acc", "teacher_acc_blur",
-                       "mi_ts", "mi_sl", "mi_tl", "mi_gap"]:
-            row[column], row[f"{column}_se"] = report.mean_se(group[column])
-        row["seeds"] = len(group)
-        out.append(row)
-    return pd.DataFrame(out)
+    if suffix:  # the null MIs belong to the main estimator
+        rows = rows.drop(columns=[c for c in kd.NULL_COLUMNS if c in rows])
+    columns = ["acc_kd", "acc_nokd", "kd_gain", "teacher_acc", "teacher_acc_blur", "mi_ts", "mi_sl", "mi_tl",
+               "mi_gap", "mi_gap_null"]
+    return stats.summarise_seeds(stats.gap_columns(rows), keys, columns).sort_values(keys, ignore_index=True)
 
 
 # ------------------------------------------------------------------ the paper's values

@@ -187,12 +187,12 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     """
     s = settings
     features = load_features(s)
-    specs = {f"@{m}": kd.MISpec(m, dict(s.get("mi_options", {}).get(m, {}))) for m in s["estimators"]}
+    specs = {f"@{m}": kd.MISpec(m, dict(s.get("mi_options", {}).get(m, {})), null=True) for m in s["estimators"]}
     result = _pairs(features, seeds, s, specs, distil=True)
     scores = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1"]
     return {seed: [
         {"experiment": "pairs", "teacher": r["teacher"], "student": r["student"], "noise": 0.0, "seed": seed,
-         **{c: r[c] for c in scores}, **{c: r[f"{c}@{m}"] for c in ("mi_ts", "mi_sl", "mi_tl")},
+         **{c: r[c] for c in scores}, **{c: r[f"{c}@{m}"] for c in ("mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS)},
          "estimator": m, "data": features.source}
         for m in s["estimators"] for r in rows] for seed, rows in result.rows.items()}
 
@@ -208,7 +208,8 @@ def _net(modality: str, settings: dict):
                                                       settings["dropout"])
 
 
-NOISE_COLUMNS = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1", "mi_ts", "mi_sl", "mi_tl"]
+NOISE_COLUMNS = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1", "mi_ts", "mi_sl", "mi_tl",
+                 *kd.NULL_COLUMNS]
 
 
 def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
@@ -238,7 +239,7 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
         data, seeds, teacher_net=_net(t_mod, s), student_net=_net(s_mod, s), n_out=2,
         variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
         schedule=kd.Schedule(**_train_opts(s)),
-        mi_spec=kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {}))),
+        mi_spec=kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {})), null=True),
     )
     return {
         seed: [{"experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": levels[r["variant"]], "seed": seed,

@@ -39,9 +39,9 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         teacher_net=_net("teacher", s["p"], s["hidden"]), student_net=_net("student", s["p"], s["hidden"]),
         variants=[kd.Variant(lam=lam) for lam in lams],
         schedule=kd.Schedule(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"]),
-        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"]), task="regression",
+        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True), task="regression",
     )
-    columns = ["mse_kd", "mse_nokd", "teacher_mse", "mi_ts", "mi_sl", "mi_tl"]
+    columns = ["mse_kd", "mse_nokd", "teacher_mse", "mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS]
     return {
         seed: [{"sigma12": condition["sigma12"], "lam": lams[r["variant"]], "seed": seed, **{c: r[c] for c in columns},
                 **criteria.columns_of(r)}

@@ -138,7 +138,8 @@ def _mlp(role: str, hidden: int):
     return lambda seeds, d_in, n_out: StackedMLP(seeds, d_in, [hidden], n_out, role=role)
 
 
-NOISE_COLUMNS = ["f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl"]
+NOISE_COLUMNS = ["f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl",
+                 *kd.NULL_COLUMNS]
 
 
 def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
@@ -163,7 +164,7 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
         data, seeds, teacher_net=_mlp("teacher", s["hidden"]), student_net=_mlp("student", s["hidden"]),
         variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
         schedule=kd.Schedule(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"]),
-        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"]),
+        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True),
     )
     labels = {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s["student"],
               "split": condition["split"]}

@@ -13,7 +13,15 @@ For one dataset condition and a batch of seeds, :func:`run_cell`
    alignment (LA) with the teacher on unpaired test sets, and CCH's mutual
    informations from the teacher and the *baseline* student on the test split:
    ``mi_ts`` on the true pairs, ``mi_ts_shuffled`` on pairs broken within class
-   (what a user without pairs could compute), ``mi_sl`` and ``mi_tl``.
+   (what a user without pairs could compute), ``mi_sl`` and ``mi_tl``, with the
+   estimator's null MIs (:data:`cchlib.kd.NULL_COLUMNS`, :func:`cchlib.kd.mi_columns`).
+
+Why the paired and shuffled KD students are not trained by :func:`cchlib.kd.run`: they
+are copies of the same stack as the unpaired students, drawn from the same seed's
+initialisation and class-balanced batches (:func:`cchlib.unpaired.fit_students`), so
+every method's gain over the one baseline is a paired difference; ``kd.run`` would give
+them their own baseline and batch order. Tensors live on
+:func:`cchlib.device.default_device`.
 """
 
 from __future__ import annotations
@@ -24,18 +32,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cchlib import mi, report
+from cchlib import kd, stats
 from cchlib.data.digits import load_data as load_mnist_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.data.mvd import gamma_setting, make_mvd
 from cchlib.distill import cross_entropy
-from cchlib.models import StackedMLP
+from cchlib.device import default_device
+from cchlib.models import StackedMLP, copy_seed
 from cchlib.train import accuracy, drop_constant_columns, fit
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
 METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la", "fa_la_strong")
 EVAL_CHUNK = 512
-PAIRING_SALT = 424_242
+PAIRING_SALT = 424_242  # seed + salt (copy_seed with stride 1), as cchlib.unpaired's salts
 EVAL_SALT = 99_991
 
 
@@ -122,6 +131,7 @@ def _fit_teacher(seeds, x: torch.Tensor, y: torch.Tensor, settings: dict) -> Sta
     """One classifier per seed on its own teacher inputs ``x`` (S, n, d), labels (S, n)."""
     s = settings
     teacher = StackedMLP(seeds, x.shape[-1], s["hidden"], s["n_classes"], role="teacher", activation=s["activation"])
+    teacher = teacher.to(x.device)
     fit(teacher, x, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), epochs=s["teacher_epochs"], lr=s["lr"], batch_size=s["batch_size"])
     return teacher
 
@@ -132,17 +142,18 @@ def _teacher_sets(teacher: StackedMLP, x: torch.Tensor, y: torch.Tensor, source=
     return [TeacherSet(h[i], logits[i], labels[i]) for i in range(teacher.n_models)]
 
 
-def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
+def mvd_setup(condition: dict, seeds: list[int], settings: dict, device) -> Setup:
     """MFH's MVD data at one overlap |J1 n J2| (``gamma_setting``), a teacher per seed on modality a."""
     s = settings
     spec = gamma_setting(condition["overlap"], d1=s["d1"], d2=s["d2"], d=s["d"], n_each=s["n_each"])
     data = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
-    stack = lambda part, key: torch.as_tensor(np.stack([ds.split(part)[0][key] for ds in data]))  # noqa: E731
-    labels = lambda part: torch.as_tensor(np.stack([ds.split(part)[1] for ds in data]))  # noqa: E731
+    stack = lambda part, key: torch.as_tensor(np.stack([ds.split(part)[0][key] for ds in data]), device=device)  # noqa: E731
+    labels = lambda part: torch.as_tensor(np.stack([ds.split(part)[1] for ds in data]), device=device)  # noqa: E731
     y_train, y_test = labels("train"), labels("test")
     teacher = _fit_teacher(seeds, stack("train", "xa"), y_train, s)
-    t_train = _teacher_sets(teacher, stack("train", "xa"), y_train, torch.arange(len(seeds)))
-    t_test = _teacher_sets(teacher, stack("test", "xa"), y_test, torch.arange(len(seeds)))
+    own = torch.arange(len(seeds), device=device)
+    t_train = _teacher_sets(teacher, stack("train", "xa"), y_train, own)
+    t_test = _teacher_sets(teacher, stack("test", "xa"), y_test, own)
     return Setup(
         dataset="mvd", levels=[condition["overlap"]],
         data_name=f"MVD synthetic (MFH App. B.2; d1={s['d1']}, d2={s['d2']}, d={s['d']}, |J1|=|J2|={s['n_each']})",
@@ -154,12 +165,12 @@ def mvd_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
     )
 
 
-def mnist_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
+def mnist_setup(condition: dict, seeds: list[int], settings: dict, device) -> Setup:
     """MNIST (teacher, blurred by each gamma) and MNIST-M (student), as in the MNIST chapter."""
     s = settings
     data = load_mnist_data(condition["alpha"], s)
-    flat = lambda images: torch.as_tensor(images.reshape(len(images), -1))  # noqa: E731
-    y_train, y_test = torch.as_tensor(data["y_train"]), torch.as_tensor(data["y_test"])
+    flat = lambda images: torch.as_tensor(images.reshape(len(images), -1), device=device)  # noqa: E731
+    y_train, y_test = (torch.as_tensor(data[k], device=device) for k in ("y_train", "y_test"))
     x_t = flat(data["teacher_train"])
     teacher = _fit_teacher(seeds, x_t.expand(len(seeds), -1, -1), y_train.expand(len(seeds), -1), s)
     gammas = [float(g) for g in s["gammas"]]
@@ -174,8 +185,8 @@ def mnist_setup(condition: dict, seeds: list[int], settings: dict) -> Setup:
         dataset="mnist",
         data_name=f"MNIST -> MNIST-M (alpha={condition['alpha']:g}, backgrounds: {data['backgrounds']})",
         levels=gammas, n_classes=10,
-        x_train=torch.as_tensor(data["student_train"])[None], y_train=y_train[None],
-        x_test=torch.as_tensor(data["student_test"])[None], y_test=y_test[None],
+        x_train=torch.as_tensor(data["student_train"], device=device)[None], y_train=y_train[None],
+        x_test=torch.as_tensor(data["student_test"], device=device)[None], y_test=y_test[None],
         x_source={(i, j): 0 for i in range(len(seeds)) for j in range(len(gammas))},
         teachers_train=t_train, teachers_test=t_test, teacher_acc=t_acc,
     )
@@ -206,9 +217,9 @@ def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[Te
     teacher_index = {key: k for k, key in enumerate(keys)}
     pairings = []
     for i, j, method in plan:
-        labels = setup.y_train[setup.x_source[i, j]].numpy()
+        labels = setup.y_train[setup.x_source[i, j]].cpu().numpy()
         shuffled = method == "kd_shuffled"
-        perm = within_class_permutation(labels, seeds[i] + PAIRING_SALT + j) if shuffled else np.arange(len(labels))
+        perm = within_class_permutation(labels, copy_seed(seeds[i], PAIRING_SALT + j, 1)) if shuffled else np.arange(len(labels))
         pairings.append(torch.as_tensor(perm))
     weights = torch.tensor([method_weights(m, settings) for _, _, m in plan], dtype=torch.float32)
     copies = StudentCopies(
@@ -221,21 +232,19 @@ def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[Te
 
 
 def _mi_columns(setup: Setup, seed: int, i: int, j: int, h_base: np.ndarray, settings: dict) -> dict:
-    """CCH's MIs from the teacher and the baseline student on the first ``mi_samples`` test rows."""
+    """CCH's MIs (and the estimator's nulls) from the teacher and the baseline student on the MI rows.
+
+    :func:`cchlib.kd.mi_columns` on the first ``mi_samples`` test rows, plus
+    ``mi_ts_shuffled``: I(H_T; H_S) on pairs broken within class.
+    """
     s = settings
-    n = s.get("mi_samples") or len(h_base)
+    spec = kd.MISpec(s["mi_method"], s.get("mi_options") or {}, null=True, samples=s.get("mi_samples") or None)
     teacher = setup.teachers_test[i, j]
-    labels = teacher.labels.numpy()[:n]
-    h_t = drop_constant_columns(teacher.features.numpy()[:n])
-    h_s = drop_constant_columns(h_base[:n])
-    perm = within_class_permutation(labels, seed + PAIRING_SALT)
-    est = lambda a, b: mi.estimate(a, b, method=s["mi_method"], seed=seed, **(s.get("mi_options") or {}))  # noqa: E731
-    return {
-        "mi_ts": est(h_t, h_s),
-        "mi_ts_shuffled": est(h_t[perm], h_s),
-        "mi_sl": est(h_s, labels),
-        "mi_tl": est(h_t, labels),
-    }
+    labels, h_t = teacher.labels.cpu().numpy(), teacher.features.cpu().numpy()
+    row = kd.mi_columns(spec, [h_t], h_base, labels, seed)[0]
+    perm = within_class_permutation(labels[: spec.samples], copy_seed(seed, PAIRING_SALT, 1))
+    shuffled = drop_constant_columns(h_t[: spec.samples])[perm]
+    return {**row, "mi_ts_shuffled": spec.estimate(shuffled, drop_constant_columns(h_base[: spec.samples]), seed)}
 
 
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
@@ -253,21 +262,23 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     if dataset not in SETUPS:
         raise ValueError(f"condition needs dataset in {sorted(SETUPS)}, got {dataset!r}")
     settings = {**settings, "n_classes": 2 if dataset == "mvd" else 10}
-    setup = SETUPS[dataset](condition, seeds, settings)
+    device = default_device()
+    setup = SETUPS[dataset](condition, seeds, settings, device)
     s = settings
     plan = student_plan(setup, seeds)
     copies, teachers = _copies(setup, seeds, plan, s)
     students = StackedMLP(
         [seeds[i] for i, _, _ in plan], setup.x_train.shape[-1], s["hidden"], setup.n_classes,
         role="student", activation=s["activation"],
-    )
+    ).to(device)
     fit_students(
         students, setup.x_train, setup.y_train, teachers, copies, n_classes=setup.n_classes,
         epochs=s["epochs"], lr=s["lr"], per_class=s["per_class"], temperature=s["temperature"],
         n_directions=s["n_directions"], n_quantiles=s["n_quantiles"],
     )
-    h, logits = outputs_of(students, setup.x_test, copies.x_source)
-    y_test = setup.y_test[copies.x_source]
+    source = copies.x_source.to(device)
+    h, logits = outputs_of(students, setup.x_test, source)
+    y_test = setup.y_test[source]
     acc = accuracy(logits, y_test)
     return _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s)
 
@@ -278,11 +289,11 @@ def _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s) -> dict[int,
     base = {(i, setup.x_source[i, j]): m for m, (i, j, method) in enumerate(plan) if method == "nokd"}
     results = {}
     for i, seed in enumerate(seeds):
-        directions = random_directions(h.shape[-1], s["eval_directions"], seed + EVAL_SALT)
+        directions = random_directions(h.shape[-1], s["eval_directions"], seed, EVAL_SALT).to(h.device)
         rows = []
         for j, level in enumerate(setup.levels):
             b = base[i, setup.x_source[i, j]]
-            mis = _mi_columns(setup, seed, i, j, h[b].numpy(), s)
+            mis = _mi_columns(setup, seed, i, j, h[b].cpu().numpy(), s)
             t = setup.teachers_test[i, j]
             teacher = {"features": t.features, "logits": t.logits, "labels": t.labels}
             for method in METHODS:
@@ -307,24 +318,19 @@ def _level_name(setup: Setup, level) -> str:
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, condition, method): mean and SE over seeds of acc, gain, FA, LA and the MI gaps.
+    """Per (dataset, condition, level, method): mean and SE over seeds of acc, gain, FA, LA and the MI gaps.
 
-    ``mi_gap = mi_ts - mi_sl`` (true pairs) and ``mi_gap_shuffled = mi_ts_shuffled - mi_sl``
-    (pairs broken within class).
+    ``mi_gap = mi_ts - mi_sl`` (true pairs), ``mi_gap_shuffled = mi_ts_shuffled - mi_sl``
+    (pairs broken within class) and, with the null MIs, ``mi_gap_null``
+    (:func:`cchlib.stats.gap_columns`); ``n_seeds`` per group.
     """
     needed = {"dataset", "condition", "level", "method", "acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl"}
     missing = needed - set(rows.columns)
     if missing:
         raise ValueError(f"rows lack columns {sorted(missing)}")
-    rows = rows.assign(mi_gap=rows.mi_ts - rows.mi_sl, mi_gap_shuffled=rows.mi_ts_shuffled - rows.mi_sl)
-    out = []
-    keys = ["dataset", "condition", "level", "method"]
-    for values, group in rows.groupby(keys, sort=False):
-        row = {**dict(zip(keys, values)), "seeds": len(group)}
-        for column in ["acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_gap", "mi_gap_shuffled"]:
-            row[column], row[f"{column}_se"] = report.mean_se(group[column])
-        out.append(row)
-    return pd.DataFrame(out)
+    rows = stats.gap_columns(rows).assign(mi_gap_shuffled=rows.mi_ts_shuffled - rows.mi_sl)
+    columns = ["acc", "gain", "fa", "la", "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_gap", "mi_gap_shuffled", "mi_gap_null"]
+    return stats.summarise_seeds(rows, ["dataset", "condition", "level", "method"], columns)
 
 
 def cch_predictions(summary: pd.DataFrame) -> pd.DataFrame:
@@ -339,4 +345,5 @@ def cch_predictions(summary: pd.DataFrame) -> pd.DataFrame:
     rows["mi_gap_se"] = np.where(paired, rows.mi_gap_se, rows.mi_gap_shuffled_se)
     rows["kd_gain"], rows["kd_gain_se"] = rows.gain, rows.gain_se
     rows["condition"] = rows.dataset + ": " + rows.condition + ", " + rows.method
-    return rows[["condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"]].reset_index(drop=True)
+    null = [c for c in ("mi_gap_null", "mi_gap_null_se") if c in rows]  # the estimator's null, either gap
+    return rows[["condition", "mi_gap", "mi_gap_se", *null, "kd_gain", "kd_gain_se", "n_seeds"]].reset_index(drop=True)
