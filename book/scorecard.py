@@ -37,6 +37,9 @@ from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
 from cchlib import report, stats
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 table = report.collect_scorecard(results_root, params_name)
 if table.empty:
@@ -45,10 +48,15 @@ if table.empty:
         "execute the chapters first (python -m cchlib.book runs them in order)"
     )
 COLOURS = {"agrees": "tab:green", "disagrees": "tab:red", "unresolved": "tab:grey"}
+# What each chapter's KD gain measures (distilled minus baseline student), for the axis labels.
+GAIN_UNITS = {"theory": "R0 − R (squared units of y)", "synthetic": "test MSE reduction",
+              "mnist": "test accuracy (fraction)", "mosei": "weighted F1", "tcga": "weighted F1",
+              "mfh": "test accuracy (% points)", "unpaired": "test accuracy (fraction)",
+              "new_modalities": "test accuracy (fraction)"}
 chapters = list(dict.fromkeys(table.chapter))
-cols = min(3, len(chapters))
+cols = min(2, len(chapters))
 rows_n = int(np.ceil(len(chapters) / cols))
-fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.6 * rows_n), squeeze=False)
+fig, axes = plt.subplots(rows_n, cols, figsize=(5.5 * cols, 4.2 * rows_n), squeeze=False)
 for ax, chapter in zip(axes.flat, chapters):
     part = table[table.chapter == chapter]
     x_err = np.nan_to_num(np.abs([part.mi_gap - part.mi_gap_low, part.mi_gap_high - part.mi_gap]))
@@ -64,8 +72,9 @@ for ax, chapter in zip(axes.flat, chapters):
     ax.fill_between([x_lim[0], 0], y_lim[0], 0, color="tab:green", alpha=0.08, lw=0)
     ax.axhline(0, color="black", lw=0.6)
     ax.axvline(0, color="black", lw=0.6)
-    ax.set(xlim=x_lim, ylim=y_lim, title=chapter, xlabel="MI gap (nats)", ylabel="KD gain (chapter's units)")
-    ax.legend(fontsize=7, loc="best")
+    ax.set(xlim=x_lim, ylim=y_lim, title=chapter, xlabel="MI gap (nats)",
+           ylabel=f"KD gain\n({GAIN_UNITS.get(chapter, 'the chapter’s units')})")
+    ax.legend(fontsize=9, loc="best")
 for ax in list(axes.flat)[len(chapters):]:
     ax.set_visible(False)
 fig.tight_layout()
@@ -76,11 +85,13 @@ plt.close(fig)
 # ```{glue:figure} scorecard_fig
 # :name: fig-scorecard
 #
-# MI gap against measured KD gain, one panel per chapter (gains in each chapter's own
-# units: accuracy, weighted F1, or reduction of test MSE). Bars are 95% t-intervals over
-# seeds; green: CCH's sign agreed, red: disagreed, grey: unresolved (an interval crossing
-# 0, a gap inside the estimator's null band, too few seeds, or no null measured). The
-# shaded quadrants are where the gain has the sign CCH predicts.
+# MI gap (nats) against the measured KD gain, one point per condition and one panel per
+# chapter; each panel's vertical axis gives its chapter's unit of gain (accuracy, weighted
+# F1, reduction of test MSE or of excess risk). Bars are 95% t-intervals over seeds; green:
+# CCH's sign agreed, red: disagreed, grey: unresolved (an interval crossing 0, a gap
+# inside the estimator's null band, too few seeds, or no null measured); the legend counts
+# each. The shaded quadrants are where the gain has the sign CCH predicts: look at how
+# many points lie outside them, and whether the gain grows with the gap.
 # ```
 
 # %% tags=["remove-cell"]
@@ -113,10 +124,10 @@ glue("scorecard_no_null_chapters", ", ".join(dict.fromkeys(table.chapter[no_null
 # is {glue:text}`scorecard_rho:.2f` (95% interval {glue:text}`scorecard_rho_low:.2f` to
 # {glue:text}`scorecard_rho_high:.2f`, p = {glue:text}`scorecard_rho_p:.3f`).
 #
-# Counting only conditions whose verdict is settled, after a Benjamini-Hochberg
-# adjustment across each chapter's conditions: CCH **agreed** in
-# {glue:text}`scorecard_agrees`, **disagreed** in {glue:text}`scorecard_disagrees`, and
-# {glue:text}`scorecard_unresolved` are **unresolved**. Of those,
+# Verdicts, after a Benjamini-Hochberg adjustment across each chapter's conditions: where
+# both the gap and the gain are resolved, CCH **agreed** in {glue:text}`scorecard_agrees`
+# conditions and **disagreed** in {glue:text}`scorecard_disagrees`; the other
+# {glue:text}`scorecard_unresolved` are **unresolved**. Of the unresolved,
 # {glue:text}`scorecard_no_null` have no null MIs yet (chapters:
 # {glue:text}`scorecard_no_null_chapters`): without the estimator's null band their gaps
 # are unresolved by rule, whatever their size.

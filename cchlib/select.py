@@ -623,11 +623,11 @@ def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: s
         ax_a.scatter(ranking.mi_gap_null, pos, facecolors="none", edgecolors="tab:red", zorder=3,
                      label="null gap (permuted pairs)")
     ax_a.axvline(0, color="black", lw=0.8)
-    ax_a.legend(loc="best", fontsize=8)
+    ax_a.legend(loc="best", fontsize=9)
     ax_a.set(yticks=pos, yticklabels=labels, xlabel="MI gap I(H_T;H_S) − I(H_S;Y) (nats), 95% CI over seeds",
              title="(a) CCH verdict per teacher → student")
     if "kd_gain" in ranking:
-        unit = "test accuracy" if task == "classification" else "test MSE reduction"
+        unit = "test accuracy, fraction" if task == "classification" else "test MSE reduction"
         ax_b.errorbar(ranking.mi_gap, ranking.kd_gain, xerr=gap_err,
                       yerr=_half_widths(ranking.kd_gain, ranking.kd_gain_low, ranking.kd_gain_high),
                       fmt="o", capsize=3)
@@ -637,7 +637,7 @@ def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: s
         ax_b.axhline(0, color="black", lw=0.8)
         ax_b.axvline(0, color="black", lw=0.8)
         for x, y, text in zip(ranking.mi_gap, ranking.kd_gain, labels):
-            ax_b.annotate(text, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax_b.annotate(text, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
         ax_b.set(xlim=x_lim, ylim=y_lim, xlabel="MI gap (nats)", ylabel=f"KD gain ({unit}, distilled − baseline)",
                  title="(b) measured KD gain against the MI gap")
     else:
@@ -645,7 +645,7 @@ def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: s
         top = float(max(ranking.mi_sl.max(), ranking.mi_ts.max())) * 1.1
         ax_b.plot([0, top], [0, top], color="black", lw=0.8, label="gap = 0")
         ax_b.set(xlabel="I(H_S;Y) (nats)", ylabel="I(H_T;H_S) (nats)", title="(b) the two terms of the gap")
-    ax_b.legend(loc="best", fontsize=8)
+    ax_b.legend(loc="best", fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

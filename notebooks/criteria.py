@@ -52,6 +52,9 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from cchlib import criteria, findings, report
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 CHAPTER = "criteria"
 record = report.provenance(
@@ -176,14 +179,15 @@ def heat(ax, frame: pd.DataFrame, value: str, title: str, vmin: float, vmax: flo
         for j in range(len(cols)):
             v, lo, hi = grid.iat[i, j], low.iat[i, j], high.iat[i, j]
             text = "–" if not np.isfinite(v) else f"{v:.2f}\n[{lo:.2f}, {hi:.2f}]"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7)
+            ax.text(j, i, text, ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
     ax.set_yticks(range(len(cands)), [criteria.LABELS.get(c, c) for c in cands])
     ax.set_title(title)
 
 
-fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(4 + 2.4 * (len(chapters) + 1), 0.6 * scores.candidate.nunique() + 2),
-                                 sharey=True)
+# stacked, so each panel has the page's width for its chapter columns
+fig, (ax_a, ax_b) = plt.subplots(2, 1, figsize=(min(13, 3.5 + 1.25 * (len(chapters) + 1)),
+                                                2 * (0.62 * scores.candidate.nunique() + 1.6)))
 heat(ax_a, scores, "sign_accuracy", "(a) sign-rule accuracy (share of conditions)", 0, 1, "RdYlGn")
 heat(ax_b, scores, "spearman", "(b) Spearman's rho with the KD gain", -1, 1, "RdBu")
 fig.tight_layout()
@@ -195,9 +199,9 @@ plt.close(fig)
 # :name: fig-criteria
 #
 # Each candidate (rows) in each chapter and pooled (columns), over all conditions:
-# (a) the share of conditions where its sign rule ("distil when above the threshold";
-# 0 for gaps) matched the sign of the measured gain; (b) its rank correlation with the
-# gain. Brackets: 95% bootstrap intervals over conditions; "–": undefined (too few
+# (a, top) the share of conditions (0 to 1) where its sign rule ("distil when above the threshold";
+# 0 for gaps) matched the sign of the measured gain; (b, bottom) its Spearman rank
+# correlation (−1 to 1) with the gain. Brackets: 95% bootstrap intervals over conditions; "–": undefined (too few
 # conditions, or a constant candidate such as the trivial rules). Compare each cell
 # with the trivial rules' row: a criterion is only useful where it beats them.
 # ```

@@ -81,6 +81,9 @@ from cchlib import report, sweep
 from cchlib.data.store import cache_dir
 from cchlib.mi import suite
 from cchlib.train import default_device
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 CHAPTER = "mi_estimators"
 record = report.provenance(
@@ -173,9 +176,9 @@ colors = dict(zip(all_methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 # %% tags=["hide-input"]
 glue("mi_estimators_factors", factors, display=False)
-def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: str = "") -> None:
+def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: str = "") -> plt.Figure:
     """One panel per dimension: each estimator's mean estimate (+- seed SD) against the truth."""
-    fig, axes = plt.subplots(1, len(dims), figsize=(4.25 * len(dims), 3.8), sharey=True)
+    fig, axes = plt.subplots(1, len(dims), figsize=(min(12, 3.8 * len(dims)), 4.2), sharey=True)
     for ax, dim in zip(np.atleast_1d(axes), dims):
         panel = part[part.dim == dim]
         top = max(panel.truth.max(), panel.estimate.max()) * 1.1
@@ -189,12 +192,25 @@ def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: s
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
 acc = summary[summary.suite == "accuracy"]
-plot_against_truth(acc, accuracy_dims, "true MI (nats)", lambda dim: f"{dim}-d vs {dim}-d",
-                   "Gaussian pairs with shared low-rank factors")
+fig = plot_against_truth(acc, accuracy_dims, "true MI (nats)", lambda dim: f"{dim}-d vs {dim}-d",
+                         "Gaussian pairs with shared low-rank factors")
+glue("mi_estimators_fig_pairs", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} mi_estimators_fig_pairs
+# :name: "fig-mi-estimators-pairs"
+#
+# Each estimator's estimate against the true MI (both in nats) on Gaussian pairs, one
+# panel per dimension of each side; means over estimator seeds, bars one seed-to-seed
+# standard deviation. On the dashed diagonal an estimate equals the truth; below it the
+# estimator falls short. Look at how far each colour drops below the diagonal as the
+# dimension grows.
+# ```
 
 # %%
 bias_table = acc.pivot_table(index=["dim", "rho", "truth"], columns="method", values="bias").round(3)
@@ -235,18 +251,30 @@ glue("mi_estimators_high_dim", max(accuracy_dims), display=False)
 # %% tags=["hide-input"]
 glue("mi_estimators_noise_dim", noise_dim, display=False)
 noise = summary[summary.suite == "noise"]
-fig, ax = plt.subplots(figsize=(6.5, 4))
+fig, ax = plt.subplots(figsize=(7.5, 4.5))
 for method, group in noise.groupby("method", sort=False):
     ax.errorbar(group.unshared_share, group.estimate, group.seed_sd.fillna(0), marker="o", color=colors[method],
                 label=method)
 ax.plot(noise.unshared_share, noise.truth, "k--", lw=1, label="truth")
 ax.set(xlabel="share of each side's factors that are unshared", ylabel="MI (nats)",
-       title=f"{noise_dim}-d vs {noise_dim}-d, {factors} shared factors at rho = {noise_rho}")
+       title=f"{noise_dim}-d vs {noise_dim}-d, {factors} shared factors at ρ = {noise_rho}")
 ax.legend()
 fig.tight_layout()
-plt.show()
+glue("mi_estimators_fig_noise", fig, display=False)
+plt.close(fig)
 display(noise.pivot_table(index=["noise_dims", "unshared_share", "truth"], columns="method",
                           values="estimate").round(3))
+
+# %% [markdown]
+# ```{glue:figure} mi_estimators_fig_noise
+# :name: "fig-mi-estimators-noise"
+#
+# Each estimator's MI estimate (nats) as a growing share of each side's factors is
+# private to that side (the table above gives the values); the dashed line is the true
+# MI, which stays nearly constant. Means over estimator seeds, bars one seed-to-seed
+# standard deviation. Look at which estimators keep their estimate as the private share
+# grows and which fall away from the truth.
+# ```
 
 # %%
 def recovered(method: str, noise_count: int) -> float:
@@ -284,12 +312,25 @@ for method in noise.method.unique():
 # independent noise coordinates and rotated; $y$ is the cluster. The truth is computed
 # by Monte Carlo over the exact posterior. This is the shape of $I(H_S; Y)$.
 
-# %%
+# %% tags=["hide-input"]
 glue("mi_estimators_classes", n_classes, display=False)
 glue("mi_estimators_label_signal", label_signal_dims, display=False)
 labels = summary[summary.suite == "labels"]
-plot_against_truth(labels, label_dims, "true I(x; y) (nats)", lambda dim: f"{dim}-d x vs {n_classes} classes")
+fig = plot_against_truth(labels, label_dims, "true I(x; y) (nats)", lambda dim: f"{dim}-d x vs {n_classes} classes")
+glue("mi_estimators_fig_labels", fig, display=False)
+plt.close(fig)
 display(labels.pivot_table(index=["dim", "separation", "truth"], columns="method", values="estimate").round(3))
+
+# %% [markdown]
+# ```{glue:figure} mi_estimators_fig_labels
+# :name: "fig-mi-estimators-labels"
+#
+# Each estimator's estimate of $I(x; y)$ between continuous inputs and class labels
+# against the truth (both in nats), one panel per input dimension; means over estimator
+# seeds, bars one seed-to-seed standard deviation, dashed diagonal: a perfect estimator.
+# This is the shape of $I(H_S; Y)$ (at most the log of the number of classes): look at
+# which estimators stay near the diagonal and how each shortfall grows with the truth.
+# ```
 
 # %% [markdown]
 # ## Why absolute values differ while orderings agree
@@ -390,15 +431,25 @@ glue("mi_estimators_finding", Markdown(finding(
 cost = rows.groupby(["suite", "dim", "method"], sort=False).seconds.mean().unstack("method").round(2)
 _ = report.write_table(cost.reset_index(), results_root, params_name, CHAPTER, "seconds")
 display(cost)
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
+fig, ax = plt.subplots(figsize=(7, 4))
 per_method = rows.groupby("method", sort=False).seconds.mean()
 ax.bar(per_method.index, per_method.values, color=[colors[m] for m in per_method.index])
 ax.set(ylabel="seconds per estimate (mean over conditions)", xlabel="estimator",
        title=f"cost at n = {n}")
 fig.tight_layout()
-plt.show()
+glue("mi_estimators_fig_cost", fig, display=False)
+plt.close(fig)
 for method, value in per_method.items():
     glue(f"mi_estimators_seconds_{method}", float(value), display=False)
+
+# %% [markdown]
+# ```{glue:figure} mi_estimators_fig_cost
+# :name: "fig-mi-estimators-cost"
+#
+# Wall-clock seconds per estimate for each estimator, averaged over all conditions of
+# this run (the table above splits them by suite and dimension). Compare the bars'
+# heights: the cost that a more accurate estimate would have to justify.
+# ```
 
 # %% [markdown]
 # ## Which estimator to use

@@ -90,6 +90,9 @@ from cchlib.data import mnist as mnist_data
 from cchlib.data.store import cache_dir, shown_path
 from cchlib.experiments import mnist as exp
 from cchlib.train import default_device
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 CHAPTER = "mnist"
 settings = dict(
@@ -182,10 +185,21 @@ for r, (title, images) in enumerate(panels):
         ax = axes[r, c]
         ax.imshow(np.clip(images[c], 0, 1), cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([]), ax.set_yticks([])
-    axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=8)
-fig.suptitle("Fig. 5: test digits as seen by the teacher (MNIST) and the student (MNIST-M)")
+    axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=11)
 fig.tight_layout()
-plt.show()
+glue("mnist_fig_digits", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} mnist_fig_digits
+# :name: "fig-mnist-digits"
+#
+# The paper's Fig. 5 from our data: the first test digits as the teacher sees them (MNIST,
+# clean and at each blur $\gamma$ of this run, in pixels) and as the student sees them
+# (MNIST-M at the blending weights $\alpha$ of the main grid and of Table 13), with the
+# original colour MNIST-M recipe for comparison. Look at how quickly the digit's shape goes
+# from the teacher's rows as $\gamma$ grows, while the student's rows keep it.
+# ```
 
 # %% [markdown]
 # MNIST was read from {glue:md}`mnist_source` and the backgrounds are
@@ -258,8 +272,23 @@ ax_b.set(xlabel=r"blur $\gamma$ on teacher inputs (pixels)", ylabel="mutual info
          title=f"(b) MI of the representations ({mi_method})")
 ax_b.legend()
 fig.tight_layout()
-plt.show()
+glue("mnist_fig_fig2", fig, display=False)
+plt.close(fig)
 
+# %% [markdown]
+# ```{glue:figure} mnist_fig_fig2
+# :name: "fig-mnist-fig2"
+#
+# The paper's Fig. 2 from this run, against the teacher's blur $\gamma$ (pixels). (a) Test
+# accuracy (fraction correct) of the MNIST-M student with and without distillation at
+# $T$ = {glue:text}`mnist_fig2_T`, and of the frozen teacher on blurred MNIST; (b) the two
+# mutual informations CCH compares, in nats. Means over seeds, bars one standard error.
+# CCH predicts that the distilled student beats the baseline in (a) exactly while
+# $I_{TS}$ (red) lies above $I_{SL}$ (purple) in (b): compare where each pair of curves
+# crosses.
+# ```
+
+# %% tags=["remove-cell"]
 teacher_acc, teacher_acc_se = report.mean_se(main_rows.groupby("seed").teacher_acc.first())
 mi_tl, mi_tl_se = report.mean_se(main_rows.groupby("seed").mi_tl.first())
 glue("mnist_teacher_acc", teacher_acc, display=False)
@@ -432,11 +461,11 @@ panel["CCH held"] = (panel.kd_gain > 0) == (panel.mi_gap > 0)
 _ = report.write_table(panel, results_root, params_name, CHAPTER, "sensitivity")
 display(panel.round(4))
 
-fig, axes = plt.subplots(1, len(settings_panel), figsize=(5 * len(settings_panel), 3.8), squeeze=False)
+fig, axes = plt.subplots(1, len(settings_panel), figsize=(min(12.5, 4.3 * len(settings_panel)), 4.2), squeeze=False)
 for ax, (name, s) in zip(axes[0], settings_panel.items()):
     ax.errorbar(s.gamma, s.kd_gain, s.kd_gain_se, marker="o", color="tab:blue", label="KD gain")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set(xlabel=r"blur $\gamma$ (pixels)", ylabel="KD gain (accuracy)", title=name)
+    ax.set(xlabel=r"blur $\gamma$ (pixels)", ylabel="KD gain (accuracy, fraction)", title=name)
     twin = ax.twinx()
     twin.errorbar(s.gamma, s.mi_gap, s.mi_gap_se, marker="s", ls="--", color="tab:red", label="MI gap")
     twin.set_ylabel("MI gap (nats)", color="tab:red")
@@ -449,8 +478,22 @@ for ax, (name, s) in zip(axes[0], settings_panel.items()):
     ax.legend(handles, ["KD gain", "MI gap"], loc="best")
 fig.suptitle(rf"Sensitivity at T = {fig2_temperature}, $\alpha$ = {alpha:g}")
 fig.tight_layout()
-plt.show()
+glue("mnist_fig_sensitivity", fig, display=False)
+plt.close(fig)
 
+# %% [markdown]
+# ```{glue:figure} mnist_fig_sensitivity
+# :name: "fig-mnist-sensitivity"
+#
+# The KD gain (blue, left axis: accuracy as a fraction) and the MI gap (red, right axis:
+# nats) against the blur $\gamma$ (pixels), one panel per setting named in its title
+# (schedule, estimator); means over seeds, bars one standard error. Both axes are symmetric
+# about 0, so the zero lines coincide: CCH's sign held at a blur where the blue and red
+# points sit on the same side of the line. Look at whether the two curves cross zero at
+# the same blur in every panel.
+# ```
+
+# %% tags=["remove-cell"]
 held = panel.groupby("setting", sort=False)["CCH held"].agg(["sum", "count"])
 glue("mnist_sensitivity_held", Markdown("; ".join(f"{name}: {int(r['sum'])} of {int(r['count'])}" for name, r in held.iterrows())), display=False)
 

@@ -69,6 +69,9 @@ from cchlib import criteria, report, stats, sweep
 from cchlib.data.store import cache_dir
 from cchlib.experiments.synthetic import run_cell
 from cchlib.train import default_device
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 CHAPTER = "synthetic"
 settings = dict(
@@ -170,7 +173,20 @@ ax_b.set(xlabel=r"$\sigma_{12}$ (teacher-student correlation)", ylabel="mutual i
          title=f"(b) MI of learned representations ({mi_method})")
 ax_b.legend()
 fig.tight_layout()
-plt.show()
+glue("synthetic_fig_fig1", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} synthetic_fig_fig1
+# :name: "fig-synthetic-fig1"
+#
+# The paper's Fig. 1 from this run, against the teacher-student correlation $\sigma_{12}$.
+# (a) The student's test MSE (units of Var $Y$ = 1) with and without distillation at
+# $\lambda$ = {glue:text}`synthetic_lam_fig1`; (b) the mutual informations CCH compares, in
+# nats. Means over seeds, bars one standard error. CCH predicts that the distilled student's
+# error falls below the baseline's in (a) exactly where $I(H_1;H_2)$ (red) lies above
+# $I(H_2;Y)$ (purple) in (b): compare the two crossings.
+# ```
 
 # %% [markdown]
 # ## Does the sign of the MI gap predict the sign of the KD gain?
@@ -227,16 +243,27 @@ glue("synthetic_nokd_spread", float(s1.mse_nokd.max() - s1.mse_nokd.min()), disp
 
 # %% tags=["hide-input"]
 glue("synthetic_lams_fig4", ", ".join(str(v) for v in lams_fig4), display=False)
-fig, axes = plt.subplots(1, len(lams_fig4), figsize=(4 * len(lams_fig4), 3.6), sharey=True)
+fig, axes = plt.subplots(1, len(lams_fig4), figsize=(min(12, 3.7 * len(lams_fig4)), 4), sharey=True)
 for ax, lam in zip(np.atleast_1d(axes), lams_fig4):
     s = summary[np.isclose(summary.lam, lam)]
     ax.errorbar(s.sigma12, s.mse_kd, s.mse_kd_se, marker="o", color="tab:orange", ls="--", label="with KD")
     ax.errorbar(s.sigma12, s.mse_nokd, s.mse_nokd_se, marker="s", color="tab:blue", ls="--", label="without KD")
     ax.set(title=rf"$\lambda$ = {lam}", xlabel=r"$\sigma_{12}$")
-np.atleast_1d(axes)[0].set_ylabel("student test MSE")
+np.atleast_1d(axes)[0].set_ylabel("student test MSE (units of Var Y = 1)")
 np.atleast_1d(axes)[0].legend()
 fig.tight_layout()
-plt.show()
+glue("synthetic_fig_fig4", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} synthetic_fig_fig4
+# :name: "fig-synthetic-fig4"
+#
+# The paper's Fig. 4 from this run: the student's test MSE (units of Var $Y$ = 1) with
+# (orange) and without (blue) distillation against $\sigma_{12}$, one panel per distillation
+# weight $\lambda$; means over seeds, bars one standard error. Look at where the orange curve
+# lies below the blue one, and whether that range moves with $\lambda$.
+# ```
 
 # %% [markdown]
 # ## Scorecard rows

@@ -111,6 +111,9 @@ from myst_nb import glue
 
 from cchlib import report
 from cchlib import theory as T
+from cchlib.figures import BOOK_STYLE
+
+plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 CHAPTER = "theory"
 DATA = "Gaussian linear model (analytic + Monte Carlo)"
@@ -303,14 +306,27 @@ for kappa, d in conv.groupby("kappa"):
     axes[0].plot(d["p"], d["finite-sample E[R]"], ":", color=line.get_color())
     axes[0].errorbar(d["p"], d["MC mean R"], yerr=2 * d["MC SE"], fmt="o", color=line.get_color(), ms=4)
     axes[1].plot(d["p"], d["MC SD across training sets"] / d["Eq. (13)"], "o-", color=line.get_color(), label=f"kappa={kappa:g}")
-axes[0].set(xscale="log", yscale="log", xlabel="dimension p", ylabel=f"excess risk R(lambda={conv_lam:g}) (squared units of y)",
-            title="Mean risk: MC (dots, 2 SE), exact E[R] (dotted), Eq. (13) (line)")
-axes[0].legend(fontsize=8)
-axes[1].set(xscale="log", yscale="log", xlabel="dimension p", ylabel="SD of R across training sets / Eq. (13)",
-            title="The risk concentrates on Eq. (13) as p grows")
-axes[1].legend(fontsize=8)
+axes[0].set(xscale="log", yscale="log", xlabel="dimension p", ylabel=f"excess risk R(λ={conv_lam:g})\n(squared units of y)",
+            title="(a) mean excess risk")
+axes[0].legend()
+axes[1].set(xscale="log", yscale="log", xlabel="dimension p", ylabel="SD of R across training sets\n/ Eq. (13) (ratio)",
+            title="(b) spread across training sets")
+axes[1].legend()
 plt.tight_layout()
-plt.show()
+glue("theory_fig_convergence", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_convergence
+# :name: "fig-theory-convergence"
+#
+# Eq. (13) against simulation as the dimension $p$ grows at fixed $\kappa = n/p$ (log-log
+# axes). (a) The excess risk $R(\lambda)$ in squared units of $y$: Monte Carlo means over
+# training sets (dots, ±2 SE), the exact finite-sample mean (dotted) and Eq. (13) (line),
+# one colour per $\kappa$. (b) The spread of $R$ across training sets relative to Eq. (13).
+# Look at whether the dots reach the line as $p$ grows in (a), and whether the spread falls
+# in (b): that is what "asymptotic" buys.
+# ```
 
 # %%
 largest = conv[conv["p"] == conv["p"].max()]
@@ -366,17 +382,29 @@ show(teachers.round(4), "curve_teachers")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for s12, d in curves.groupby("sigma12"):
     row = teachers.set_index("sigma12").loc[s12]
-    label = f"sigma12={s12:g} (CCH {'holds' if row.cch else 'fails'}, Eq. 17 {'holds' if row.exact else 'fails'})"
+    label = f"σ12={s12:g} (CCH {'holds' if row.cch else 'fails'}, Eq. 17 {'holds' if row.exact else 'fails'})"
     for ax, cut in zip(axes, [np.inf, 0.2]):
         dd = d[d["lambda"] <= cut]
         (line,) = ax.plot(dd["lambda"], dd["Eq. (13): R - R0"], "-", label=label)
         ax.errorbar(dd["lambda"], dd["MC: R - R0"], yerr=2 * dd["MC SE"], fmt="o", ms=4, color=line.get_color())
-for ax, title in zip(axes, ["R(lambda) - R0: Eq. (13) (lines) and MC (dots, 2 SE)", "zoom on small lambda"]):
+for ax, title in zip(axes, ["(a) all λ", "(b) zoom on small λ"]):
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set(xlabel="distillation weight lambda", ylabel="R(lambda) - R0 (squared units of y; < 0: KD helps)", title=title)
-axes[0].legend(fontsize=8)
+    ax.set(xlabel="distillation weight λ", ylabel="R(λ) − R0 (squared units of y)", title=title)
+axes[0].legend(fontsize=9)
 plt.tight_layout()
-plt.show()
+glue("theory_fig_curves", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_curves
+# :name: "fig-theory-curves"
+#
+# The change of excess risk $R(\lambda) - R_0$ (squared units of $y$; below 0: distillation
+# helps) against the distillation weight $\lambda$ for three teachers, Eq. (13) (lines) and
+# Monte Carlo (dots, ±2 SE); the legend says for each teacher whether CCH and Eq. (17) hold.
+# (b) zooms on small $\lambda$, where Theorem 1 speaks: compare the sign of each curve's
+# initial slope with the legend.
+# ```
 
 # %% [markdown]
 # The three teachers show the three cases: KD hurts and CCH says so; KD helps at small
@@ -452,16 +480,29 @@ for col, (model, d) in enumerate(sec41.groupby("model", sort=False)):
     first = d[d["lambda"] == sec41_lams[0]]
     axes[0, col].plot(first["sigma12"], first["I_teacher_student"], "o-", label="I(w1'x1; w*'x2)")
     axes[0, col].plot(first["sigma12"], first["I_student_label"], "s--", label="I(w*'x2; y)")
-    axes[0, col].set(ylabel="mutual information (nats)", title=f"{model}: CCH compares these")
-    axes[0, col].legend(fontsize=8)
+    axes[0, col].set(ylabel="MI (nats)", title=f"({'ab'[col]}) {model}: the two MIs")
+    axes[0, col].legend()
     for lam, dl in d.groupby("lambda"):
         rel = dl["kd_gain"] / dl["R0 (MC)"]
         axes[1, col].errorbar(dl["sigma12"], rel, yerr=2 * dl["kd_gain_se"] / dl["R0 (MC)"], fmt="o-", ms=4, label=f"lambda={lam:g}")
     axes[1, col].axhline(0, color="grey", lw=0.8)
-    axes[1, col].set(xlabel="sigma12", ylabel="KD gain (R0 - R) / R0 (MC, 2 SE)", title=f"{model}: n={sec41_n}, p={sec41_p}")
-    axes[1, col].legend(fontsize=8)
+    axes[1, col].set(xlabel="σ12 (correlation of x1 and x2)", ylabel="KD gain (R0 − R) / R0\n(share of R0)",
+                     title=f"({'cd'[col]}) {model}: KD gain, n={sec41_n}, p={sec41_p}")
+    axes[1, col].legend(fontsize=9)
 plt.tight_layout()
-plt.show()
+glue("theory_fig_sec41", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_sec41
+# :name: "fig-theory-sec41"
+#
+# The Sec. 4.1 line for the two populations (columns). Top, (a, b): the two mutual
+# informations CCH compares (nats) against $\sigma_{12}$; CCH predicts a gain where the solid
+# curve lies above the dashed one. Bottom, (c, d): the Monte Carlo KD gain $(R_0 - R)/R_0$ as
+# a share of the baseline risk (±2 SE), one curve per $\lambda$. Look at whether the gain
+# turns positive at the $\sigma_{12}$ where the two MI curves cross.
+# ```
 
 # %% [markdown]
 # Where the two switch on the appB line, as $p$ grows (Bayes teacher; the $\sigma_{12}$ at which
@@ -644,7 +685,7 @@ colors = {
 }
 grid_map["category_small"] = grid_map.apply(category, axis=1)
 slices = sorted({vals_pos[np.argmin(np.abs(vals_pos - t))] for t in (0.3, 0.6, 0.9)})
-fig, axes = plt.subplots(2, len(slices), figsize=(4 * len(slices), 7.5), squeeze=False, sharex=True, sharey=True)
+fig, axes = plt.subplots(2, len(slices), figsize=(3.7 * len(slices), 8), squeeze=False, sharex=True, sharey=True)
 for r, model in enumerate(MAKE):
     for c, s13 in enumerate(slices):
         ax = axes[r, c]
@@ -652,11 +693,24 @@ for r, model in enumerate(MAKE):
         for cat, color in colors.items():
             dd = d[d["category_small"] == cat]
             ax.scatter(dd["sigma12"], dd["sigma23"], c=color, s=36, marker="s", label=cat if (r, c) == (0, 0) else None)
-        ax.set(title=f"{model}, sigma13={s13:g}", xlabel="sigma12", ylabel="sigma23")
-fig.legend(loc="lower center", ncol=3, fontsize=8)
+        ax.set(title=f"{model}, σ13={s13:g}", xlabel="σ12", ylabel="σ23")
+fig.legend(loc="lower center", ncol=2)
 fig.suptitle(f"Bayes teacher, MC verdict at lambda={map_small_lam:g} (p={map_p}, n={n_map})")
-plt.tight_layout(rect=(0, 0.07, 1, 0.97))
-plt.show()
+plt.tight_layout(rect=(0, 0.1, 1, 0.97))
+glue("theory_fig_maps", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_maps
+# :name: "fig-theory-maps"
+#
+# Where CCH and the Monte Carlo verdict agree, over the grid of correlations
+# ($\sigma_{12}$ horizontal, $\sigma_{23}$ vertical, both dimensionless), one panel per
+# population (rows) and slice of $\sigma_{13}$ (columns). Green and blue: CCH was right;
+# orange: distillation helped although CCH failed (CCH too strict); red: CCH held but
+# distillation hurt (a counterexample to sufficiency); grey: the simulation could not tell.
+# Look for red squares, and for where orange fills the map.
+# ```
 
 # %%
 ce = rand_map[rand_map["cch"] & ~rand_map["exact"]]
@@ -724,16 +778,28 @@ sur = pd.DataFrame(rows)
 show(sur.round(5), "optimal_surrogate")
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.5, 4))
+fig, ax = plt.subplots(figsize=(7.5, 4.5))
 for col, style in [("R, zero teacher", ":"), ("R, Bayes teacher", "--"), ("R, Eq. (14) teacher", "-")]:
     ax.plot(sur["lambda"], sur[col], style, label=col.replace("R, ", "Eq. (13), "))
 ax.errorbar(sur["lambda"], sur["R, Eq. (14) teacher (MC)"], yerr=2 * sur["MC SE"], fmt="o", ms=4, label="Eq. (14) teacher, MC (2 SE)")
 ax.axhline(R0_an, color="grey", lw=0.8, label="R0 (no teacher)")
-ax.set(xscale="log", xlabel="distillation weight lambda", ylabel="excess risk (squared units of y)",
-       title=f"Optimal surrogate teacher vs Bayes teacher (kappa={sur_kappa:g}, p={sur_p})")
-ax.legend(fontsize=8)
+ax.set(xscale="log", xlabel="distillation weight λ (log scale)", ylabel="excess risk (squared units of y)",
+       title=f"κ={sur_kappa:g}, p={sur_p}")
+ax.legend(fontsize=9)
 plt.tight_layout()
-plt.show()
+glue("theory_fig_surrogate", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_surrogate
+# :name: "fig-theory-surrogate"
+#
+# Excess risk (squared units of $y$) against the distillation weight $\lambda$ for three
+# teachers, Eq. (13) (lines): none (zero teacher), the Bayes teacher, and Eq. (14)'s optimal
+# surrogate teacher, with its Monte Carlo check (dots, ±2 SE); the grey line is the risk
+# without a teacher. Look at where the Eq. (14) teacher's curve lies below the Bayes
+# teacher's, that is, where a teacher built for the student beats the best predictor of $y$.
+# ```
 
 # %%
 s12c, s13c, s23c = sur_ci_sigmas
@@ -827,15 +893,27 @@ ovr["|MC - E[R]| / SE"] = (ovr["MC mean R"] - ovr["closed form E[R]"]).abs() / o
 show(ovr.round(5), "theorem3_min_norm")
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.5, 4))
+fig, ax = plt.subplots(figsize=(7.5, 4.5))
 for name, d in ovr.groupby("teacher", sort=False):
     (line,) = ax.plot(d["lambda"], d["closed form E[R]"], "-", label=f"{name} (closed form)")
     ax.errorbar(d["lambda"], d["MC mean R"], yerr=2 * d["MC SE"], fmt="o", ms=4, color=line.get_color())
-ax.set(xlabel="distillation weight lambda", ylabel="excess risk (squared units of y)",
-       title=f"Minimum-norm student, kappa={ovr_kappa:g} (p={ovr_p}, n={n_ovr}); dots: MC, 2 SE")
-ax.legend(fontsize=8)
+ax.set(xlabel="distillation weight λ", ylabel="excess risk (squared units of y)",
+       title=f"minimum-norm student, κ={ovr_kappa:g} (p={ovr_p}, n={n_ovr})")
+ax.legend(fontsize=9)
 plt.tight_layout()
-plt.show()
+glue("theory_fig_min_norm", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} theory_fig_min_norm
+# :name: "fig-theory-min-norm"
+#
+# Theorem 3's over-parameterised case ($\kappa < 1$, minimum-norm student): excess risk in
+# squared units of $y$ against $\lambda$, closed form (lines) and Monte Carlo (dots, ±2 SE),
+# for the zero teacher, the Bayes teacher and the best teacher at each $\lambda$. Look at
+# whether the dots sit on the lines (the closed form is right) and where the best teacher's
+# curve lies below the zero teacher's.
+# ```
 
 # %%
 pos = ovr[ovr["lambda"] > 0]
