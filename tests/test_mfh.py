@@ -15,6 +15,7 @@ from cchlib.data.mvd import (
     sample_mvd,
 )
 from cchlib.experiments import mfh
+from cchlib.models import DecisionValueLR, logistic_regression
 
 
 def test_shares_of_a_hand_example():
@@ -136,6 +137,8 @@ def test_run_cell_rows_and_seed_independence():
     assert list(rows.teacher) == list(mfh.TEACHERS)
     assert {"setting", "gamma", "alpha", "seed", "teacher_acc", "acc_nokd", "acc_kd", "mi_ts", "mi_sl"} <= set(rows.columns)
     assert (rows.acc_nokd == rows.acc_nokd.iloc[0]).all()  # one baseline per seed
+    assert rows[["mi_ts_null", "mi_sl_null"]].notna().all().all()
+    assert mfh.condition_table(pd.DataFrame(both[0] + both[1])).mi_gap_null_se.notna().all()
     general = rows.set_index("teacher").loc["general"]
     assert general.teacher_gamma == 1.0 and general.teacher_channels == 4
     assert rows.set_index("teacher").loc["regular"].teacher_gamma == pytest.approx(0.5)
@@ -179,3 +182,11 @@ def test_information_shares_bookkeeping():
     # the teacher's modality carries more label information: its unique share is larger
     gamma, alpha, beta = mfh.information_shares(0.3, 0.9, 0.4, p=5)
     assert alpha > beta
+
+
+def test_decision_value_networks_are_logistic_regressions_read_through_z1_minus_z0():
+    x = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(0))
+    net = DecisionValueLR([0, 1], 3, "teacher")
+    z = net(x)
+    assert torch.equal(z, logistic_regression([0, 1], 3, "teacher")(x))
+    assert torch.equal(net.features(x), (z[..., 1] - z[..., 0])[..., None])

@@ -12,19 +12,21 @@ a batch of seeds, :func:`run_cell`
    ``regular`` (all channels), ``general`` (the true J1 n J2, MFH's Table 2),
    ``alg1_general`` (the k channels Algorithm 1 ranks highest, k = |J1 n J2|),
    ``alg1_specific`` (all channels but those k) and ``random`` (k channels at random);
-4. trains, as one stack, the student without distillation and one distilled student
+4. trains, with :func:`cchlib.kd.run` (one call per teacher input width, one teacher
+   copy per channel set), the student without distillation and one distilled student
    per teacher (MFH Eq. 1: rho CE + (1 - rho) KL, here
    :func:`cchlib.distill.classification_kd_loss` with ``lam = 1 - rho``);
 5. measures test accuracies (in %) and estimates CCH's two mutual informations on the
-   test split: I(H_T; H_S) and I(H_S; Y).
+   test split: I(H_T; H_S) and I(H_S; Y), with the estimator's nulls (``mi_ts_null``,
+   ``mi_sl_null``).
 
-Teachers and students are logistic regressions: ``StackedMLP(seeds, d_in, [], 2)``, one
-linear layer per seed, trained full-batch. Their representation H is the *decision
-value* z_1 - z_0 (the logit difference). With two classes the softmax depends on the
+Teachers and students are logistic regressions (:class:`cchlib.models.DecisionValueLR`,
+one linear layer per seed), trained full-batch. Their representation H, which their
+``features()`` return to kd.run, is the *decision value* z_1 - z_0 (the logit difference). With two classes the softmax depends on the
 logits only through that difference, and the gradients of cross-entropy and of the KD
 term are blind to adding a constant to both logits, so the other direction z_0 + z_1
 never moves from its random initialisation: it is a random projection of the input
-that carries nothing the model learned. (The input itself, which ``features()``
+that carries nothing the model learned. (The input itself, which StackedMLP's ``features()``
 returns for ``hidden = []``, is no use either: the shared decisive channels are
 identical copies in both modalities, so I(X_a; X_b) is infinite.) H_S is the
 *baseline* (non-distilled) student's decision value, as in the synthetic chapter: CCH is
@@ -44,13 +46,13 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from cchlib import mi
+from cchlib import kd
 from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
 from cchlib.data.synthetic import sampler_covariance
-from cchlib.distill import classification_kd_loss, cross_entropy
-from cchlib.models import AlignedPair, copy_generator, logistic_regression, role_salt
-from cchlib.report import mean_se
-from cchlib.train import accuracy, default_device, fit, predict
+from cchlib.distill import cross_entropy
+from cchlib.models import AlignedPair, DecisionValueLR, copy_generator, role_salt
+from cchlib.stats import gap_columns, summarise_seeds
+from cchlib.train import default_device, fit
 
 TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
 
@@ -116,18 +118,6 @@ def _stack(datasets, part: str, device):
     xb = torch.as_tensor(np.stack([m["xb"] for m, _ in splits]), device=device)
     y = torch.as_tensor(np.stack([labels for _, labels in splits]), device=device)
     return xa, xb, y
-
-
-def accuracy_percent(logits: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Per-copy accuracy in percent (MFH reports percentages), shape (M,)."""
-    return accuracy(logits, y) * 100
-
-
-def decision_value(logits: torch.Tensor) -> torch.Tensor:
-    """z_1 - z_0 of two-class logits (..., n, 2): the logistic regression's representation."""
-    if logits.shape[-1] != 2:
-        raise ValueError(f"decision values need two-class logits, got {logits.shape[-1]} classes")
-    return logits[..., 1] - logits[..., 0]
 
 
 def _fit_lr(model, x, targets, loss, train: dict) -> None:
@@ -234,94 +224,73 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     train = dict(epochs=s["epochs"], lr=s["lr"], optimiser=s["optimiser"])
     datasets = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
     xa, xb, y = _stack(datasets, "train", device)
-    xa_test, xb_test, y_test = _stack(datasets, "test", device)
 
     # Algorithm 1 on the training split.
     pair = fit_aligned_pair(seeds, xa, xb, y, train)
     salience = permutation_salience(pair.fa, pair.fb, xa, xb, s["alg1_repeats"], seeds)
 
-    # Teachers, one stack per kind (each kind has its own input width).
     kinds = list(condition["teachers"])
     channels = {kind: [teacher_channels(kind, spec, salience[i], seed) for i, seed in enumerate(seeds)] for kind in kinds}
-    teacher_train, teacher_test, teacher_acc = {}, {}, {}
-    for kind in kinds:
-        cols = torch.as_tensor(channels[kind], device=device)  # (S, k)
-        x_tr = torch.stack([xa[i][:, cols[i]] for i in range(len(seeds))])
-        x_te = torch.stack([xa_test[i][:, cols[i]] for i in range(len(seeds))])
-        teacher = logistic_regression(seeds, x_tr.shape[-1], "teacher").to(device)
-        _fit_lr(teacher, x_tr, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), train)
-        teacher_train[kind] = predict(teacher, x_tr)
-        teacher_test[kind] = predict(teacher, x_te)
-        teacher_acc[kind] = accuracy_percent(teacher_test[kind], y_test)
-
-    # Students: per seed, the baseline (lam = 0) then one distilled student per teacher.
-    per_seed = 1 + len(kinds)
-    students = logistic_regression([seed for seed in seeds for _ in range(per_seed)], spec.d2, "student").to(device)
-    expand = lambda t: t.repeat_interleave(per_seed, dim=0)  # noqa: E731
-    teacher_logits = torch.stack(
-        [torch.zeros_like(teacher_train[kinds[0]])] + [teacher_train[k] for k in kinds], dim=1
-    ).flatten(0, 1)  # (S * per_seed, n, 2), baseline slot unused (lam = 0)
-    lam = torch.tensor(([0.0] + [1.0 - s["rho"]] * len(kinds)) * len(seeds), device=device)
-    _fit_lr(
-        students, expand(xb), {"y": expand(y), "teacher": teacher_logits},
-        lambda out, b: classification_kd_loss(out, b["y"], b["teacher"], lam, s["temperature"]), train,
-    )
-    student_logits = predict(students, expand(xb_test))
-    student_acc = accuracy_percent(student_logits, expand(y_test)).reshape(len(seeds), per_seed)
-    h_student = decision_value(student_logits).reshape(len(seeds), per_seed, -1)[:, 0].cpu().numpy()
-    labels = y_test.cpu().numpy()
+    distilled = _distil(datasets, seeds, kinds, channels, s, device)
 
     data_gamma, data_alpha, data_beta = mvd_shares(spec.J1, spec.J2)
     results = {}
     for i, seed in enumerate(seeds):
-        estimate = lambda a, b: mi.estimate(a, b, method=s["mi_method"], seed=seed, **s["mi_options"])  # noqa: E731
-        mi_sl = estimate(h_student[i], labels[i])
         ranking = {"alg1_precision": precision_at_k(salience[i], spec.shared), **salience_by_group(salience[i], spec)}
         rows = []
-        for j, kind in enumerate(kinds):
-            seen = sorted(set(spec.J1) & set(channels[kind][i]))
-            t_gamma, t_alpha, t_beta = mvd_shares(seen, spec.J2)
-            h_teacher = decision_value(teacher_test[kind][i]).cpu().numpy()
+        for kind in kinds:
+            r = distilled[seed, kind]
+            t_gamma, t_alpha, t_beta = mvd_shares(sorted(set(spec.J1) & set(channels[kind][i])), spec.J2)
             rows.append({
-                "setting": condition["setting"],
-                "level": condition["level"],
-                "teacher": kind,
-                "seed": seed,
-                "gamma": data_gamma,
-                "alpha": data_alpha,
-                "beta": data_beta,
-                "teacher_gamma": t_gamma,
-                "teacher_alpha": t_alpha,
-                "teacher_beta": t_beta,
+                "setting": condition["setting"], "level": condition["level"], "teacher": kind, "seed": seed,
+                "gamma": data_gamma, "alpha": data_alpha, "beta": data_beta,
+                "teacher_gamma": t_gamma, "teacher_alpha": t_alpha, "teacher_beta": t_beta,
                 "teacher_channels": len(channels[kind][i]),
-                "teacher_acc": float(teacher_acc[kind][i]),
-                "acc_nokd": float(student_acc[i, 0]),
-                "acc_kd": float(student_acc[i, 1 + j]),
-                "mi_ts": estimate(h_teacher, h_student[i]),
-                "mi_sl": mi_sl,
-                **ranking,
+                **{c: r[c] * 100 for c in ("teacher_acc", "acc_nokd", "acc_kd")},  # percent, as MFH
+                **{c: r[c] for c in ("mi_ts", "mi_sl", "mi_ts_null", "mi_sl_null")}, **ranking,
             })
         results[seed] = rows
     return results
+
+
+def _lr(role: str):
+    """kd.run's network: a logistic regression per copy whose representation is its decision value."""
+    return lambda seeds, d_in, n_out: DecisionValueLR(seeds, d_in, role)
+
+
+def _distil(datasets, seeds, kinds, channels, s, device) -> dict:
+    """:func:`cchlib.kd.run` per input width: one teacher per channel set, the baseline, one student per teacher.
+
+    Kinds of one width share a teacher stack (a copy per kind); the students are trained
+    full-batch, MFH Eq. (1) with ``lam = 1 - rho``. Returns kd.run's row per (seed, kind).
+    """
+    widths = {}
+    for kind in kinds:
+        widths.setdefault(len(channels[kind][0]), []).append(kind)
+    out = {}
+    for group in widths.values():
+        data = [kd.SeedData([ds.modalities["xa"][:, channels[k][i]] for k in group], ds.modalities["xb"], ds.labels,
+                            ds.train_idx, ds.test_idx) for i, ds in enumerate(datasets)]
+        rows = kd.run(
+            data, seeds, teacher_net=_lr("teacher"), student_net=_lr("student"), n_out=2, device=device,
+            variants=[kd.Variant(teacher=j, lam=1.0 - s["rho"], temperature=s["temperature"]) for j in range(len(group))],
+            schedule=kd.Schedule(s["epochs"], s["lr"], s["n_train"], s["optimiser"]),
+            mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True),
+        )
+        out.update({(seed, group[r["variant"]]): r for seed in seeds for r in rows[seed]})
+    return out
 
 
 # ----------------------------------------------------------------------- summaries
 
 
 def summarise(rows: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
-    """Mean and standard error (``<column>_se``) over seeds of ``columns``, per group ``by``."""
+    """Mean and standard error (``<column>_se``) over seeds of ``columns``, per group ``by``, and ``n_seeds``."""
     missing = set(by) | set(columns)
     missing -= set(rows.columns)
     if missing:
         raise ValueError(f"rows lack columns {sorted(missing)}")
-    out = []
-    for key, group in rows.groupby(by, sort=False):
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        for column in columns:
-            row[column], row[f"{column}_se"] = mean_se(group[column])
-        row["n_seeds"] = len(group)
-        out.append(row)
-    return pd.DataFrame(out)
+    return summarise_seeds(rows, list(by), columns)
 
 
 def spearman(x, y) -> float:
@@ -336,12 +305,13 @@ def condition_table(rows: pd.DataFrame, by=("setting", "level", "teacher")) -> p
     """Per condition: mean +- SE over seeds of accuracies, MIs, the MI gap and the KD gain.
 
     ``kd_gain = acc_kd - acc_nokd`` (percentage points, positive when distillation
-    helped, paired by seed) and ``mi_gap = mi_ts - mi_sl`` (nats, CCH's criterion).
+    helped, paired by seed), ``mi_gap = mi_ts - mi_sl`` (nats, CCH's criterion) and, with
+    the null MIs, the estimator's null gap ``mi_gap_null`` (:func:`cchlib.stats.gap_columns`).
     MFH's criterion is ``teacher_gamma``, the gamma preserved in the teacher.
     """
-    rows = rows.assign(kd_gain=rows.acc_kd - rows.acc_nokd, mi_gap=rows.mi_ts - rows.mi_sl)
+    rows = gap_columns(rows.assign(kd_gain=rows.acc_kd - rows.acc_nokd))
     columns = ["gamma", "alpha", "teacher_gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain",
-               "mi_ts", "mi_sl", "mi_gap", "alg1_precision"]
+               "mi_ts", "mi_sl", "mi_gap", "alg1_precision"] + (["mi_gap_null"] if "mi_gap_null" in rows else [])
     return summarise(rows, list(by), columns)
 
 

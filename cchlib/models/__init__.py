@@ -16,6 +16,7 @@ Add a network by writing a class that follows :class:`Stack` here (see CONTRIBUT
 from cchlib.models.mlp import (
     ACTIVATIONS,
     IMAGE_CLASSES,
+    DecisionValueLR,
     IMAGE_HIDDEN,
     StackedBatchNorm,
     StackedMLP,
@@ -38,7 +39,7 @@ from cchlib.models.stack import (
 
 __all__ = [
     "ACTIVATIONS", "IMAGE_CLASSES", "IMAGE_HIDDEN", "StackedBatchNorm", "StackedMLP", "image_mlp",
-    "logistic_regression", "synthetic_mlp", "AlignedPair", "ModuleStack", "StackedFusionNet",
+    "logistic_regression", "DecisionValueLR", "synthetic_mlp", "AlignedPair", "ModuleStack", "StackedFusionNet",
     "StackedMoseiNet", "DROPOUT_STRIDE", "SEED_STRIDE", "Stack", "check_stack", "copy_dropout",
     "copy_generator", "copy_seed", "dropout_generators", "role_salt",
 ]

@@ -127,3 +127,21 @@ def image_mlp(seeds, d_in: int, role: str, n_out: int = IMAGE_CLASSES, hidden=No
 def logistic_regression(seeds, d_in: int, role: str, n_classes: int = 2) -> StackedMLP:
     """One logistic regression per seed (a StackedMLP without hidden layers; MFH's networks)."""
     return StackedMLP(seeds, d_in, [], n_classes, role=role)
+
+
+class DecisionValueLR(StackedMLP):
+    """Two-class logistic regressions whose representation (:meth:`features`) is the decision value.
+
+    ``features`` returns z_1 - z_0 as (M, n, 1): MFH's H (see :mod:`cchlib.experiments.mfh`);
+    initialised and trained exactly as :func:`logistic_regression`.
+    """
+
+    def __init__(self, seeds, d_in: int, role: str):
+        super().__init__(seeds, d_in, [], 2, role=role)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.head(x)
+        return z[..., 1:] - z[..., :1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x)
