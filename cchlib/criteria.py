@@ -236,6 +236,22 @@ def add_columns(results: dict, data, variants, h_t, h_s, out_t, out_s, mi_spec, 
     return results
 
 
+def pair_columns(rows: dict, h: dict, outputs: dict, labels, task: str) -> dict:
+    """The diagnostics step of :func:`cchlib.kd.run_pairs`: candidate columns in every pair row.
+
+    ``rows``: per seed the rows of ``run_pairs`` (seeds in the order of the stacks'
+    copies); ``h[m]``, ``outputs[m]``: modality ``m``'s representations and outputs on
+    the MI rows, one per copy (seed). Each modality's network is the baseline student
+    and the teacher, so the candidates need no distilled network.
+    """
+    for i, seed_rows in enumerate(rows.values()):
+        for row in seed_rows:
+            t, s = row["teacher"], row["student"]
+            row.update(seed_candidates(h[t][i], h[s][i], outputs[t][i], outputs[s][i], labels, task, int(row["seed"])),
+                       crit_teacher_score=teacher_score(row))
+    return rows
+
+
 def columns_of(row: dict) -> dict:
     """The candidate columns of a :func:`cchlib.kd.run` row, for a chapter's cell rows."""
     return {k: v for k, v in row.items() if k.startswith(("crit_", "gap_"))}

@@ -497,6 +497,7 @@ def run_pairs(
     device=None,
     chunk: int | None = None,
     progress: bool = False,
+    diagnostics: bool = False,
 ) -> PairsResult:
     """Every modality's network is its own baseline student and the other modalities' teacher.
 
@@ -507,7 +508,8 @@ def run_pairs(
     argument order) and, with ``distil`` (its ``lam`` and ``temperature``), trains per
     student one stack of distilled copies, one per (seed, teacher). Rows per seed and pair:
     ``teacher``, ``student``, ``<score>_nokd`` (the student's baseline),
-    ``teacher_<score>``, ``<score>_kd`` (with ``distil``), and the MI columns.
+    ``teacher_<score>``, ``<score>_kd`` (with ``distil``), and the MI columns; with
+    ``diagnostics``, the criteria's candidates too (:func:`cchlib.criteria.pair_columns`).
     """
     seeds, device = [int(s) for s in seeds], device or default_device()
     specs = mi_spec if isinstance(mi_spec, dict) else {"": mi_spec}
@@ -529,6 +531,9 @@ def run_pairs(
         h = {m: drop_constant_columns(evaluated[m][1][i]) for m in data if m in names}
         mis = [_pair_mis(spec, h, labels, pairs, seed, suffix) for suffix, spec in specs.items()]
         rows[seed] = [_pair_row(seed, i, t, st, evaluated, kd, mis) for t, st in pairs]
+    if diagnostics:
+        outputs = {m: _teacher_on(base[m][0], base[m][0].data, "mi", device, chunk).cpu().numpy() for m in names}
+        criteria.pair_columns(rows, {m: evaluated[m][1] for m in names}, outputs, labels, task)
     return PairsResult(rows, {m: evaluated[m][0] for m in names})
 
 

@@ -61,6 +61,7 @@ import pandas as pd
 from torch import nn
 
 from cchlib import kd, mi, report, stats
+from cchlib.criteria import CANDIDATES, columns_of
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
 from cchlib.data.split import stratified_split
@@ -472,6 +473,7 @@ def select_teachers(
     mi_repeats: int = 3,
     mi_options: dict | None = None,
     kd_check: bool = False,
+    criteria: bool = False,
     progress: bool = True,
 ) -> Selection:
     """Rank candidate teachers for each student modality by MI gap; optionally check by KD.
@@ -487,6 +489,11 @@ def select_teachers(
             spread gives the SE when only one training seed is used.
         kd_check: also train, per student, one distilled student per teacher and seed,
             and report the measured gain next to CCH's prediction.
+        criteria: also report CCH's rival criteria per pair (:mod:`cchlib.criteria`:
+            linear CKA, a probe of the teacher's outputs from the student's
+            representation, prediction agreement, the teacher's score, the KSG gap),
+            as ``crit_*`` and ``gap_ksg`` columns; the book's criteria chapter compares
+            them as predictors of the KD gain.
 
     Every SE and interval is taken across training seeds (it includes both training
     and estimator variability); a verdict needs at least 3 seeds (5 by default). Per
@@ -507,7 +514,7 @@ def select_teachers(
         schedule=kd.Schedule(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size),
         mi_spec=kd.MISpec(mi_method, mi_options or {}, null=True, repeats=mi_repeats),
         distil=kd.Variant(lam=settings.lam, temperature=settings.temperature) if kd_check else None,
-        task=ds.task, progress=progress,
+        task=ds.task, progress=progress, diagnostics=criteria,
     )
     baselines = [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
                  for m in kinds for s, v in zip(seeds, _score(ds.task, result.scores[m]))]
@@ -527,6 +534,7 @@ def _per_seed(rows: dict, task: str, kd_check: bool) -> pd.DataFrame:
         row = {k: r[k] for k in ("teacher", "student", "seed", "mi_ts", "mi_ts_se", "mi_sl", "mi_sl_se", "mi_tl", "mi_tl_se")}
         row.update(mi_gap=r["mi_ts"] - r["mi_sl"], mi_gap_se=math.hypot(r["mi_ts_se"], r["mi_sl_se"]),
                    mi_ts_null=r["mi_ts_null"], mi_sl_null=r["mi_sl_null"])
+        row.update(columns_of(r))  # the criteria's candidates, when asked for
         if kd_check:
             name, sign = ("acc", 1.0) if task == "classification" else ("mse", -1.0)
             row.update(score_kd=sign * r[f"{name}_kd"], score_nokd=sign * r[f"{name}_nokd"])
@@ -536,7 +544,7 @@ def _per_seed(rows: dict, task: str, kd_check: bool) -> pd.DataFrame:
 
 
 SUMMARY_COLUMNS = ["mi_ts", "mi_sl", "mi_tl", "mi_gap", "mi_ts_null", "mi_sl_null", "mi_gap_null", "mi_gap_excess",
-                   "score_kd", "score_nokd", "kd_gain"]
+                   "score_kd", "score_nokd", "kd_gain", *(c for c in CANDIDATES if c.startswith(("crit_", "gap_")))]
 
 
 def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
@@ -739,6 +747,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS))
     p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3)
     p.add_argument("--kd-check", action="store_true", help="also distil and measure the gain")
+    p.add_argument("--criteria", action="store_true",
+                   help="also report CCH's rival criteria per pair (CKA, probe, agreement, teacher score, KSG gap)")
     p.add_argument("--lam", type=float, default=Settings.lam, help="distillation weight")
     p.add_argument("--temperature", type=float, default=Settings.temperature)
     p.add_argument("--out", default=DEFAULT_OUT,
@@ -764,6 +774,7 @@ def _run(args) -> None:
     result = select_teachers(
         ds, students=args.students, teachers=args.teachers, kinds=_parse_kinds(args.kind), seeds=args.seeds,
         settings=settings, mi_method=args.mi_method, mi_repeats=args.mi_repeats, kd_check=args.kd_check,
+        criteria=args.criteria,
         progress=not args.quiet,
     )
     print(f"\n{ds.name}: {ds.n_samples} samples ({len(ds.test_idx)} test), {ds.task}, MI by {args.mi_method} (nats)\n")

@@ -251,3 +251,18 @@ def test_too_few_seeds_are_undecided_and_shown(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "res.csv")
     assert len(table) == 2 and (table.verdict == "undecided").all()
     assert table.why_undecided.str.contains("seeds").all()
+
+
+def test_criteria_option_reports_the_candidates(tmp_path, capsys):
+    """--criteria adds CCH's rival criteria per pair (CKA within [0, 1]); without it, none."""
+    modalities, y = arrays()
+    data = tmp_path / "d.npz"
+    np.savez(data, a=modalities["a"], b=modalities["b"], copy=modalities["a"].copy(), y=y)
+    status, out = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--criteria", "--out", tmp_path / "res")
+    assert status == 0, out.err
+    table = pd.read_csv(tmp_path / "res.csv")
+    assert {"crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score", "gap_ksg"} <= set(table)
+    assert table[["crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score"]].notna().all().all()
+    assert ((table.crit_cka >= 0) & (table.crit_cka <= 1 + 1e-9)).all()
+    without = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--out", tmp_path / "plain")
+    assert without[0] == 0 and "crit_cka" not in pd.read_csv(tmp_path / "plain.csv")
