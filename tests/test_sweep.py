@@ -131,13 +131,18 @@ def _run_in_thread(fn, cache, results):
     return thread
 
 
-def test_a_cell_locked_by_another_run_is_waited_for_not_recomputed(tmp_path):
-    """The 'other run' holds seed 0's lock, stores the cell, then releases it."""
+def _sweep_beside_a_run_holding_seed_0(tmp_path):
+    """Another run holds seed 0's cell lock; this run's sweep starts in a thread."""
     key = sweep.cell_key(toy_cell, {"a": 1}, 0, {"shift": 0})
     other = sweep.CellLocks(tmp_path)
     assert other.acquire(key, wait=False)
     results = {}
-    thread = _run_in_thread(toy_cell, tmp_path, results)
+    return key, other, results, _run_in_thread(toy_cell, tmp_path, results)
+
+
+def test_a_cell_locked_by_another_run_is_waited_for_not_recomputed(tmp_path):
+    """The 'other run' holds seed 0's lock, stores the cell, then releases it."""
+    key, other, results, thread = _sweep_beside_a_run_holding_seed_0(tmp_path)
     thread.join(timeout=0.5)  # it computes seed 1, then waits for seed 0's lock
     assert thread.is_alive()
     sweep._store(tmp_path, key, {"shift": 0}, [{"a": 1, "seed": 0, "value": 42}])
@@ -148,11 +153,7 @@ def test_a_cell_locked_by_another_run_is_waited_for_not_recomputed(tmp_path):
 
 
 def test_a_cell_left_undone_by_a_dead_run_is_computed(tmp_path):
-    key = sweep.cell_key(toy_cell, {"a": 1}, 0, {"shift": 0})
-    other = sweep.CellLocks(tmp_path)
-    assert other.acquire(key, wait=False)
-    results = {}
-    thread = _run_in_thread(toy_cell, tmp_path, results)
+    key, other, results, thread = _sweep_beside_a_run_holding_seed_0(tmp_path)
     other.release(key)  # the other run dies without storing the cell
     thread.join()
     assert sorted(CALLS) == [(1, (0,)), (1, (1,))] or CALLS == [(1, (0, 1))]
