@@ -226,7 +226,7 @@ mnist_rows = sweep.run_sweep(
 sweep_seconds = time.monotonic() - sweep_start
 rows = pd.concat([mvd_rows, mnist_rows], ignore_index=True)
 columns = ["dataset", "condition", "level", "method", "seed", "acc", "acc_nokd", "gain", "fa", "la",
-           "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_tl", "teacher_acc", "data"]
+           "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_tl", "mi_ts_null", "mi_sl_null", "teacher_acc", "data"]
 rows = rows[columns]
 _ = report.write_table(rows, results_root, params_name, CHAPTER, "results")
 summary = exp.summarise(rows)
