@@ -85,7 +85,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, sweep
+from cchlib import criteria, report, sweep
 from cchlib.data import mnist as mnist_data
 from cchlib.data.store import cache_dir, shown_path
 from cchlib.experiments import mnist as exp
@@ -509,6 +509,11 @@ glue("mnist_sensitivity_held", Markdown("; ".join(f"{name}: {int(r['sum'])} of {
 both = pd.concat([summary.assign(alpha=alpha), summary13.assign(alpha=alpha_table13)], ignore_index=True)
 both["condition"] = [f"alpha={a:g}, gamma={g:g}, T={t:g}" for a, g, t in zip(both.alpha, both.gamma, both["T"])]
 score = report.write_scorecard_rows(both, results_root, params_name, CHAPTER, data=DATA)
+_ = criteria.write_criteria_rows(  # the candidates of the criteria chapter, per condition
+    pd.concat([main_rows, rows13], ignore_index=True).assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd),
+    ["alpha", "gamma", "T"], results_root, params_name, CHAPTER,
+    condition=lambda r: f"alpha={r.alpha:g}, gamma={r.gamma:g}, T={r['T']:g}", estimator=mi_method,
+)
 display(score.round(4))
 glue("mnist_agree_share", float(score.agrees.mean()), display=False)
 glue("mnist_conditions", len(score), display=False)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cchlib import kd, stats
+from cchlib import criteria, kd, stats
 from cchlib.data.digits import load_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.models import image_mlp
@@ -97,6 +97,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         "alpha": condition["alpha"], "schedule": condition["schedule"], "gamma": plan[r["variant"]][0],
         "T": plan[r["variant"]][1], "seed": seed, "acc_kd": r["acc_kd"], "acc_nokd": r["acc_nokd"],
         "teacher_acc": r["teacher_acc"], "teacher_acc_blur": r["teacher_acc_view"], **{c: r[c] for c in mi_cols},
+        **criteria.columns_of(r),
     } for r in rows] for seed, rows in results.items()}
 
 
