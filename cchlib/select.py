@@ -646,7 +646,7 @@ def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: s
         ax_b.axvline(0, color="black", lw=0.8)
         for x, y, text in zip(ranking.mi_gap, ranking.kd_gain, labels):
             ax_b.annotate(text, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
-        ax_b.set(xlim=x_lim, ylim=y_lim, xlabel="MI gap (nats)", ylabel=f"KD gain ({unit}, distilled − baseline)",
+        ax_b.set(xlim=x_lim, ylim=y_lim, xlabel="MI gap (nats)", ylabel=f"KD gain, distilled − baseline\n({unit})",
                  title="(b) measured KD gain against the MI gap")
     else:
         ax_b.errorbar(ranking.mi_sl, ranking.mi_ts, xerr=ranking.mi_sl_se, yerr=ranking.mi_ts_se, fmt="o", capsize=3)
