@@ -83,7 +83,7 @@ def book_command(params: str, *extra: str, results: Path) -> list[str]:
 def dry_run(out: Path, images: int) -> None:
     """Print the plan and extrapolate the MNIST paper run's cost from a short timed run here."""
     settings = paper_settings()
-    scaled = dict(seeds=[0], n_train=images, n_test=2000, mi_samples=500, mi_samples_alt=500,
+    scaled = dict(seeds=[0], n_train=images, n_test=1000, mi_samples=300, mi_samples_alt=300,
                   schedule={**settings["schedule"], "epochs": 1},
                   alt_schedule={**settings["alt_schedule"], "epochs": 1})
     print("plan: 1) smoke book on CUDA with device checks; 2) MNIST paper set; 3) pack cells")
