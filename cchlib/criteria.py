@@ -369,13 +369,20 @@ def _score_and_threshold(table: pd.DataFrame, candidate: str, thresholds: dict) 
     return table[candidate].to_numpy(float), thresholds[candidate]
 
 
+# Thresholds fixed before looking at any gain: MFH's gamma is read as "distil when more than
+# half of the teacher's decisive information is modality-general" (the MFH chapter's reading).
+A_PRIORI_THRESHOLDS = {"crit_gamma": 0.5}
+
+
 def thresholds_for(table: pd.DataFrame, calibrate_on: str) -> dict:
-    """Each candidate's sign-rule threshold: 0 for gaps, else fitted on chapter ``calibrate_on``."""
+    """Each candidate's sign-rule threshold: 0 for gaps, :data:`A_PRIORI_THRESHOLDS`, else fitted on ``calibrate_on``."""
     calib = table[table.chapter == calibrate_on]
     out = {}
     for c in candidate_columns(table):
         ok = calib[[c, "kd_gain"]].dropna()
-        out[c] = 0.0 if c in GAPS else best_threshold(ok[c], ok.kd_gain)
+        out[c] = 0.0 if c in GAPS else A_PRIORI_THRESHOLDS.get(c, None)
+        if out[c] is None:
+            out[c] = best_threshold(ok[c], ok.kd_gain)
     return out
 
 

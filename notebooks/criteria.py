@@ -94,8 +94,10 @@ display(Markdown(report.provenance_markdown(record)))
 #   "information-share form" of $\gamma$ for other data: estimated from representations
 #   it would be a ratio of the same MIs the gap uses, not an independent rival.
 # - **Sign rules.** A candidate says "distil" when it exceeds a threshold. For the gaps
-#   the threshold is 0 (the paper's rule). For the others no threshold is given
-#   anywhere, so it is fitted on one chapter (`calibrate_on`: TCGA, whose noise levels
+#   the threshold is 0 (the paper's rule). MFH's teacher $\gamma$ (defined only on
+#   MFH's own data, the MFH chapter) keeps the MFH chapter's reading, 0.5 ("distil when
+#   most of the teacher's decisive information is modality-general"), fixed in advance.
+#   For the others no threshold is given anywhere, so it is fitted on one chapter (`calibrate_on`: TCGA, whose noise levels
 #   give gains of both signs, which a cut needs) as the best-accuracy cut of its
 #   conditions, ties going to the lowest cut (so a candidate no better there than
 #   "always distil" becomes that rule), and applied unchanged to the others. Higher

@@ -88,7 +88,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, sweep
+from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
 from cchlib.experiments import mfh, synthetic
 from cchlib.train import default_device
@@ -599,6 +599,11 @@ display(Markdown(
 # %% tags=["hide-input"]
 score = report.write_scorecard_rows(
     mvd, results_root, params_name, CHAPTER, data="MVD synthetic (MFH App. B.2 generator)"
+)
+once = ~((rows.setting == "alpha_hidden") & np.isclose(rows.level, alpha_hidden_d or -1))  # as for the scorecard
+_ = criteria.write_criteria_rows(  # the criteria chapter's candidates, MFH's teacher gamma among them
+    rows[once].assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd), ["setting", "level", "teacher"], results_root,
+    params_name, CHAPTER, condition=lambda r: f"{r.setting} {r.level:g} / {r.teacher} teacher", estimator=mi_method,
 )
 display(score.round(4))
 glue("mfh_minutes", (time.monotonic() - started) / 60, display=False)

@@ -159,3 +159,15 @@ def test_best_threshold_and_leave_one_chapter_out():
     loco = criteria.leave_one_chapter_out(FIXTURE)
     row = loco[(loco.candidate == "crit_cka") & (loco.held_out == "c2")].iloc[0]
     assert row.threshold == pytest.approx(0.6) and row.sign_accuracy == pytest.approx(3 / 4)
+
+
+def test_mfh_gamma_keeps_its_a_priori_threshold_whatever_the_calibration_chapter():
+    """Gamma exists only where MFH's data define it; its rule is fixed at 0.5, never fitted."""
+    table = pd.DataFrame({
+        "chapter": ["tcga", "tcga", "mfh", "mfh"], "kd_gain": [1.0, -1.0, 1.0, -1.0],
+        "crit_cka": [0.9, 0.1, 0.8, 0.2], "crit_gamma": [np.nan, np.nan, 0.7, 0.3],
+    })
+    thresholds = criteria.thresholds_for(table, "tcga")
+    assert thresholds["crit_gamma"] == 0.5
+    assert 0.1 <= thresholds["crit_cka"] < 0.9  # fitted on tcga
+    assert criteria.sign_accuracy(table.crit_gamma[2:], table.kd_gain[2:], thresholds["crit_gamma"]) == 1.0

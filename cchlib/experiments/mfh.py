@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from cchlib import kd
+from cchlib import criteria, kd
 from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
 from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import cross_entropy
@@ -248,6 +248,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
                 "teacher_channels": len(channels[kind][i]),
                 **{c: r[c] * 100 for c in ("teacher_acc", "acc_nokd", "acc_kd")},  # percent, as MFH
                 **{c: r[c] for c in ("mi_ts", "mi_sl", *kd.NULL_COLUMNS)}, **ranking,
+                "crit_gamma": t_gamma, **criteria.columns_of(r),  # the criteria chapter's candidates
             })
         results[seed] = rows
     return results
