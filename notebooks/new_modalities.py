@@ -72,7 +72,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from sklearn.datasets import load_breast_cancer, load_digits
 
-from cchlib import report
+from cchlib import criteria, report
 from cchlib import select as cch
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
@@ -171,7 +171,7 @@ results, started = {}, time.monotonic()
 for name, ds in data.items():
     results[name] = cch.select_teachers(
         ds, seeds=seeds, settings=settings, mi_method=mi_method, mi_repeats=mi_repeats,
-        mi_options=mi_options, kd_check=True,
+        mi_options=mi_options, kd_check=True, criteria=True,  # + the criteria chapter's candidates
     )
     _ = report.write_table(results[name].ranking, results_root, params_name, CHAPTER, f"ranking_{name}")
     _ = report.write_table(results[name].per_seed, results_root, params_name, CHAPTER, f"per_seed_{name}")
@@ -250,6 +250,11 @@ conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ":
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
 score = report.scorecard_rows(CHAPTER, pd.concat([c.assign(data=DESCRIPTION[n]) for n, c in conditions.items()]))
 _ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
+_ = criteria.write_criteria_rows(  # the criteria chapter's candidates, per (dataset, teacher, student)
+    pd.concat([r.per_seed.assign(dataset=n) for n, r in results.items()], ignore_index=True),
+    ["dataset", "teacher", "student"], results_root, params_name, CHAPTER,
+    condition=lambda r: f"{r.dataset}: {r.teacher} -> {r.student}", estimator=mi_method,
+)
 ranking = pd.concat([r.ranking.assign(dataset=n) for n, r in results.items()], ignore_index=True)
 summary = pd.DataFrame([
     {"dataset": n, "pairs": len(r.ranking), "gain predicted": int(r.ranking.cch_predicts_gain.sum()),
