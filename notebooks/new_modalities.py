@@ -191,15 +191,20 @@ display(baselines.round(3))
 # ### Breast cancer
 
 # %% tags=["hide-input"]
-if "breast_cancer" in results:
-    print(cch.format_ranking(results["breast_cancer"].ranking))
-    fig = cch.plot_selection(results["breast_cancer"].ranking, title=DESCRIPTION["breast_cancer"])
-else:  # not in this parameter set's datasets: a placeholder keeps the page's figure
-    fig, ax = plt.subplots(figsize=(6, 1))
-    ax.text(0.5, 0.5, "breast_cancer: not run with this parameter set", ha="center", va="center")
-    ax.axis("off")
-glue("new_modalities_fig_breast_cancer", fig, display=False)
-plt.close(fig)
+def show_selection(name: str) -> None:
+    """Print a dataset's ranking and glue its figure (a placeholder if this set did not run it)."""
+    if name in results:
+        print(cch.format_ranking(results[name].ranking))
+        fig = cch.plot_selection(results[name].ranking, title=DESCRIPTION[name])
+    else:  # not in this parameter set's datasets: a placeholder keeps the page's figure
+        fig, ax = plt.subplots(figsize=(6, 1))
+        ax.text(0.5, 0.5, f"{name}: not run with this parameter set", ha="center", va="center")
+        ax.axis("off")
+    glue(f"new_modalities_fig_{name}", fig, display=False)
+    plt.close(fig)
+
+
+show_selection("breast_cancer")
 
 # %% [markdown]
 # ```{glue:figure} new_modalities_fig_breast_cancer
@@ -218,15 +223,7 @@ plt.close(fig)
 # ### Digits
 
 # %% tags=["hide-input"]
-if "digits" in results:
-    print(cch.format_ranking(results["digits"].ranking))
-    fig = cch.plot_selection(results["digits"].ranking, title=DESCRIPTION["digits"])
-else:  # not in this parameter set's datasets: a placeholder keeps the page's figure
-    fig, ax = plt.subplots(figsize=(6, 1))
-    ax.text(0.5, 0.5, "digits: not run with this parameter set", ha="center", va="center")
-    ax.axis("off")
-glue("new_modalities_fig_digits", fig, display=False)
-plt.close(fig)
+show_selection("digits")
 
 # %% [markdown]
 # ```{glue:figure} new_modalities_fig_digits
