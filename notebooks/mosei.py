@@ -453,10 +453,11 @@ cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
 conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
 score = report.write_scorecard_rows(conditions_table, results_root, params_name, CHAPTER, data=DATA_NAME)
-_ = criteria.write_criteria_rows(  # the criteria chapter's candidates; the pairs are not on cchlib.kd yet
-    noise[noise.noise > 0].assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd), ["teacher", "student", "noise"],
-    results_root, params_name, CHAPTER, condition=lambda r: f"{r.teacher} -> {r.student}, teacher noise "
-                                                            f"{100 * r.noise:.0f}%", estimator=mi_method,
+_ = criteria.write_criteria_rows(  # the criteria chapter's candidates: the pairs and the noisy teachers
+    pd.concat([crit, noise[noise.noise > 0]], ignore_index=True).assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd),
+    ["teacher", "student", "noise"], results_root, params_name, CHAPTER,
+    condition=lambda r: f"{r.teacher} -> {r.student}" + (f", teacher noise {100 * r.noise:.0f}%" if r.noise else ""),
+    estimator=mi_method,
 )
 display(score.round(4))
 glue("mosei_agree_share", float(score.agrees.mean()), display=False)

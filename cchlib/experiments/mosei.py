@@ -163,6 +163,7 @@ def _pairs(features, seeds, s: dict, mi_spec, distil: bool) -> kd.PairsResult:
         data, {m: _net(m, s) for m in MODALITIES}, seeds, pairs=[(t, st) for t in MODALITIES for st in MODALITIES if t != st],
         schedule=schedule, mi_spec=mi_spec, n_out=2,
         distil=kd.Variant(lam=s["lam"], temperature=s["temperature"]) if distil else None,
+        diagnostics=distil,  # the criteria chapter's candidates, where a KD gain is measured
     )
 
 
@@ -193,7 +194,7 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     return {seed: [
         {"experiment": "pairs", "teacher": r["teacher"], "student": r["student"], "noise": 0.0, "seed": seed,
          **{c: r[c] for c in scores}, **{c: r[f"{c}@{m}"] for c in ("mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS)},
-         "estimator": m, "data": features.source}
+         "estimator": m, "data": features.source, **criteria.columns_of(r)}
         for m in s["estimators"] for r in rows] for seed, rows in result.rows.items()}
 
 
