@@ -227,16 +227,16 @@ display(power.round(4))
 from pathlib import Path
 
 calibration = Path(results_root) / "calibration" / "calibration_summary.csv"
-committed = Path("../benchmarks/measured/calibration_ksg_summary.csv")  # the page runs in book/
+committed = sorted(Path("../benchmarks/measured").glob("calibration_*_summary.csv"))  # the page runs in book/
 if calibration.exists():
     display(pd.read_csv(calibration).round(3))
-elif committed.exists():
-    display(Markdown("Not run for this results folder; the summary below was measured by "
-                     "`benchmarks/calibration.py --mi-method ksg --epochs 30 --draws 20` and committed "
-                     "with the code (`benchmarks/measured/`, see `benchmarks/README.md`), so it describes "
+elif committed:
+    display(Markdown("Not run for this results folder; the summaries below were measured by "
+                     "`benchmarks/calibration.py` (at `select`'s defaults, LMI, and with KSG) and committed "
+                     "with the code (`benchmarks/measured/`, see `benchmarks/README.md`), so they describe "
                      "the rule, not this run. Run the benchmark with `--out <results>/calibration` to "
-                     "measure it here, at `select`'s own defaults (LMI) if you have the time."))
-    display(pd.read_csv(committed).round(3))
+                     "measure it here."))
+    display(pd.concat([pd.read_csv(p) for p in committed], ignore_index=True).round(3))
 else:
     display(Markdown(f"*Not run for this results folder* (no `{calibration.name}`): "
                      "run `python benchmarks/calibration.py` to measure it."))
