@@ -151,21 +151,12 @@ def test_keep_going_is_a_command_line_flag(tmp_path, capsys):
     assert "deliberate" in capsys.readouterr().err
 
 
-def _parameters_cell_defaults(name):
-    """The values assigned in a notebook's `parameters` cell."""
-    notebook = jupytext.read(ROOT / "notebooks" / f"{name}.py")
-    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
-    values = {}
-    exec(cell.source, {}, values)
-    return values
-
-
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.py")))
 def test_smoke_uses_each_chapters_default_estimators(name):
     """`make test` must fail the way `make book` would: smoke runs the default estimators (issue 15)."""
     import yaml
 
-    defaults = _parameters_cell_defaults(name)
+    defaults = book.notebook_defaults(ROOT, f"notebooks/{name}")
     smoke = yaml.safe_load((ROOT / "notebooks" / "params" / "smoke" / f"{name}.yml").read_text()) or {}
     for key in ("mi_method", "mi_method_alt", "methods", "estimators"):
         if key in defaults and key in smoke:
