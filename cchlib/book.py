@@ -17,13 +17,25 @@ YAML: one error listing them all). A notebook that fails stops the run: its part
 copy is moved to ``_build/<NAME>/failed/`` so no half-executed chapter is ever rendered.
 With ``--keep-going`` the remaining chapters run, the book is built with a page listing
 the failed chapters and their errors, and the command still exits non-zero.
+
+The ``paper`` set reads and fills the committed result store ``store/paper/`` (see
+:mod:`cchlib.resultstore`): its stored sweep cells are read, not recomputed, and cells
+it lacks are computed and added. ``--store DIR`` names another store (for any set),
+``--no-store`` turns it off, ``--store-only`` makes a missing cell an error, so that a
+render is guaranteed to train nothing. ``--verify-store --sample N`` recomputes N
+random stored cells and reports any that no longer reproduce.
+
+    python -m cchlib.book --params paper                       # render from the store
+    python -m cchlib.book --params paper --verify-store --sample 5
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
+import os
 import shutil
 import subprocess
 import sys
@@ -35,7 +47,11 @@ import nbformat
 import papermill
 import yaml
 
+from cchlib import resultstore
+
 PARAMS_DIR = Path("notebooks") / "params"
+STORE_DIR = Path("store")  # committed result stores, one folder per parameter set
+STORED_SETS = ("paper",)  # the sets whose results are committed (the others are build outputs)
 # jupyter-book's command, run with this interpreter (its package has no __main__).
 JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
@@ -293,6 +309,31 @@ def stage_pages(root: Path, src: Path) -> None:
             shutil.copy2(path, target)
 
 
+def default_store(root: Path, params_name: str) -> Path | None:
+    """The committed store of a parameter set (``store/<set>``), for the sets in :data:`STORED_SETS`."""
+    return root / STORE_DIR / params_name if params_name in STORED_SETS else None
+
+
+@contextlib.contextmanager
+def store_environment(store: Path | None, store_only: bool):
+    """Name the result store to the notebooks' kernels (they inherit the environment)."""
+    saved = {name: os.environ.get(name) for name in (resultstore.STORE_ENV, resultstore.STORE_ONLY_ENV)}
+    for name in saved:
+        os.environ.pop(name, None)
+    if store is not None:
+        os.environ[resultstore.STORE_ENV] = str(store.resolve())
+        os.environ[resultstore.STORE_ONLY_ENV] = "1" if store_only else "0"
+    elif store_only:
+        raise BookError("--store-only needs a result store: the paper set's store/paper, or --store DIR")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
 def run(
     root: Path,
     params_name: str,
@@ -302,6 +343,8 @@ def run(
     build_root: Path | None = None,
     overrides: dict | None = None,
     keep_going: bool = False,
+    store: Path | None | bool = True,
+    store_only: bool = False,
 ) -> Path | None:
     """Execute the notebooks (all, or those named in ``only``) and build the book.
 
@@ -312,8 +355,13 @@ def run(
     Executed notebooks and the HTML go under ``build_root/<params_name>`` (default
     ``<root>/_build``), result tables under ``results_root`` (default ``<root>/results``).
     Returns the path of the built HTML index, or ``None`` when the build was skipped.
+
+    ``store``: True for the parameter set's committed store (:func:`default_store`),
+    a folder for another, False or None for none; ``store_only`` forbids computing
+    cells the store lacks.
     """
     root = root.resolve()
+    store = default_store(root, params_name) if store is True else (store or None)
     results_root = results_root or root / "results"
     out_dir = (build_root or root / "_build") / params_name
     src = out_dir / "src"
@@ -330,8 +378,17 @@ def run(
     strays = [*src.rglob("*.unexecuted.ipynb"), *src.rglob("*.partial.ipynb"), src / "build_failures.md"]
     for stray in strays:  # left by earlier runs, killed or failed
         stray.unlink(missing_ok=True)
-    start = time.monotonic()
     failures: dict[str, str] = {}
+    if store is not None:
+        print(f"result store: {store}" + (" (store-only: nothing is computed)" if store_only else ""), flush=True)
+    with store_environment(store, store_only):
+        execute_all(root, selected, params_name, out_dir, results_root, overrides, keep_going, failures)
+    return finish(entries, src, out_dir, params_name, build, failures)
+
+
+def execute_all(root, selected, params_name, out_dir, results_root, overrides, keep_going, failures) -> None:
+    """Execute the selected chapters in order; failures are raised, or collected with ``keep_going``."""
+    start = time.monotonic()
     for number, entry in enumerate(selected, 1):
         print(f"[{number}/{len(selected)}] executing {entry} with parameter set {params_name!r} "
               f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
@@ -344,6 +401,10 @@ def run(
             print(f"error: {error}\n      continuing (--keep-going)", file=sys.stderr, flush=True)
             continue
         print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
+
+
+def finish(entries, src, out_dir, params_name, build, failures):
+    """After the chapters ran: failure pages, then the Jupyter Book build."""
     if failures:
         write_failure_pages(src, failures, params_name)
         if not build:
@@ -387,6 +448,21 @@ def executor_overrides(executor, workers=None, scheduler=None, scheduler_file=No
     return {"executor": executor, "executor_options": options}
 
 
+def verify_store(root: Path, params_name: str, store: Path | bool, sample: int, seed: int) -> int:
+    """Recompute a random sample of stored cells; print a report; 0 when all reproduce."""
+    folder = default_store(root, params_name) if store is True else store
+    if not folder or not Path(folder).is_dir():
+        raise BookError(f"no result store to verify for parameter set {params_name!r} "
+                        f"(looked for {folder or root / STORE_DIR / params_name}); name one with --store DIR")
+    tolerance = resultstore.VERIFY_TOLERANCE
+    report = resultstore.verify(resultstore.ResultStore(Path(folder)), sample, seed, **tolerance)
+    print(report.to_string(index=False))
+    failed = int((~report["reproduced"]).sum())
+    print(f"{len(report) - failed} of {len(report)} sampled cells reproduced within rtol {tolerance['rtol']}, "
+          f"atol {tolerance['atol']} (on each value: |stored - recomputed| <= atol + rtol * |stored|)")
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cchlib.book", description=__doc__.split("\n")[0])
     parser.add_argument("--params", default="default", help="parameter set: smoke, default, paper, or your own")
@@ -401,12 +477,24 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, help="dask: number of local worker processes")
     parser.add_argument("--scheduler", help="dask: address of a running scheduler (tcp://host:port)")
     parser.add_argument("--scheduler-file", help="dask: scheduler file written by e.g. dask-jobqueue")
+    parser.add_argument("--store", type=Path, help="result store to read and fill (default: store/paper for "
+                        "the paper set, none for the others)")
+    parser.add_argument("--no-store", action="store_true", help="use no result store, even for the paper set")
+    parser.add_argument("--store-only", action="store_true",
+                        help="render from the result store only: a cell it lacks is an error, nothing is trained")
+    parser.add_argument("--verify-store", action="store_true",
+                        help="recompute --sample random stored cells and report any that no longer reproduce")
+    parser.add_argument("--sample", type=int, default=3, help="--verify-store: how many cells (default 3)")
+    parser.add_argument("--sample-seed", type=int, default=0, help="--verify-store: which random sample")
     args = parser.parse_args(argv)
+    store = False if args.no_store else (args.store or True)
     try:
+        if args.verify_store:
+            return verify_store(args.root.resolve(), args.params, store, args.sample, args.sample_seed)
         overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
         run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides,
-            keep_going=args.keep_going)
-    except BookError as error:
+            keep_going=args.keep_going, store=store, store_only=args.store_only)
+    except (BookError, resultstore.StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

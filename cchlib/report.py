@@ -213,7 +213,8 @@ def device_name(device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
+    """The installed version of a package, or "not installed"."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -229,9 +230,9 @@ def provenance(params_name: str, seeds, device, **extra) -> dict:
         "seeds": ", ".join(str(s) for s in seeds),
         "device": device_name(device),
         "cchlib": __version__,
-        "torch": _version("torch"),
-        "latentmi": _version("latentmi"),
-        "numpy": _version("numpy"),
+        "torch": package_version("torch"),
+        "latentmi": package_version("latentmi"),
+        "numpy": package_version("numpy"),
         "python": platform.python_version(),
         "run at (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
     }

@@ -29,6 +29,10 @@ task's result as it completes: ``local`` runs them in this process, one after an
 ``workers`` processes, or an existing scheduler given by ``address`` or
 ``scheduler_file``). Only the calling process reads and writes the cache, so workers
 need no shared disk; a task whose worker dies is rescheduled by Dask on another worker.
+
+A committed result store (:mod:`cchlib.resultstore`, named by ``$CCH_RESULT_STORE``)
+comes before the cache: a cell it holds is read from it whatever the code version,
+and a cell computed while it is set is written into it with its provenance.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
 
@@ -48,6 +52,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from cchlib.report import atomic_write_text
+from cchlib.resultstore import ResultStore, StoreError, function_name
+from cchlib.resultstore import provenance as store_provenance
 
 CellFunction = Callable[[dict, list, dict], dict]
 
@@ -235,6 +241,13 @@ def _tasks(conditions: list[dict], seeds: list[int], skip: set, chunk: int) -> l
     return tasks
 
 
+def _timed_call(fn: CellFunction, condition: dict, seeds: list, settings: dict) -> dict:
+    """Run a cell function and time it (module level, so Dask can pickle it)."""
+    start = time.monotonic()
+    result = fn(condition, seeds, settings)
+    return {"result": result, "seconds": time.monotonic() - start}
+
+
 def _run_local(fn: CellFunction, tasks: list[Task], settings: dict, **options):
     """Run tasks one after another in this process, yielding (task, result or error)."""
     if options:
@@ -302,6 +315,7 @@ def run_sweep(
     seeds_per_task: int | None = None,
     label: str = "sweep",
     progress: bool = True,
+    store: ResultStore | None = None,
 ) -> pd.DataFrame:
     """Compute (or load from the cache) every (condition, seed) cell; return all rows.
 
@@ -313,6 +327,11 @@ def run_sweep(
     Rows come back ordered by condition, then seed, as listed. When some cells fail,
     the others are still cached, and a :class:`SweepError` names each failed cell and
     its error.
+
+    ``store`` (default: the one named by ``$CCH_RESULT_STORE``, if any) is read before
+    the cache and receives every cell this run computes or takes from the cache; a
+    store-only store raises :class:`~cchlib.resultstore.StoreError` listing the cells
+    it lacks, before anything is computed.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; choose one of {sorted(EXECUTORS)}")
@@ -321,15 +340,19 @@ def run_sweep(
         raise ValueError("a sweep needs at least one condition and one seed")
     cache = Path(cache) if cache is not None else None
     keys = {(i, s): cell_key(fn, c, s, settings) for i, c in enumerate(conditions) for s in seeds}
+    store = store if store is not None else ResultStore.from_environment()
     locks = CellLocks(cache)
-    done, busy = {}, set()  # busy: cells another run is computing now
+    done, busy = _from_store(store, fn, conditions, seeds, settings), set()  # busy: cells another run computes now
     bar = tqdm(total=len(keys), desc=label, unit="cell", disable=not progress)
     failures = []
     run = dict(fn=fn, conditions=conditions, seeds=seeds, settings=settings, cache=cache, keys=keys,
                done=done, locks=locks, failures=failures, failed=set(), bar=bar, executor=executor,
-               executor_options=executor_options or {}, chunk=seeds_per_task or len(seeds))
+               executor_options=executor_options or {}, chunk=seeds_per_task or len(seeds), store=store)
+    bar.update(len(done))
     try:
         for cell, key in keys.items():
+            if cell in done:
+                continue
             rows = _load(cache, key, settings)
             if rows is None and not locks.acquire(key, wait=False):
                 busy.add(cell)
@@ -339,6 +362,7 @@ def run_sweep(
             if rows is not None:
                 locks.release(key)
                 done[cell] = rows
+                _put(store, fn, conditions[cell[0]], cell[1], settings, rows, [cell[1]], None)
                 bar.update(1)
         _compute(skip=busy, **run)
         for cell in sorted(busy):  # wait for the other run, then take what it stored
@@ -357,17 +381,48 @@ def run_sweep(
     return pd.DataFrame(rows)
 
 
+def _from_store(store: ResultStore | None, fn, conditions, seeds, settings) -> dict:
+    """The cells the store holds, by (condition index, seed); store-only: all or an error."""
+    if store is None:
+        return {}
+    name = function_name(fn)
+    found, missing = {}, []
+    for i, condition in enumerate(conditions):
+        for seed in seeds:
+            rows = store.get(name, condition, seed, settings)
+            if rows is None:
+                missing.append(f"{condition} seed {seed}")
+            else:
+                found[(i, seed)] = rows
+    if store.only and missing:
+        raise StoreError(f"the result store {store.root} lacks {len(missing)} of {len(conditions) * len(seeds)} "
+                         f"cells of {name} (store-only run, nothing is computed): " + "; ".join(missing[:10])
+                         + (" ..." if len(missing) > 10 else "")
+                         + ". Run without --store-only to compute them, or with the settings they were stored with.")
+    return found
+
+
+def _put(store: ResultStore | None, fn, condition, seed, settings, rows, batch, seconds) -> None:
+    """Write one cell into the store (when there is one) with the provenance of its batch."""
+    if store is not None:
+        from cchlib.device import default_device
+
+        store.put(function_name(fn), condition, seed, settings, rows,
+                  store_provenance(batch, seconds, default_device()))
+
+
 def _compute(fn, conditions, seeds, settings, cache, keys, done, locks, failures, failed, bar,
-             executor, executor_options, chunk, skip):
+             executor, executor_options, chunk, skip, store):
     """Run the tasks for every cell not yet done, failed or in ``skip``; store each result."""
     tasks = _tasks(conditions, seeds, set(done) | skip | failed, chunk)
     if not tasks:
         return
     start = time.monotonic()
     pending = len(tasks)
-    for task, result in EXECUTORS[executor](fn, tasks, settings, **executor_options):
+    for task, outcome in EXECUTORS[executor](partial(_timed_call, fn), tasks, settings, **executor_options):
         pending -= 1
         cells = [(task.index, seed) for seed in task.seeds]
+        result = outcome if isinstance(outcome, Exception) else outcome["result"]
         if not isinstance(result, Exception):
             try:
                 for seed in task.seeds:
@@ -380,6 +435,7 @@ def _compute(fn, conditions, seeds, settings, cache, keys, done, locks, failures
         else:
             for cell in cells:
                 _store(cache, keys[cell], settings, result[cell[1]])
+                _put(store, fn, task.condition, cell[1], settings, result[cell[1]], task.seeds, outcome["seconds"])
                 locks.release(keys[cell])
                 done[cell] = result[cell[1]]
         bar.update(len(cells))

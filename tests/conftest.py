@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def isolated_cache(tmp_path, monkeypatch):
     """Point cchlib's cache at a fresh folder so tests never reuse each other's results."""
     monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("CCH_RESULT_STORE", raising=False)  # no committed store unless a test names one
+    monkeypatch.delenv("CCH_STORE_ONLY", raising=False)
     return tmp_path / "cache"
 
 

@@ -1,0 +1,269 @@
+"""The committed result store: the sweep cells of a parameter set, kept in the repository.
+
+The sweep cache (:mod:`cchlib.sweep`) lives on one machine and is keyed by the code
+version, so any edit to cchlib recomputes everything. The *store* is for results that
+cost hours (the ``paper`` set, often on a GPU) and must reach readers who cannot
+recompute them: it is committed under ``store/<params>/``, and a cell's key is *what*
+was computed (the cell function's name, the condition, the seed and the settings), not
+the code that computed it. A code edit that does not change a cell's numbers therefore
+does not orphan it; :func:`verify` recomputes a random sample of stored cells to find
+any that no longer reproduce.
+
+Layout: ``store/<params>/<function>/<key>.json``, one small JSON file per (condition,
+seed) cell, holding the function, condition, seed and settings (so the cell can be
+recomputed), the rows with their SHA-256, and the provenance of the run that computed
+it: code version (git commit and cchlib source hash), device, library versions, the
+seeds computed in the same batch, the wall time of that batch and when it finished.
+Never model weights.
+
+A sweep uses the store named by ``$CCH_RESULT_STORE`` (the book runner sets it for the
+``paper`` set): stored cells are read from it, missing cells are computed and written
+into it. With ``$CCH_STORE_ONLY=1`` a missing cell is an error instead: the way to
+render a stored chapter with the guarantee that nothing is trained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from cchlib.report import atomic_write_text, device_name, package_version
+
+STORE_FORMAT = 1
+STORE_ENV = "CCH_RESULT_STORE"
+STORE_ONLY_ENV = "CCH_STORE_ONLY"
+# How far a recomputed cell may move and still count as reproduced. Recomputing the
+# same batch of seeds on the same kind of device gives the same numbers up to float
+# rounding; neural MI estimates amplify rounding to a few 1e-3 nats (see
+# sweep.BATCH_TOLERANCE), so the default tolerance is set above that and far below
+# the spread between seeds.
+VERIFY_TOLERANCE = {"rtol": 1e-3, "atol": 1e-2}
+
+
+class StoreError(RuntimeError):
+    """The store is damaged, or a store-only run met a cell the store does not hold."""
+
+
+def store_key(fn_name: str, condition: dict, seed: int, settings: dict) -> str:
+    """The key of a stored cell: what was computed, without the code version."""
+    payload = json.dumps({"fn": fn_name, "condition": condition, "seed": seed, "settings": settings},
+                         sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def function_name(fn) -> str:
+    """The importable name of a cell function, e.g. ``cchlib.experiments.synthetic.run_cell``."""
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def rows_checksum(rows: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def git_commit() -> str:
+    """The commit of the checkout cchlib runs from, ``+dirty`` when files are modified."""
+    here = Path(__file__).parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+dirty" if dirty else "")
+
+
+def provenance(batch: list[int], wall_s: float | None, device) -> dict:
+    """Where and how a batch of cells was computed."""
+    from cchlib import __version__
+    from cchlib.sweep import code_version
+
+    return {
+        "git_commit": git_commit(),
+        "code_version": code_version(),
+        "cchlib": __version__,
+        "device": device_name(device),
+        "host": platform.node(),
+        "python": platform.python_version(),
+        "torch": package_version("torch"),
+        "numpy": package_version("numpy"),
+        "batch_seeds": list(batch),
+        "batch_wall_s": None if wall_s is None else round(wall_s, 2),
+        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+@dataclass(frozen=True)
+class ResultStore:
+    """A folder of stored cells (``store/<params>``); ``only`` forbids computing missing ones."""
+
+    root: Path
+    only: bool = False
+
+    @classmethod
+    def from_environment(cls) -> "ResultStore | None":
+        """The store named by ``$CCH_RESULT_STORE``, or None when it is unset."""
+        root = os.environ.get(STORE_ENV)
+        if not root:
+            return None
+        return cls(Path(root), only=os.environ.get(STORE_ONLY_ENV, "") not in ("", "0"))
+
+    def path(self, fn_name: str, key: str) -> Path:
+        return self.root / fn_name.replace("<", "").replace(">", "") / f"{key}.json"
+
+    def get(self, fn_name: str, condition: dict, seed: int, settings: dict) -> list[dict] | None:
+        """The stored rows of a cell, or None; a damaged file is a :class:`StoreError`."""
+        key = store_key(fn_name, condition, seed, settings)
+        path = self.path(fn_name, key)
+        if not path.exists():
+            return None
+        record = read_record(path)
+        if record["key"] != key:
+            raise StoreError(f"{path} holds key {record['key']!r}, not {key!r}; the file was renamed or edited")
+        return record["rows"]
+
+    def put(self, fn_name: str, condition: dict, seed: int, settings: dict, rows: list[dict],
+            provenance: dict) -> Path:
+        """Write one cell atomically (a killed run never leaves half a file)."""
+        key = store_key(fn_name, condition, seed, settings)
+        record = {"format": STORE_FORMAT, "key": key, "fn": fn_name, "condition": condition, "seed": seed,
+                  "settings": settings, "sha256": rows_checksum(rows), "rows": rows, "provenance": provenance}
+        text = json.dumps(record, sort_keys=True, default=str, indent=1)
+        return atomic_write_text(self.path(fn_name, key), text + "\n")
+
+    def records(self) -> list[tuple[Path, dict]]:
+        """Every stored cell, checked, as (path, record)."""
+        return [(path, read_record(path)) for path in sorted(self.root.glob("*/*.json"))]
+
+
+REQUIRED = {"format", "key", "fn", "condition", "seed", "settings", "sha256", "rows", "provenance"}
+REQUIRED_PROVENANCE = {"git_commit", "code_version", "device", "torch", "numpy", "batch_seeds", "batch_wall_s",
+                       "finished_utc"}
+
+
+def read_record(path: Path) -> dict:
+    """One stored cell, after checking its format, its fields and its rows' checksum."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise StoreError(f"{path} is not a JSON file ({type(error).__name__}: {str(error)[:80]}); "
+                         "restore it from git (git checkout -- <path>) or delete it to recompute the cell") from error
+    problems = []
+    if not isinstance(record, dict):
+        problems.append("it is not a JSON object")
+    else:
+        if record.get("format") != STORE_FORMAT:
+            problems.append(f"format {record.get('format')!r}, expected {STORE_FORMAT}")
+        if missing := REQUIRED - set(record):
+            problems.append(f"missing fields {sorted(missing)}")
+        elif missing := REQUIRED_PROVENANCE - set(record["provenance"]):
+            problems.append(f"provenance lacks {sorted(missing)}")
+        elif not isinstance(record["rows"], list) or not record["rows"]:
+            problems.append("it holds no rows")
+        elif rows_checksum(record["rows"]) != record["sha256"]:
+            problems.append("its rows do not match their checksum (edited or damaged)")
+        elif path.stem != record["key"]:
+            problems.append(f"its file name is not its key {record['key']}")
+    if problems:
+        raise StoreError(f"{path} is not a valid stored cell: {'; '.join(problems)}. Restore it from git "
+                         "(git checkout -- <path>) or delete it to recompute the cell.")
+    return record
+
+
+def import_function(name: str):
+    """The cell function named ``module.qualname`` (only module-level functions can be re-run)."""
+    module_name, _, attribute = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise StoreError(f"cannot import the cell function {name!r} to recompute it: {error}") from error
+
+
+def compare_rows(stored: list[dict], fresh: list[dict], rtol: float, atol: float) -> tuple[bool, float, str]:
+    """Whether two cells' rows agree: same columns and labels, numbers within tolerance.
+
+    Returns (agrees, the largest absolute difference, what differed first).
+    """
+    if len(stored) != len(fresh):
+        return False, math.inf, f"{len(stored)} stored rows, {len(fresh)} recomputed"
+    worst, first = 0.0, ""
+    for a, b in zip(stored, fresh):
+        if set(a) != set(b):
+            return False, math.inf, f"columns differ: {sorted(set(a) ^ set(b))}"
+        for column, x in a.items():
+            y = b[column]
+            if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+                if math.isnan(x) and math.isnan(y):
+                    continue
+                gap = abs(x - y)
+                worst = max(worst, gap if not math.isnan(gap) else math.inf)
+                if not gap <= atol + rtol * abs(x) and not first:
+                    first = f"{column}: stored {x:.6g}, recomputed {y:.6g}"
+            elif x != y and not first:
+                first = f"{column}: stored {x!r}, recomputed {y!r}"
+    return not first, worst, first
+
+
+def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_TOLERANCE["rtol"],
+           atol: float = VERIFY_TOLERANCE["atol"], progress=print) -> pd.DataFrame:
+    """Recompute a random sample of stored cells and compare them with what is stored.
+
+    Each sampled cell is recomputed with the seeds of its original batch (so batched
+    training sums in the same order) on this machine's device. Returns one row per
+    sampled cell: the function, condition, seed, whether it reproduced, the largest
+    absolute difference, what differed, and the seconds the recomputation took.
+    """
+    records = store.records()
+    if not records:
+        raise StoreError(f"the store {store.root} holds no cells to verify")
+    chosen = random.Random(seed).sample(records, min(sample, len(records)))
+    results = []
+    for number, (path, record) in enumerate(chosen, 1):
+        progress(f"[{number}/{len(chosen)}] recomputing {record['fn']} {record['condition']} seed {record['seed']} "
+                 f"(batch {record['provenance']['batch_seeds']})")
+        start = time.monotonic()
+        try:
+            fn = import_function(record["fn"])
+            fresh = fn(record["condition"], list(record["provenance"]["batch_seeds"]), record["settings"])
+            fresh_rows = json.loads(json.dumps(fresh[record["seed"]], default=str))
+            agrees, worst, what = compare_rows(record["rows"], fresh_rows, rtol, atol)
+        except Exception as error:  # reported per cell; the others are still checked
+            agrees, worst, what = False, math.nan, f"recomputation failed: {type(error).__name__}: {error}"
+        results.append({"fn": record["fn"], "condition": json.dumps(record["condition"], sort_keys=True),
+                        "seed": record["seed"], "reproduced": agrees, "max_abs_difference": worst,
+                        "first_difference": what, "seconds": round(time.monotonic() - start, 1),
+                        "stored_on": record["provenance"]["device"], "file": str(path.relative_to(store.root))})
+    return pd.DataFrame(results)
+
+
+def summary(store: ResultStore) -> pd.DataFrame:
+    """Per cell function: the number of stored cells, conditions and seeds, devices, wall time."""
+    rows = []
+    for _, record in store.records():
+        rows.append({"fn": record["fn"], "condition": json.dumps(record["condition"], sort_keys=True),
+                     "seed": record["seed"], "device": record["provenance"]["device"],
+                     "batch_wall_s": record["provenance"]["batch_wall_s"],
+                     "batch_size": len(record["provenance"]["batch_seeds"]),
+                     "git_commit": record["provenance"]["git_commit"]})
+    if not rows:
+        return pd.DataFrame(columns=["fn", "cells", "conditions", "seeds", "devices", "wall_s", "commits"])
+    table = pd.DataFrame(rows)
+    table["cell_wall_s"] = table["batch_wall_s"] / table["batch_size"]
+    return table.groupby("fn").agg(
+        cells=("seed", "size"), conditions=("condition", "nunique"), seeds=("seed", "nunique"),
+        devices=("device", lambda d: ", ".join(sorted(set(d)))), wall_s=("cell_wall_s", "sum"),
+        commits=("git_commit", lambda c: ", ".join(sorted(set(c))))).reset_index()

@@ -1,0 +1,187 @@
+"""The committed result store: keyed by what was computed, read before the cache,
+self-checking, store-only runs that train nothing, and verification by recomputation."""
+
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from cchlib import book, resultstore, sweep
+from cchlib.resultstore import ResultStore, StoreError
+
+from conftest import ROOT
+
+CALLS = []
+
+
+def toy_cell(condition, seeds, settings):
+    CALLS.append(tuple(seeds))
+    return {s: [{"a": condition["a"], "seed": s, "value": condition["a"] * 10 + s + settings["shift"]}] for s in seeds}
+
+
+def setup_function():
+    CALLS.clear()
+
+
+def _sweep(tmp_path, store, seeds=(0, 1), shift=0):
+    return sweep.run_sweep(toy_cell, [{"a": 1}, {"a": 2}], list(seeds), {"shift": shift},
+                           cache=tmp_path / "cache", progress=False, store=store)
+
+
+def test_computed_cells_are_written_with_provenance_and_read_back_without_computing(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    first = _sweep(tmp_path, store)
+    records = store.records()
+    assert len(records) == 4
+    for path, record in records:
+        assert path.parent.name == "test_resultstore.toy_cell"
+        assert record["provenance"]["batch_seeds"] == [0, 1]  # each condition's seeds ran as one batch
+        assert record["provenance"]["batch_wall_s"] >= 0
+        assert record["provenance"]["device"].startswith("cpu")
+        assert record["settings"] == {"shift": 0}
+    CALLS.clear()
+    again = sweep.run_sweep(toy_cell, [{"a": 1}, {"a": 2}], [0, 1], {"shift": 0}, cache=tmp_path / "other-cache",
+                            progress=False, store=ResultStore(tmp_path / "store", only=True))
+    assert CALLS == []
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_a_code_edit_does_not_orphan_stored_cells(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store)
+    CALLS.clear()
+    monkeypatch.setattr(sweep, "code_version", lambda: "another-code-version")  # the cache key changes ...
+    rows = _sweep(tmp_path, ResultStore(tmp_path / "store", only=True))  # ... the store key does not
+    assert CALLS == [] and list(rows.value) == [10, 11, 20, 21]
+
+
+def test_other_settings_are_other_cells(tmp_path):
+    _sweep(tmp_path, ResultStore(tmp_path / "store"))
+    rows = _sweep(tmp_path, ResultStore(tmp_path / "store"), shift=100)
+    assert list(rows.value) == [110, 111, 120, 121]
+    assert len(ResultStore(tmp_path / "store").records()) == 8
+
+
+def test_a_store_only_run_names_the_missing_cells_and_computes_nothing(tmp_path):
+    _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0])
+    CALLS.clear()
+    with pytest.raises(StoreError, match=r"lacks 2 of 4 cells.*\{'a': 1\} seed 1"):
+        _sweep(tmp_path, ResultStore(tmp_path / "store", only=True))
+    assert CALLS == []
+
+
+def test_missing_cells_are_computed_and_added(tmp_path):
+    _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0])
+    CALLS.clear()
+    _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0, 1])
+    assert CALLS == [(1,), (1,)]
+    assert len(ResultStore(tmp_path / "store").records()) == 4
+
+
+def test_cells_taken_from_the_cache_are_added_to_the_store_without_a_wall_time(tmp_path):
+    _sweep(tmp_path, None)
+    CALLS.clear()
+    _sweep(tmp_path, ResultStore(tmp_path / "store"))
+    assert CALLS == []
+    assert [r["provenance"]["batch_wall_s"] for _, r in ResultStore(tmp_path / "store").records()] == [None] * 4
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda r: r["rows"][0].update(value=999), "do not match their checksum"),
+    (lambda r: r.pop("provenance"), "missing fields"),
+    (lambda r: r["provenance"].pop("device"), "provenance lacks"),
+    (lambda r: r.update(format=0), "format 0"),
+])
+def test_a_damaged_stored_cell_is_an_error_naming_the_file(tmp_path, damage, message):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])
+    path, record = store.records()[0]
+    damage(record)
+    path.write_text(json.dumps(record))
+    with pytest.raises(StoreError, match=message) as error:
+        _sweep(tmp_path, store, seeds=[0])
+    assert path.name in str(error.value)
+
+
+def test_a_truncated_stored_cell_is_an_error(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])
+    path = store.records()[0][0]
+    path.write_text(path.read_text()[:50])
+    with pytest.raises(StoreError, match="not a JSON file"):
+        store.records()
+
+
+def test_verify_recomputes_a_sample_and_finds_a_cell_that_no_longer_reproduces(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store)
+    report = resultstore.verify(store, sample=4, progress=lambda _: None)
+    assert report["reproduced"].all() and (report["max_abs_difference"] == 0).all()
+    path, record = store.records()[0]  # the code now gives another number: re-write the cell as if stored earlier
+    record["rows"][0]["value"] += 0.5
+    record["sha256"] = resultstore.rows_checksum(record["rows"])
+    path.write_text(json.dumps(record))
+    report = resultstore.verify(store, sample=4, progress=lambda _: None).set_index("file")
+    stale = report.loc[str(path.relative_to(store.root))]
+    assert not stale["reproduced"] and stale["max_abs_difference"] == pytest.approx(0.5)
+    assert "value: stored" in stale["first_difference"]
+    assert report["reproduced"].sum() == 3
+
+
+def test_compare_rows_tolerance_and_labels():
+    assert resultstore.compare_rows([{"x": 1.0, "k": "a"}], [{"x": 1.0005, "k": "a"}], rtol=1e-3, atol=0)[0]
+    assert not resultstore.compare_rows([{"x": 1.0}], [{"x": 1.01}], rtol=1e-3, atol=0)[0]
+    assert not resultstore.compare_rows([{"x": 1.0, "k": "a"}], [{"x": 1.0, "k": "b"}], rtol=1, atol=1)[0]
+    assert not resultstore.compare_rows([{"x": 1.0}], [{"y": 1.0}], rtol=1, atol=1)[0]
+
+
+def test_the_book_names_the_store_to_its_kernels_and_restores_the_environment(tmp_path):
+    with book.store_environment(tmp_path, store_only=True):
+        assert os.environ[resultstore.STORE_ENV] == str(tmp_path.resolve())
+        assert ResultStore.from_environment() == ResultStore(tmp_path.resolve(), only=True)
+    assert resultstore.STORE_ENV not in os.environ
+    with pytest.raises(book.BookError, match="--store-only needs a result store"):
+        with book.store_environment(None, store_only=True):
+            pass
+    assert book.default_store(ROOT, "paper") == ROOT / "store" / "paper"
+    assert book.default_store(ROOT, "smoke") is None
+
+
+def test_verify_store_command_reports_and_fails_on_a_stale_cell(tmp_path, capsys):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])
+    assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 0
+    assert "2 of 2 sampled cells reproduced" in capsys.readouterr().out
+    path, record = store.records()[0]
+    record["rows"][0]["value"] += 1
+    record["sha256"] = resultstore.rows_checksum(record["rows"])
+    path.write_text(json.dumps(record))
+    assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 1
+    assert "1 of 2 sampled cells reproduced" in capsys.readouterr().out
+
+
+def test_the_committed_store_is_well_formed():
+    """Every committed cell parses, checks, and names a cell function that can be re-run."""
+    for folder in sorted((ROOT / "store").glob("*")):
+        for path, record in ResultStore(folder).records():
+            assert path.parent.name == record["fn"], path
+            assert record["key"] == resultstore.store_key(record["fn"], record["condition"], record["seed"],
+                                                          record["settings"]), path
+            resultstore.import_function(record["fn"])
+
+
+def test_a_chapter_renders_from_a_fixture_store_without_training(tmp_path, monkeypatch):
+    """Fill a store with the synthetic chapter's smoke cells, then render it store-only from an
+    empty cache: nothing may be computed (a missing cell would be an error) and the tables match."""
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache-1"))
+    run = dict(only=["synthetic"], build=False, build_root=tmp_path / "build", store=tmp_path / "store")
+    book.run(ROOT, "smoke", results_root=tmp_path / "first", **run)
+    stored = ResultStore(tmp_path / "store").records()
+    assert stored and {r["fn"] for _, r in stored} == {"cchlib.experiments.synthetic.run_cell"}
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache-2"))
+    book.run(ROOT, "smoke", results_root=tmp_path / "second", store_only=True, **run)
+    assert not list((tmp_path / "cache-2" / "sweeps").rglob("*.json"))  # no cell was computed and cached
+    for table in ("fig1.csv", "fig4.csv", "summary.csv"):
+        first = pd.read_csv(tmp_path / "first" / "smoke" / "synthetic" / table)
+        pd.testing.assert_frame_equal(first, pd.read_csv(tmp_path / "second" / "smoke" / "synthetic" / table))
