@@ -193,6 +193,26 @@ links.append(download_link(table, "scorecard.csv"))
 display(HTML("Download: " + " · ".join(links)))
 
 # %% [markdown]
+# ## The two scales side by side
+#
+# The `paper` set runs the paper's sizes and seed counts; `default` a reduced version for
+# a laptop. When both have been run into the same results folder, this section lists
+# the conditions both ran and marks those whose verdict changed with the scale (more
+# seeds can resolve what fewer left open, and larger training can change a gain's sign).
+
+# %% tags=["remove-input"]
+other_scale = "default" if params_name == "paper" else "paper"
+scales = report.compare_scales(results_root, params_name, other_scale)
+if scales is None:
+    display(Markdown(f"This build has no `{other_scale}` results beside the `{params_name}` ones, so there is "
+                     f"nothing to compare; build both (`make book` and `make book PARAMS=paper`) to see it."))
+else:
+    changed = int(scales.differs.sum())
+    display(Markdown(f"{len(scales)} conditions ran at both scales; the verdict differs on **{changed}**."))
+    with pd.option_context("display.max_rows", None):
+        display(scales.round(4))
+
+# %% [markdown]
 # ## How many seeds a verdict needs
 #
 # For each chapter: the typical size of its measured gains (median |gain|), their

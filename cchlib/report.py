@@ -191,7 +191,10 @@ def write_scorecard_rows(
 
 
 def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:
-    """Gather every chapter's scorecard rows for one parameter set, and write them."""
+    """Gather every chapter's scorecard rows for one parameter set, and write them.
+
+    The ``scale`` column names the parameter set the rows come from.
+    """
     root = Path(results_root) / params_name
     parts = [pd.read_csv(p) for p in sorted(root.glob("*/scorecard_rows.csv"))]
     table = (
@@ -199,8 +202,35 @@ def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFram
         if parts
         else pd.DataFrame(columns=SCORECARD_COLUMNS)
     )
+    table.insert(1, "scale", params_name)
     atomic_write_text(root / "scorecard.csv", table.to_csv(index=False))
     return table
+
+
+def compare_scales(results_root: str | Path, scale: str, other: str) -> pd.DataFrame | None:
+    """The CCH verdicts of one scale beside another's, for the conditions both ran.
+
+    Reads ``<results_root>/<set>/scorecard.csv`` of both sets (written by
+    :func:`collect_scorecard`); returns None when the other set has not been run. One
+    row per (chapter, condition) present in both, with each set's verdict, MI gap and
+    KD gain, and ``differs`` when the verdicts differ.
+    """
+    paths = {name: Path(results_root) / name / "scorecard.csv" for name in (scale, other)}
+    if not all(path.exists() for path in paths.values()):
+        return None
+    columns = ["chapter", "condition", "verdict", "mi_gap", "kd_gain", "n_seeds"]
+    left, right = (pd.read_csv(paths[name])[columns] for name in (scale, other))
+    both = left.merge(right, on=["chapter", "condition"], suffixes=(f" ({scale})", f" ({other})"))
+    both["differs"] = both[f"verdict ({scale})"] != both[f"verdict ({other})"]
+    return both
+
+
+# What each parameter set's numbers are, for the provenance box and the scorecard.
+SCALES = {
+    "smoke": "smoke: tiny sizes that check the pipeline; the numbers support no conclusion",
+    "default": "default: reduced sizes for a laptop (fewer seeds, samples and epochs than the paper)",
+    "paper": "paper: the paper's sizes, epochs, grids and run counts where it gives them",
+}
 
 
 def device_name(device) -> str:
@@ -235,7 +265,14 @@ def provenance(params_name: str, seeds, device, **extra) -> dict:
         "numpy": package_version("numpy"),
         "python": platform.python_version(),
         "run at (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "scale": SCALES.get(params_name, "a parameter set of the user's own"),
     }
+    from cchlib.resultstore import STORE_ENV  # here: resultstore imports this module
+
+    store = os.environ.get(STORE_ENV)
+    if store:
+        record["result store"] = (f"{Path(store).parent.name}/{Path(store).name}: stored sweep cells were read "
+                                  "(computed earlier, each with its own provenance), missing ones computed and added")
     record.update({k: str(v) for k, v in extra.items()})
     return record
 

@@ -92,3 +92,24 @@ def test_beside_paper_labels_paper_columns():
     joined = report.beside_paper(ours, paper, on=["gamma"])
     assert list(joined.columns) == ["gamma", "gap", "paper: gap"]
     assert np.isnan(joined["paper: gap"][1])
+
+
+def test_scorecard_names_its_scale_and_scales_are_compared(tmp_path):
+    report.write_scorecard_rows(_conditions(), tmp_path, "paper", "one", data="d1")
+    assert report.compare_scales(tmp_path, "paper", "default") is None  # the default set has not run
+    paper = report.collect_scorecard(tmp_path, "paper")
+    assert set(paper.scale) == {"paper"}
+    flipped = _conditions().assign(kd_gain=lambda c: -c.kd_gain)
+    report.write_scorecard_rows(flipped, tmp_path, "default", "one", data="d1")
+    report.collect_scorecard(tmp_path, "default")
+    both = report.compare_scales(tmp_path, "paper", "default")
+    assert len(both) == len(paper)
+    assert list(both["differs"]) == list(both["verdict (paper)"] != both["verdict (default)"])
+    assert (both["kd_gain (paper)"] == -both["kd_gain (default)"]).all()
+
+
+def test_provenance_names_the_scale_and_the_result_store(monkeypatch):
+    assert report.provenance("paper", [0], "cpu")["scale"].startswith("paper: the paper's sizes")
+    assert "result store" not in report.provenance("paper", [0], "cpu")
+    monkeypatch.setenv("CCH_RESULT_STORE", "/somewhere/store/paper")
+    assert report.provenance("paper", [0], "cpu")["result store"].startswith("store/paper: stored sweep cells")
