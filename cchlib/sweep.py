@@ -37,6 +37,7 @@ and a cell computed while it is set is written into it with its provenance.
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import inspect
@@ -77,11 +78,66 @@ class Task:
     seeds: tuple = ()
 
 
+PACKAGE_ROOT = Path(__file__).parent
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of a cchlib module or package (None for anything else)."""
+    if name != "cchlib" and not name.startswith("cchlib."):
+        return None
+    base = PACKAGE_ROOT.parent.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.exists():
+            return path
+    return None
+
+
+def _imported_modules(name: str, path: Path) -> set[str]:
+    """The cchlib modules a module imports anywhere in its source (top level or inside functions)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from cchlib import report`
+    with_parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 2)}
+    return {m for m in with_parents if _module_file(m) is not None}
+
+
+def module_closure(name: str) -> list[str]:
+    """``name`` and every cchlib module it imports, directly or through others, sorted."""
+    seen, todo = set(), [name]
+    while todo:
+        module = todo.pop()
+        path = _module_file(module)
+        if module in seen or path is None:
+            continue
+        seen.add(module)
+        todo.extend(_imported_modules(module, path) - seen)
+    return sorted(seen)
+
+
 @lru_cache(maxsize=None)
-def code_version() -> str:
-    """A hash of cchlib's source code: any edit to the library invalidates the cache."""
+def code_version(module: str | None = None) -> str:
+    """A hash of the cchlib source a computation runs.
+
+    With ``module``, the files of that module and of every cchlib module it imports
+    (:func:`module_closure`), so an edit elsewhere in the library (a docstring in
+    ``select.py``, a new chapter) leaves its cached cells valid; without, all of cchlib.
+    Imports are read from the source, so the hash cannot see code reached another way
+    (there is none in cchlib: no module is imported by name at run time).
+    """
+    files = ([_module_file(m) for m in module_closure(module)] if module is not None
+             else sorted(PACKAGE_ROOT.rglob("*.py")))
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
+    for path in files:
+        digest.update(str(path.relative_to(PACKAGE_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -96,7 +152,7 @@ def cell_key(fn: CellFunction, condition: dict, seed: int, settings: dict) -> st
             "condition": condition,
             "seed": seed,
             "settings": settings,
-            "code": code_version(),
+            "code": code_version(fn.__module__ if fn.__module__.startswith("cchlib.") else None),
         },
         sort_keys=True,
         default=str,

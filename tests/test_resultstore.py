@@ -51,7 +51,7 @@ def test_a_code_edit_does_not_orphan_stored_cells(tmp_path, monkeypatch):
     store = ResultStore(tmp_path / "store")
     _sweep(tmp_path, store)
     CALLS.clear()
-    monkeypatch.setattr(sweep, "code_version", lambda: "another-code-version")  # the cache key changes ...
+    monkeypatch.setattr(sweep, "code_version", lambda module=None: "another-code-version")  # the cache key changes ...
     rows = _sweep(tmp_path, ResultStore(tmp_path / "store", only=True))  # ... the store key does not
     assert CALLS == [] and list(rows.value) == [10, 11, 20, 21]
 

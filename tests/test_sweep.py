@@ -172,3 +172,27 @@ def test_a_seed_gives_the_same_result_alone_or_in_a_batch_up_to_the_stated_toler
     for column in ["mse_kd", "mse_nokd", "teacher_mse"]:
         np.testing.assert_allclose(alone[column], batch[column], **sweep.BATCH_TOLERANCE)
     np.testing.assert_allclose(alone[["mi_ts", "mi_sl", "mi_tl"]], batch[["mi_ts", "mi_sl", "mi_tl"]], atol=0.01)
+
+
+def test_cache_key_sees_only_the_code_the_cell_runs(tmp_path, monkeypatch):
+    """An edit to a module a cell function does not import leaves its key alone; an edit to
+    one it imports (directly or through another module) changes it."""
+    import shutil
+
+    copy = tmp_path / "cchlib"
+    shutil.copytree(sweep.PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sweep, "PACKAGE_ROOT", copy)
+    closure = sweep.module_closure("cchlib.experiments.synthetic")
+    assert {"cchlib.kd", "cchlib.mi.lmi", "cchlib.mi.inputs", "cchlib.data.synthetic"} <= set(closure)
+    assert "cchlib.select" not in closure and "cchlib.theory" not in closure
+
+    def version():
+        sweep.code_version.cache_clear()
+        return sweep.code_version("cchlib.experiments.synthetic")
+
+    before = version()
+    (copy / "select.py").write_text((copy / "select.py").read_text() + "\n# an unrelated edit\n")
+    assert version() == before
+    (copy / "mi" / "inputs.py").write_text((copy / "mi" / "inputs.py").read_text() + "\n# reached through kd -> mi\n")
+    assert version() != before
+    sweep.code_version.cache_clear()
