@@ -65,24 +65,22 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, stats, sweep
-from cchlib.data.store import cache_dir
-from cchlib.experiments.synthetic import run_cell
+from cchlib import criteria, report, stats
+from cchlib.chapter import Chapter
+from cchlib.experiments.synthetic import Settings, run_cell
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "synthetic"
-settings = dict(
+chapter = Chapter("synthetic", params_name, results_root, cache_root, executor, executor_options)
+settings = Settings(
     sigma13=sigma13, sigma23=sigma23, n_train=n_train, n_test=n_test, p=p, hidden=hidden,
     lams=sorted({lam_fig1, *lams_fig4}), epochs=epochs, lr=lr, batch_size=batch_size,
     mi_method=mi_method, mi_options=mi_options,
 )
-record = report.provenance(
-    params_name, seeds, default_device(), **{"MI estimator": mi_method, "epochs": epochs, "n_train": n_train}
-)
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
+record = chapter.provenance(seeds, default_device(), **{"MI estimator": mi_method, "epochs": epochs,
+                                                        "n_train": n_train})
 
 # %% [markdown]
 # ## Provenance
@@ -127,18 +125,14 @@ display(Markdown(report.provenance_markdown(record)))
 
 # %%
 conditions = [{"sigma12": float(s12)} for s12 in sigma12_grid]
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
-rows = sweep.run_sweep(
-    run_cell, conditions, seeds, settings, cache=cache, executor=executor,
-    executor_options=executor_options, label=CHAPTER,
-)
+rows = chapter.sweep(run_cell, conditions, seeds, settings)
 columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_tl", "teacher_mse",
            "mi_ts_null", "mi_sl_null"]  # the estimator's null MIs (rows permuted; cchlib.stats)
 rows = rows[columns + criteria.candidate_columns(rows)]  # + the criteria's candidates
 fig1 = rows[np.isclose(rows["lam"], lam_fig1)].reset_index(drop=True)
 fig4 = rows[rows["lam"].apply(lambda v: any(np.isclose(v, lams_fig4)))].reset_index(drop=True)
-_ = report.write_table(fig1, results_root, params_name, CHAPTER, "fig1")
-_ = report.write_table(fig4, results_root, params_name, CHAPTER, "fig4")
+_ = chapter.table(fig1, "fig1")
+_ = chapter.table(fig4, "fig4")
 
 
 # %%
@@ -150,7 +144,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
 
 
 summary = summarise(rows)
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
+_ = chapter.table(summary, "summary")
 
 # %% [markdown]
 # ## Figure 1: student error and mutual information against $\sigma_{12}$
@@ -273,13 +267,11 @@ plt.close(fig)
 conditions_table = summary.assign(
     condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)],
 )
-score = report.write_scorecard_rows(
-    conditions_table, results_root, params_name, CHAPTER, data="synthetic Gaussian (App. B sampler)"
-)
+score = chapter.scorecard(conditions_table, data="synthetic Gaussian (App. B sampler)")
 display(score.round(4))
 glue("synthetic_agree_share", float(score.agrees.mean()), display=False)
-_ = criteria.write_criteria_rows(  # the candidates of the criteria chapter, per condition
-    rows.assign(kd_gain=rows.mse_nokd - rows.mse_kd), ["sigma12", "lam"], results_root, params_name, CHAPTER,
+_ = chapter.criteria(  # the candidates of the criteria chapter, per condition
+    rows.assign(kd_gain=rows.mse_nokd - rows.mse_kd), ["sigma12", "lam"],
     condition=lambda r: f"sigma12={r.sigma12:g}, lambda={r.lam:g}", estimator=mi_method,
 )
 glue("synthetic_conditions", len(score), display=False)

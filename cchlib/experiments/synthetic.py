@@ -12,11 +12,31 @@ the distilled student's representation would already carry the teacher's influen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from cchlib import criteria, kd
+from cchlib.settings import CellSettings
 from cchlib.data.synthetic import make_synthetic
 from cchlib.models import synthetic_mlp
+
+
+@dataclass(frozen=True)
+class Settings(CellSettings):
+    """The settings of :func:`run_cell` (App. B's data, Table 9's networks, the training, the MI)."""
+
+    sigma13: float  # teacher-label correlation
+    sigma23: float  # student-label correlation
+    n_train: int
+    n_test: int  # held-out samples: test error and MI are measured on them
+    p: int  # dimension of each modality
+    hidden: int  # hidden units of teacher and student
+    lams: list  # distillation weights, one distilled student each (0 is the baseline, always trained)
+    epochs: int
+    lr: float
+    batch_size: int
+    mi_method: str
+    mi_options: dict
 
 
 def _net(role: str, p: int, hidden: int):
@@ -27,19 +47,18 @@ def _net(role: str, p: int, hidden: int):
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Train and evaluate one sigma12 condition for a batch of seeds (:func:`cchlib.kd.run`).
 
-    ``condition`` holds ``sigma12``; ``settings`` holds sigma13, sigma23, n_train,
-    n_test, p, hidden, lams, epochs, lr, batch_size, mi_method and mi_options.
+    ``condition`` holds ``sigma12``; ``settings`` is a :class:`Settings` as a dict.
     Returns, per seed, one row per lambda.
     """
-    s = settings
-    make = partial(make_synthetic, condition["sigma12"], s["sigma13"], s["sigma23"], s["n_train"], s["n_test"], s["p"])
-    lams = [float(lam) for lam in s["lams"]]
+    s = Settings.from_dict(settings)
+    make = partial(make_synthetic, condition["sigma12"], s.sigma13, s.sigma23, s.n_train, s.n_test, s.p)
+    lams = [float(lam) for lam in s.lams]
     results = kd.run(
         [kd.seed_data(make(seed), "x1", "x2") for seed in seeds], seeds,
-        teacher_net=_net("teacher", s["p"], s["hidden"]), student_net=_net("student", s["p"], s["hidden"]),
+        teacher_net=_net("teacher", s.p, s.hidden), student_net=_net("student", s.p, s.hidden),
         variants=[kd.Variant(lam=lam) for lam in lams],
-        schedule=kd.Schedule(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"]),
-        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True), task="regression",
+        schedule=kd.Schedule(epochs=s.epochs, lr=s.lr, batch_size=s.batch_size),
+        mi_spec=kd.MISpec(s.mi_method, s.mi_options, null=True), task="regression",
     )
     columns = ["mse_kd", "mse_nokd", "teacher_mse", "mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS]
     return {

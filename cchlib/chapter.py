@@ -1,0 +1,75 @@
+"""A chapter's context: what its sweeps, tables, scorecard rows and provenance share.
+
+Every chapter runs sweeps, writes tables, scorecard rows and a provenance record, all
+under the same chapter name, parameter set, results folder, cache and executor. A
+notebook makes one :class:`Chapter` from its ``parameters`` cell and calls its
+methods, instead of passing those five values to every call.
+
+Each sweep takes its own typed settings (:class:`cchlib.settings.CellSettings`), so
+changing one sweep's grid does not invalidate another's cached cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cchlib import criteria, report, sweep
+from cchlib.data.store import cache_dir
+from cchlib.settings import CellSettings
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What every call of a chapter shares: its name, parameter set, results, cache and executor.
+
+    ``cache_root`` None means the chapter's own folder under the cchlib cache
+    (``$CCH_CACHE_DIR/sweeps/<name>``); a given folder is used as it is.
+    """
+
+    name: str
+    params_name: str
+    results_root: str | Path
+    cache_root: str | Path | None = None
+    executor: str = "local"
+    executor_options: dict = field(default_factory=dict)
+
+    def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
+              cache_name: str | None = None) -> pd.DataFrame:
+        """Run (or read) the cells of ``fn`` over conditions and seeds: :func:`cchlib.sweep.run_sweep`.
+
+        ``cache_name`` shares another chapter's cache folder (for a sweep that chapter
+        also runs with the same settings, so its cells are reused).
+        """
+        if not isinstance(settings, CellSettings):
+            raise TypeError(f"settings must be a CellSettings dataclass (e.g. the cell module's Settings), "
+                            f"got {type(settings).__name__}")
+        cache = self.cache_root if self.cache_root is not None else cache_dir("sweeps", cache_name or self.name)
+        return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
+                               executor_options=self.executor_options, label=label or self.name)
+
+    def table(self, frame: pd.DataFrame, name: str) -> Path:
+        """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""
+        return report.write_table(frame, self.results_root, self.params_name, self.name, name)
+
+    def scorecard(self, conditions: pd.DataFrame, data: str | None = None) -> pd.DataFrame:
+        """Compute, write and return the chapter's scorecard rows (:func:`cchlib.report.scorecard_rows`)."""
+        return report.write_scorecard_rows(conditions, self.results_root, self.params_name, self.name, data)
+
+    def criteria(self, per_seed: pd.DataFrame, by, condition=None, estimator: str = "") -> pd.DataFrame:
+        """Write and return the criteria chapter's rows (:func:`cchlib.criteria.write_criteria_rows`)."""
+        return criteria.write_criteria_rows(per_seed, by, self.results_root, self.params_name, self.name,
+                                            condition=condition, estimator=estimator)
+
+    def provenance(self, seeds, device, **extra) -> dict:
+        """Write and return the chapter's provenance record (:func:`cchlib.report.provenance`)."""
+        record = report.provenance(self.params_name, seeds, device, **extra)
+        report.write_provenance(record, self.results_root, self.params_name, self.name)
+        return record
+
+    @property
+    def results_dir(self) -> Path:
+        """The chapter's results folder for this parameter set."""
+        return report.results_dir(self.results_root, self.params_name, self.name)
