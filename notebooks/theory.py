@@ -111,11 +111,12 @@ from myst_nb import glue
 
 from cchlib import report
 from cchlib import theory as T
+from cchlib.chapter import Chapter
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "theory"
+chapter = Chapter("theory", params_name, results_root)
 DATA = "Gaussian linear model (analytic + Monte Carlo)"
 t_start = time.time()
 
@@ -127,7 +128,7 @@ def rng_for(section: int) -> np.random.Generator:
 
 def show(df: pd.DataFrame, name: str) -> None:
     """Write a table to results/<params>/theory/<name>.csv and display it."""
-    report.write_table(df, results_root, params_name, CHAPTER, name)
+    chapter.table(df, name)
     display(df)
 
 
@@ -137,8 +138,7 @@ MAKE = {"appB": T.appb_blocks, "per-coordinate": T.per_coordinate_blocks}
 # ## Provenance
 
 # %% tags=["remove-input"]
-rec = report.provenance(params_name, seeds, "cpu")
-report.write_provenance(rec, results_root, params_name, CHAPTER)
+rec = chapter.provenance(seeds, "cpu")
 display(Markdown(report.provenance_markdown(rec)))
 
 # %% [markdown]
@@ -469,7 +469,7 @@ conditions = pd.DataFrame(
         "mi_gap_null_se": 0.0,
     }
 )
-score = report.write_scorecard_rows(conditions, results_root, params_name, CHAPTER, data=DATA)
+score = chapter.scorecard(conditions, data=DATA)
 display(score)
 glue("theory_scorecard_agree_share", float(score["agrees"].mean()), display=False)
 glue("theory_scorecard_rows", int(len(score)), display=False)
@@ -575,7 +575,7 @@ for model, make in MAKE.items():
                     row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
                 rows.append(row)
 grid_map = pd.DataFrame(rows)
-_ = report.write_table(grid_map, results_root, params_name, CHAPTER, "map_grid")
+_ = chapter.table(grid_map, "map_grid")
 print(f"{len(grid_map)} valid grid points ({map_p=}, n={n_map}, {map_reps} training sets each)")
 
 # %% [markdown]
@@ -610,7 +610,7 @@ for i in range(random_count):
         row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
     rows.append(row)
 rand_map = pd.DataFrame(rows)
-_ = report.write_table(rand_map, results_root, params_name, CHAPTER, "map_random")
+_ = chapter.table(rand_map, "map_random")
 
 # %%
 srows = []
