@@ -70,6 +70,8 @@ __all__ = [
     "optimal_surrogate_teacher_min_norm",
     "appb_blocks",
     "per_coordinate_blocks",
+    "POPULATIONS",
+    "population_blocks",
     "eq7_blocks",
     "eq7_is_psd",
     "random_blocks",
@@ -620,6 +622,20 @@ def per_coordinate_blocks(s12: float, s13: float, s23: float, p: int) -> Gaussia
     return check_blocks(np.eye(p), s12 * np.eye(p), s13 * one, np.eye(p), s23 * one, 1.0)
 
 
+POPULATIONS = {"appB": appb_blocks, "per-coordinate": per_coordinate_blocks}
+
+
+def population_blocks(model: str, s12: float, s13: float, s23: float, p: int) -> GaussianBlocks:
+    """The blocks of a Sec. 4.1 population by name ("appB" or "per-coordinate"; see :data:`POPULATIONS`).
+
+    A ``ValueError`` when the name is unknown or the correlations give no covariance.
+    """
+    make = POPULATIONS.get(model)
+    if make is None:
+        raise ValueError(f"model must be one of {sorted(POPULATIONS)}, got {model!r}")
+    return make(s12, s13, s23, p)
+
+
 def eq7_blocks(s12: float, s13: float, s23: float, p: int) -> GaussianBlocks:
     """Eq. (7) literally, without any check (it is often not a covariance)."""
     one = np.ones(p)
@@ -843,14 +859,13 @@ def s12_boundary(model: str, s13: float, s23: float, p: int, condition: str = "e
     Scans the valid sigma12 range on ``grid`` points, then refines the first sign change by
     bisection.
     """
-    make = {"appB": appb_blocks, "per-coordinate": per_coordinate_blocks}.get(model)
-    if make is None:
+    if model not in POPULATIONS:
         raise ValueError(f"model must be 'appB' or 'per-coordinate', got {model!r}")
     if condition not in ("exact", "cch"):
         raise ValueError(f"condition must be 'exact' or 'cch', got {condition!r}")
 
     def margin(s12: float) -> float:
-        B = make(s12, s13, s23, p)
+        B = population_blocks(model, s12, s13, s23, p)
         w1 = bayes_teacher_weight(B.S11, B.S13)
         if condition == "exact":
             q = _pieces(w1, B)

@@ -43,7 +43,10 @@
 # %% tags=["parameters", "remove-cell"]
 params_name = "default"
 results_root = "../results"
-seeds = [0]  # master seed(s); each section draws from its own child stream
+cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
+executor = "local"  # how sweep cells run: "local" or "dask"
+executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+seeds = [0]  # Monte Carlo seeds: each (section, condition, seed) cell has its own random stream
 
 # 1. analytic Eq. (13) against Monte Carlo, as p grows at fixed kappa = n/p
 conv_sigmas = [0.5, 0.9, 0.4]  # (sigma12, sigma13, sigma23), per-coordinate model
@@ -112,27 +115,20 @@ from myst_nb import glue
 from cchlib import report
 from cchlib import theory as T
 from cchlib.chapter import Chapter
+from cchlib.experiments import theory as mc
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-chapter = Chapter("theory", params_name, results_root)
+chapter = Chapter("theory", params_name, results_root, cache_root, executor, executor_options)
 DATA = "Gaussian linear model (analytic + Monte Carlo)"
 t_start = time.time()
-
-
-def rng_for(section: int) -> np.random.Generator:
-    """An independent random stream per section, derived from the master seed(s)."""
-    return np.random.default_rng([*seeds, section])
 
 
 def show(df: pd.DataFrame, name: str) -> None:
     """Write a table to results/<params>/theory/<name>.csv and display it."""
     chapter.table(df, name)
     display(df)
-
-
-MAKE = {"appB": T.appb_blocks, "per-coordinate": T.per_coordinate_blocks}
 
 # %% [markdown]
 # ## Provenance
@@ -268,33 +264,21 @@ show(psd_table, "covariance_check")
 # computes the exact population excess risk of the fitted student. Below, the
 # per-coordinate model with $(\sigma_{12}, \sigma_{13}, \sigma_{23})$ from `conv_sigmas`, the Bayes
 # teacher, and $\lambda$ = `conv_lam`.
+#
+# Every Monte Carlo of this chapter runs as a sweep of cells (`cchlib.experiments.theory`),
+# cached on disk like the other chapters' sweeps: a cell is one condition of one section
+# (here one $(\kappa, p)$) for one seed, and it draws from its own random stream, seeded by
+# the seed, the section and the condition. With several seeds, their repetitions are
+# pooled into one sample per condition.
 
 # %%
-rng = rng_for(1)
-rows = []
-s12, s13, s23 = conv_sigmas
-for kappa in conv_kappas:
-    for p in conv_ps:
-        n = int(round(kappa * p))
-        B = T.per_coordinate_blocks(s12, s13, s23, p)
-        w1 = T.bayes_teacher_weight(B.S11, B.S13)
-        R = T.simulate_excess_risk([conv_lam], w1, *B, n=n, reps=conv_reps, rng=rng)[:, 0]
-        asym = T.asymptotic_excess_risk(conv_lam, w1, *B, kappa=n / p)
-        exact = T.expected_excess_risk(conv_lam, w1, *B, n=n) if n > p + 1 else np.nan
-        rows.append(
-            {
-                "kappa": kappa,
-                "p": p,
-                "n": n,
-                "n/p": n / p,
-                "MC mean R": R.mean(),
-                "MC SE": R.std(ddof=1) / np.sqrt(R.size),
-                "MC SD across training sets": R.std(ddof=1),
-                "finite-sample E[R]": exact,
-                "Eq. (13)": asym,
-            }
-        )
-conv = pd.DataFrame(rows)
+conv_rows = chapter.sweep(
+    mc.run_convergence, [{"kappa": float(kappa), "p": int(p)} for kappa in conv_kappas for p in conv_ps], seeds,
+    mc.ConvergenceSettings(sigmas=conv_sigmas, lam=conv_lam, reps=conv_reps), label="theory 1: Eq. (13)",
+)
+conv = mc.pool_seeds(conv_rows, ["kappa", "p"], ["R"]).rename(
+    columns={"R_mean": "MC mean R", "R_se": "MC SE", "R_sd": "MC SD across training sets"}
+)[["kappa", "p", "n", "n/p", "MC mean R", "MC SE", "MC SD across training sets", "finite-sample E[R]", "Eq. (13)"]]
 conv["MC / Eq. (13)"] = conv["MC mean R"] / conv["Eq. (13)"]
 conv["|MC - E[R]| / SE"] = (conv["MC mean R"] - conv["finite-sample E[R]"]).abs() / conv["MC SE"]
 show(conv.round(5), "eq13_vs_monte_carlo")
@@ -351,31 +335,15 @@ glue("theory_conv_max_z_exact", float(conv["|MC - E[R]| / SE"].max()), display=F
 # Eq. (17) reads $\sigma_{13}^2 - \sigma_{12}\sigma_{13}\sigma_{23} < 1 - \sigma_{23}^2$.
 
 # %%
-rng = rng_for(2)
-curve_rows, teacher_rows = [], []
-n_curve = int(round(curve_kappa * curve_p))
-lams = np.asarray(curve_lams, float)
-for s12 in curve_s12s:
-    B = T.per_coordinate_blocks(s12, curve_s13, curve_s23, curve_p)
-    w1 = T.bayes_teacher_weight(B.S11, B.S13)
-    info = T.summarize_teacher(w1, *B, kappa=curve_kappa)
-    teacher_rows.append({"sigma12": s12, **{k: info[k] for k in ["I_teacher_student", "I_student_label", "mi_gap", "cch", "eq17_lhs", "eq17_rhs", "exact", "slope"]}})
-    sim = T.simulate_kd_gain(lams, w1, *B, n=n_curve, reps=curve_reps, rng=rng)
-    analytic = T.asymptotic_excess_risk(lams, w1, *B, kappa=curve_kappa)
-    finite = T.expected_excess_risk(lams, w1, *B, n=n_curve)
-    for j, lam in enumerate(lams):
-        curve_rows.append(
-            {
-                "sigma12": s12,
-                "lambda": lam,
-                "Eq. (13): R - R0": analytic[j] - analytic[0],
-                "finite-sample: R - R0": finite[j] - finite[0],
-                "MC: R - R0": -sim["gain"][j],
-                "MC SE": sim["gain_se"][j],
-            }
-        )
-teachers = pd.DataFrame(teacher_rows)
-curves = pd.DataFrame(curve_rows)
+curve_rows = chapter.sweep(
+    mc.run_curve, [{"sigma12": float(s12)} for s12 in curve_s12s], seeds,
+    mc.CurveSettings(sigma13=curve_s13, sigma23=curve_s23, p=curve_p, kappa=curve_kappa, lams=curve_lams,
+                     reps=curve_reps), label="theory 2: R(lambda) - R0",
+)
+curves = mc.pool_seeds(curve_rows, ["sigma12", "lambda"], ["change"]).rename(
+    columns={"change_mean": "MC: R - R0", "change_se": "MC SE"})
+teachers = curves.drop_duplicates("sigma12")[["sigma12", *mc.TEACHER_COLUMNS, "slope"]].reset_index(drop=True)
+curves = curves[["sigma12", "lambda", "Eq. (13): R - R0", "finite-sample: R - R0", "MC: R - R0", "MC SE"]]
 show(teachers.round(4), "curve_teachers")
 
 # %% tags=["hide-input"]
@@ -419,37 +387,19 @@ plt.close(fig)
 # $\sigma_{13}$ = `sec41_s13`, $\sigma_{23}$ = `sec41_s23` and $\sigma_{12}$ varied, as in Fig. 1,
 # with $n$ = `sec41_n` and $p$ = `sec41_p`. These rows are this chapter's scorecard rows: the
 # MI gap is the analytic $I(w_1^\top x_1; w^{*\top}x_2) - I(w^{*\top}x_2; y)$ with the Bayes teacher,
-# and the KD gain $R_0 - R(\lambda)$ is the Monte Carlo mean over `sec41_reps` training sets.
+# and the KD gain $R_0 - R(\lambda)$ is the Monte Carlo mean over `sec41_reps` training sets per seed.
 
 # %%
-rng = rng_for(3)
-rows = []
-for model, make in MAKE.items():
-    for s12 in sec41_s12s:
-        B = make(s12, sec41_s13, sec41_s23, sec41_p)
-        w1 = T.bayes_teacher_weight(B.S11, B.S13)
-        info = T.summarize_teacher(w1, *B, kappa=sec41_n / sec41_p)
-        sim = T.simulate_kd_gain(sec41_lams, w1, *B, n=sec41_n, reps=sec41_reps, rng=rng)
-        finite = T.expected_excess_risk(np.concatenate([[0.0], sec41_lams]), w1, *B, n=sec41_n)
-        for j, lam in enumerate(sec41_lams):
-            rows.append(
-                {
-                    "model": model,
-                    "sigma12": s12,
-                    "lambda": lam,
-                    "I_teacher_student": info["I_teacher_student"],
-                    "I_student_label": info["I_student_label"],
-                    "mi_gap": info["mi_gap"],
-                    "cch": info["cch"],
-                    "exact (Eq. 17)": info["exact"],
-                    "R0 (MC)": sim["R0"],
-                    "kd_gain": sim["gain"][j],
-                    "kd_gain_se": sim["gain_se"][j],
-                    "kd_gain (finite-sample E)": finite[0] - finite[j + 1],
-                    "MC verdict": T.mc_verdict(sim["gain"][j], sim["gain_se"][j]),
-                }
-            )
-sec41 = pd.DataFrame(rows)
+sec41_rows = chapter.sweep(
+    mc.run_sec41, [{"model": model, "sigma12": float(s12)} for model in T.POPULATIONS for s12 in sec41_s12s], seeds,
+    mc.Sec41Settings(sigma13=sec41_s13, sigma23=sec41_s23, p=sec41_p, n=sec41_n, lams=sec41_lams, reps=sec41_reps),
+    label="theory 3: Sec. 4.1 line",
+)
+sec41 = mc.pool_seeds(sec41_rows, ["model", "sigma12", "lambda"], ["R0", "kd_gain"]).rename(
+    columns={"R0_mean": "R0 (MC)", "kd_gain_mean": "kd_gain"})
+sec41["MC verdict"] = T.mc_verdict(sec41["kd_gain"], sec41["kd_gain_se"])
+sec41 = sec41[["model", "sigma12", "lambda", *mc.TEACHER_COLUMNS[:4], "exact (Eq. 17)", "R0 (MC)", "kd_gain",
+               "kd_gain_se", "kd_gain (finite-sample E)", "MC verdict"]]
 show(sec41, "sec41_line")
 
 # %% tags=["hide-input"]
@@ -463,7 +413,7 @@ conditions = pd.DataFrame(
         "mi_gap_se": 0.0,
         "kd_gain": sec41["kd_gain"],
         "kd_gain_se": sec41["kd_gain_se"],
-        "n_seeds": sec41_reps,  # Monte Carlo training sets behind each gain
+        "n_seeds": sec41_reps * len(seeds),  # Monte Carlo training sets behind each gain
         # the gap is exact (Eq. 17), not estimated: no estimator, so no null band
         "mi_gap_null": 0.0,
         "mi_gap_null_se": 0.0,
@@ -510,7 +460,7 @@ plt.close(fig)
 
 # %%
 brows = []
-for model in MAKE:
+for model in T.POPULATIONS:
     for p in boundary_ps:
         brows.append(
             {
@@ -551,65 +501,41 @@ glue("theory_boundary_p", int(max(boundary_ps)), display=False)
 # numbers for $R_0$ and $R(\lambda)$), otherwise "inconclusive".
 
 # %%
-rng = rng_for(4)
+def with_verdicts(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Pool the seeds of each case; its gains and SEs, and the MC verdicts, at the small and large lambda."""
+    table = mc.pool_seeds(rows, by, ["gain_small", "gain_large"])
+    for tag in ("small", "large"):
+        table = table.rename(columns={f"gain_{tag}_mean": f"gain_{tag}", f"gain_{tag}_se": f"gain_se_{tag}"})
+        table[f"verdict_{tag}"] = T.mc_verdict(table[f"gain_{tag}"], table[f"gain_se_{tag}"])
+    gains = [f"{c}_{tag}" for tag in ("small", "large") for c in ("gain", "gain_se", "verdict")]
+    return table[[c for c in table.columns if c not in gains and c != "reps" and not c.endswith("_sd")] + gains]
+
+
 vals_pos = np.round(np.arange(map_step, 1.0 - 1e-9, map_step), 6)
-vals_12 = np.round(np.arange(-1.0 + map_step, 1.0 - 1e-9, map_step), 6)
-map_lams = [map_small_lam, map_large_lam]
 n_map = int(round(map_kappa * map_p))
-rows = []
-for model, make in MAKE.items():
-    for s13 in vals_pos:
-        for s23 in vals_pos:
-            for s12 in vals_12:
-                try:
-                    B = make(float(s12), float(s13), float(s23), map_p)
-                except ValueError:
-                    continue  # not a valid correlation triple
-                w1 = T.bayes_teacher_weight(B.S11, B.S13)
-                row = {"population": model, "sigma12": s12, "sigma13": s13, "sigma23": s23}
-                row.update(T.summarize_teacher(w1, *B, kappa=map_kappa))
-                sim = T.simulate_kd_gain(map_lams, w1, *B, n=n_map, reps=map_reps, rng=rng)
-                for tag, j in (("small", 0), ("large", 1)):
-                    row[f"gain_{tag}"] = sim["gain"][j]
-                    row[f"gain_se_{tag}"] = sim["gain_se"][j]
-                    row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
-                rows.append(row)
-grid_map = pd.DataFrame(rows)
+map_settings = dict(kappa=map_kappa, small_lam=map_small_lam, large_lam=map_large_lam)
+grid_rows = chapter.sweep(mc.run_map_point, mc.map_conditions(map_step, map_p), seeds,
+                          mc.MapSettings(p=map_p, reps=map_reps, **map_settings), label="theory 4: map")
+grid_map = with_verdicts(grid_rows, ["population", "sigma12", "sigma13", "sigma23"])
 _ = chapter.table(grid_map, "map_grid")
 print(f"{len(grid_map)} valid grid points ({map_p=}, n={n_map}, {map_reps} training sets each)")
 
 # %% [markdown]
-# Random covariances: random correlation matrices of $(x_1, x_2, y)$ from a factor model with
-# one to three latent factors ($p$ = `random_p`), and teachers of three kinds: the Bayes teacher,
+# Random covariances: `random_count` cases per seed, each drawn from its own random stream:
+# a random correlation matrix of $(x_1, x_2, y)$ from a factor model with
+# one to three latent factors ($p$ = `random_p`), and a teacher of one of three kinds: the Bayes teacher,
 # a perturbation of it, and an almost random direction, each rescaled so that
 # $w_1^\top\Sigma_{11}w_1 = s^2\,\Sigma_{33}$ with $s$ uniform up to `random_max_scale`. So
 # Theorem 1's scale assumption holds for $s \le 1$ and fails above; the sign assumption fails for
 # some of the random directions.
 
 # %%
-rng = rng_for(5)
-rows = []
-n_rand = int(round(random_kappa * random_p))
-for i in range(random_count):
-    B = T.random_blocks(random_p, rng, rank=int(rng.integers(1, 4)))
-    kind = str(rng.choice(["Bayes", "perturbed Bayes", "random direction"]))
-    w_bayes = T.bayes_teacher_weight(B.S11, B.S13)
-    if kind == "Bayes":
-        w1, scale = w_bayes, float(np.sqrt(w_bayes @ B.S11 @ w_bayes / B.S33))
-    else:
-        spread = 0.7 if kind == "perturbed Bayes" else 5.0
-        u = w_bayes / np.linalg.norm(w_bayes) + spread * rng.standard_normal(random_p) / np.sqrt(random_p)
-        scale = float(rng.uniform(0.05, random_max_scale))
-        w1 = scale * np.sqrt(B.S33 / (u @ B.S11 @ u)) * u
-    row = {"population": "random covariance", "case": i, "teacher": kind, "teacher scale s": scale}
-    row.update(T.summarize_teacher(w1, *B, kappa=random_kappa))
-    sim = T.simulate_kd_gain(map_lams, w1, *B, n=n_rand, reps=random_reps, rng=rng)
-    for tag, j in (("small", 0), ("large", 1)):
-        row[f"gain_{tag}"] = sim["gain"][j]
-        row[f"gain_se_{tag}"] = sim["gain_se"][j]
-        row[f"verdict_{tag}"] = T.mc_verdict(sim["gain"][j], sim["gain_se"][j])
-    rows.append(row)
-rand_map = pd.DataFrame(rows)
+random_rows = chapter.sweep(
+    mc.run_random_case, [{"case": i} for i in range(random_count)], seeds,
+    mc.RandomSettings(p=random_p, reps=random_reps, max_scale=random_max_scale,
+                      **{**map_settings, "kappa": random_kappa}), label="theory 4: random covariances",
+)
+rand_map = with_verdicts(random_rows, ["seed", "case"])  # each seed draws its own cases
 _ = chapter.table(rand_map, "map_random")
 
 # %%
@@ -686,7 +612,7 @@ colors = {
 grid_map["category_small"] = grid_map.apply(category, axis=1)
 slices = sorted({vals_pos[np.argmin(np.abs(vals_pos - t))] for t in (0.3, 0.6, 0.9)})
 fig, axes = plt.subplots(2, len(slices), figsize=(3.7 * len(slices), 8), squeeze=False, sharex=True, sharey=True)
-for r, model in enumerate(MAKE):
+for r, model in enumerate(T.POPULATIONS):
     for c, s13 in enumerate(slices):
         ax = axes[r, c]
         d = grid_map[(grid_map["population"] == model) & np.isclose(grid_map["sigma13"], s13)]
@@ -751,30 +677,14 @@ show(ce[cols].round(5), "cch_without_eq17")
 # $(\sigma_{12}, \sigma_{13}, \sigma_{23})$ = `sur_sigmas`, $p$ = `sur_p`, $\kappa$ = `sur_kappa`.
 
 # %%
-rng = rng_for(6)
-s12, s13, s23 = sur_sigmas
-B = T.per_coordinate_blocks(s12, s13, s23, sur_p)
-n_sur = int(round(sur_kappa * sur_p))
-w_bayes = T.bayes_teacher_weight(B.S11, B.S13)
-R0_an = T.asymptotic_excess_risk(0.0, w_bayes, *B, kappa=sur_kappa)
-rows = []
-for lam in sur_lams:
-    w_opt = T.optimal_surrogate_teacher(lam, *B, kappa=sur_kappa)
-    sim = T.simulate_kd_gain([lam], w_opt, *B, n=n_sur, reps=sur_reps, rng=rng)
-    rows.append(
-        {
-            "lambda": lam,
-            "R0": R0_an,
-            "R, zero teacher": T.asymptotic_excess_risk(lam, np.zeros(sur_p), *B, kappa=sur_kappa),
-            "R, Bayes teacher": T.asymptotic_excess_risk(lam, w_bayes, *B, kappa=sur_kappa),
-            "R, Eq. (14) teacher": T.asymptotic_excess_risk(lam, w_opt, *B, kappa=sur_kappa),
-            "R, Eq. (14) teacher (MC)": sim["risk"][0],
-            "MC SE": sim["risk_se"][0],
-            "corr(Eq. 14 teacher, Bayes teacher)": float(w_opt @ w_bayes / np.linalg.norm(w_opt) / np.linalg.norm(w_bayes)),
-            "norm ratio |Eq. 14| / |Bayes|": float(np.linalg.norm(w_opt) / np.linalg.norm(w_bayes)),
-        }
-    )
-sur = pd.DataFrame(rows)
+sur_rows = chapter.sweep(
+    mc.run_surrogate, [{"lambda": float(lam)} for lam in sur_lams], seeds,
+    mc.ModelSettings(sigmas=sur_sigmas, p=sur_p, kappa=sur_kappa, reps=sur_reps), label="theory 5: Eq. (14) teacher",
+)
+sur = mc.pool_seeds(sur_rows, ["lambda"], ["R"]).rename(columns={"R_mean": "R, Eq. (14) teacher (MC)", "R_se": "MC SE"})
+sur = sur[["lambda", "R0", "R, zero teacher", "R, Bayes teacher", "R, Eq. (14) teacher", "R, Eq. (14) teacher (MC)",
+           "MC SE", "corr(Eq. 14 teacher, Bayes teacher)", "norm ratio |Eq. 14| / |Bayes|"]]
+R0_an = float(sur["R0"].iloc[0])  # R0 does not depend on lambda
 show(sur.round(5), "optimal_surrogate")
 
 # %% tags=["hide-input"]
@@ -857,38 +767,15 @@ glue("theory_zero_beats_bayes_share", float((sur["R, zero teacher"] < sur["R, Ba
 # minimise over $w_1$, as Theorem 3 asks.
 
 # %%
-rng = rng_for(7)
-s12, s13, s23 = ovr_sigmas
-Bo = T.per_coordinate_blocks(s12, s13, s23, ovr_p)
+# fixed teachers: one simulation serves every lambda (common random numbers); the best
+# teacher depends on lambda, one condition each (at lambda = 0 the teacher plays no role)
 n_ovr = int(round(ovr_kappa * ovr_p))
-w_bayes_o = T.bayes_teacher_weight(Bo.S11, Bo.S13)
-lams_o = np.asarray(ovr_lams, float)
-rows = []
-
-
-def add_rows(name, lams, w_of_lam, R):
-    for j, lam in enumerate(lams):
-        rows.append(
-            {
-                "teacher": name,
-                "lambda": lam,
-                "closed form E[R]": T.min_norm_expected_excess_risk(lam, w_of_lam(lam), *Bo, n=n_ovr),
-                "MC mean R": R[:, j].mean(),
-                "MC SE": R[:, j].std(ddof=1) / np.sqrt(R.shape[0]),
-            }
-        )
-
-
-# fixed teachers: one simulation serves every lambda (common random numbers)
-for name, w_fixed in [("zero teacher", np.zeros(ovr_p)), ("Bayes teacher", w_bayes_o)]:
-    R = T.simulate_excess_risk(lams_o, w_fixed, *Bo, n=n_ovr, reps=ovr_reps, rng=rng)
-    add_rows(name, lams_o, lambda lam, w=w_fixed: w, R)
-# the best teacher depends on lambda (at lambda = 0 the teacher plays no role)
-for lam in lams_o:
-    w_best = T.optimal_surrogate_teacher_min_norm(lam, *Bo, n=n_ovr) if lam > 0 else np.zeros(ovr_p)
-    R = T.simulate_excess_risk([lam], w_best, *Bo, n=n_ovr, reps=ovr_reps, rng=rng)
-    add_rows("best teacher for this lambda", [lam], lambda _, w=w_best: w, R)
-ovr = pd.DataFrame(rows)
+ovr_rows = chapter.sweep(
+    mc.run_min_norm, mc.min_norm_conditions(ovr_lams), seeds,
+    mc.ModelSettings(sigmas=ovr_sigmas, p=ovr_p, kappa=ovr_kappa, reps=ovr_reps), label="theory 6: Theorem 3",
+)
+ovr = mc.pool_seeds(ovr_rows, ["teacher", "lambda"], ["R"]).rename(columns={"R_mean": "MC mean R", "R_se": "MC SE"})
+ovr = ovr[["teacher", "lambda", "closed form E[R]", "MC mean R", "MC SE"]]
 ovr["|MC - E[R]| / SE"] = (ovr["MC mean R"] - ovr["closed form E[R]"]).abs() / ovr["MC SE"]
 show(ovr.round(5), "theorem3_min_norm")
 

@@ -1,14 +1,20 @@
-"""Tests of cchlib.theory: the jointly Gaussian model of Sec. 3 / App. A.
+"""Tests of cchlib.theory (the jointly Gaussian model of Sec. 3 / App. A) and of the theory
+chapter's sweep cells (cchlib.experiments.theory).
 
 Monte Carlo checks use fixed seeds and tolerances stated in standard errors (SE) of the
 Monte Carlo mean, or in relative terms where an asymptotic formula is compared.
 """
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate
 
 from cchlib import theory as T
+from cchlib.chapter import Chapter
+from cchlib.experiments import theory as mc
 
 
 def _random_teacher(B, rng, scale):
@@ -324,3 +330,101 @@ def test_verdicts_and_summary():
     s = T.cch_summary([True, True, False, False], ["helps", "hurts", "helps", "inconclusive"], exact=[True, True, True, False])
     assert s["cch_sufficient"] == 0.5 and s["cch_too_strict"] == 0.5 and s["counterexamples"] == 1
     assert s["exact_vs_mc_disagree"] == 1
+
+
+# --------------------------------------------------------------------- the chapter's sweep cells
+
+SIGMAS = [0.5, 0.9, 0.4]
+MAP = dict(p=6, kappa=4, small_lam=1e-3, large_lam=1.0, reps=20)
+CELLS = {  # one small condition and settings per cell function of cchlib.experiments.theory
+    "convergence": (mc.run_convergence, {"kappa": 2.0, "p": 8},
+                    mc.ConvergenceSettings(sigmas=SIGMAS, lam=0.5, reps=20)),
+    "curve": (mc.run_curve, {"sigma12": 0.45}, mc.CurveSettings(sigma13=0.9, sigma23=0.6, p=8, kappa=2.0,
+                                                                 lams=[0.0, 0.5], reps=20)),
+    "sec41": (mc.run_sec41, {"model": "appB", "sigma12": 0.3},
+              mc.Sec41Settings(sigma13=0.9, sigma23=0.4, p=8, n=40, lams=[0.01, 1.0], reps=20)),
+    "map": (mc.run_map_point, {"population": "per-coordinate", "sigma12": 0.5, "sigma13": 0.6, "sigma23": 0.3},
+            mc.MapSettings(**MAP)),
+    "random": (mc.run_random_case, {"case": 3}, mc.RandomSettings(**MAP, max_scale=3.0)),
+    "surrogate": (mc.run_surrogate, {"lambda": 0.5}, mc.ModelSettings(sigmas=SIGMAS, p=8, kappa=2.0, reps=20)),
+    "min_norm": (mc.run_min_norm, {"teacher": "Bayes teacher", "lams": [0.0, 1.0]},
+                 mc.ModelSettings(sigmas=SIGMAS, p=8, kappa=0.5, reps=20)),
+}
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_a_cells_rows_for_a_seed_do_not_depend_on_the_seeds_sharing_its_call(name):
+    """Each (seed, section, condition) has its own stream: seed 1 alone or among others, the same rows."""
+    fn, condition, settings = CELLS[name]
+    together = fn(condition, [0, 1, 2], settings.as_dict())
+    alone = fn(condition, [1], settings.as_dict())
+    assert alone[1] == together[1]
+    assert together[0] != together[1]  # and the seeds do draw different training sets
+    assert json.loads(json.dumps(together)) == {str(k): v for k, v in together.items()}  # plain JSON values
+
+
+def test_cell_streams_differ_between_seeds_sections_and_conditions():
+    draw = lambda *args: mc.cell_rng(*args).standard_normal()  # noqa: E731
+    values = {draw(0, "map", {"case": 1}), draw(1, "map", {"case": 1}), draw(0, "random", {"case": 1}),
+              draw(0, "map", {"case": 2})}
+    assert len(values) == 4
+    assert draw(0, "map", {"a": 1, "b": 2}) == draw(0, "map", {"b": 2, "a": 1})  # the condition, not its key order
+
+
+@pytest.mark.parametrize("settings, name", [
+    (dict(sigmas=SIGMAS, lam=0.5, reps="20"), "reps"),
+    (dict(sigmas=SIGMAS, lam="half", reps=20), "lam"),
+    (dict(sigmas=0.5, lam=0.5, reps=20), "sigmas"),
+])
+def test_a_mistyped_theory_setting_is_a_value_error_naming_it(settings, name):
+    with pytest.raises(ValueError, match=f"setting '{name}' must be"):
+        mc.ConvergenceSettings(**settings)
+    with pytest.raises(ValueError, match=f"setting '{name}' must be"):  # also when a cell reads its dict
+        mc.run_convergence({"kappa": 2.0, "p": 8}, [0], settings)
+    with pytest.raises(ValueError, match=r"no setting 'rep' \(did you mean 'reps'\?\)"):
+        mc.run_convergence({"kappa": 2.0, "p": 8}, [0], {"sigmas": SIGMAS, "lam": 0.5, "rep": 20})
+
+
+def test_a_convergence_cell_agrees_with_the_exact_finite_sample_mean():
+    """Sec. 1's cell: the simulated mean risk within 4 SE of E[R] = bias + sigma_bar^2 p/(n-p-1)."""
+    settings = mc.ConvergenceSettings(sigmas=SIGMAS, lam=0.5, reps=2000)
+    cell = mc.run_convergence({"kappa": 4.0, "p": 10}, [0, 1], settings.as_dict())
+    rows = pd.DataFrame(cell[0] + cell[1])
+    row = mc.pool_seeds(rows, ["kappa", "p"], ["R"]).iloc[0]
+    assert row["reps"] == 4000 and row["n"] == 40
+    assert abs(row["R_mean"] - row["finite-sample E[R]"]) < 4 * row["R_se"], row
+    assert row["R_se"] < 0.05 * row["finite-sample E[R]"]  # the check has power
+
+
+def test_a_min_norm_cell_agrees_with_the_closed_form():
+    """Sec. 6's cell (kappa < 1): the best teacher's simulated risk within 4 SE of its closed form."""
+    settings = mc.ModelSettings(sigmas=SIGMAS, p=20, kappa=0.5, reps=3000).as_dict()
+    (row,) = mc.run_min_norm({"teacher": mc.BEST_TEACHER, "lams": [1.0]}, [0], settings)[0]
+    assert abs(row["R_mean"] - row["closed form E[R]"]) < 4 * row["R_sd"] / np.sqrt(row["reps"]), row
+    with pytest.raises(ValueError, match="one lambda per condition"):
+        mc.run_min_norm({"teacher": mc.BEST_TEACHER, "lams": [0.5, 1.0]}, [0], settings)
+
+
+def test_pooling_seeds_is_one_sample_of_all_their_repetitions():
+    rng = np.random.default_rng(3)
+    samples = {0: rng.exponential(size=7), 1: rng.exponential(size=12) + 0.5}
+    rows = pd.DataFrame([{"x": 1, "const": "a", "seed": s, "reps": v.size, **mc._stats("v", v)}
+                         for s, v in samples.items()])
+    pooled = mc.pool_seeds(rows, ["x"], ["v"]).iloc[0]
+    everything = np.concatenate(list(samples.values()))
+    assert pooled["reps"] == 19 and pooled["const"] == "a" and "seed" not in pooled
+    assert np.isclose(pooled["v_mean"], everything.mean()) and np.isclose(pooled["v_sd"], everything.std(ddof=1))
+    assert np.isclose(pooled["v_se"], everything.std(ddof=1) / np.sqrt(19))
+
+
+def test_theory_cells_run_as_a_cached_sweep(tmp_path):
+    """The cells' rows pass the sweep's checks, and a second run reads them from the cache."""
+    chapter = Chapter("theory", "smoke", tmp_path / "results", cache_root=tmp_path / "cache")
+    conditions = mc.map_conditions(0.45, 4)
+    assert conditions and all(set(c) == {"population", "sigma12", "sigma13", "sigma23"} for c in conditions)
+    first = chapter.sweep(mc.run_map_point, conditions, [0, 1], mc.MapSettings(**MAP), label="test")
+    assert len(first) == 2 * len(conditions)
+    written = {path: path.stat().st_mtime_ns for path in (tmp_path / "cache").rglob("*.json")}
+    assert len(written) == len(first)
+    pd.testing.assert_frame_equal(chapter.sweep(mc.run_map_point, conditions, [0, 1], mc.MapSettings(**MAP)), first)
+    assert {path: path.stat().st_mtime_ns for path in (tmp_path / "cache").rglob("*.json")} == written  # none rewritten
