@@ -9,8 +9,8 @@ the code that computed it. A code edit that does not change a cell's numbers the
 does not orphan it; :func:`verify` recomputes a random sample of stored cells to find
 any that no longer reproduce.
 
-Layout: ``store/<params>/<function>/<key>.json``, one small JSON file per (condition,
-seed) cell, holding the function, condition, seed and settings (so the cell can be
+Layout: ``store/<params>/<function>.jsonl``, one JSON line per (condition, seed)
+cell, holding the function, condition, seed and settings (so the cell can be
 recomputed), the rows with their SHA-256, and the provenance of the run that computed
 it: code version (git commit and cchlib source hash), device, library versions, the
 seeds computed in the same batch, the wall time of that batch and when it finished.
@@ -24,6 +24,7 @@ render a stored chapter with the guarantee that nothing is trained.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import json
@@ -33,14 +34,15 @@ import platform
 import random
 import subprocess
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from cchlib.report import atomic_write_text, device_name, package_version
+from cchlib.report import device_name, package_version
 
 STORE_FORMAT = 1
 STORE_ENV = "CCH_RESULT_STORE"
@@ -109,10 +111,17 @@ def provenance(batch: list[int], wall_s: float | None, device) -> dict:
 
 @dataclass(frozen=True)
 class ResultStore:
-    """A folder of stored cells (``store/<params>``); ``only`` forbids computing missing ones."""
+    """A folder of stored cells (``store/<params>``); ``only`` forbids computing missing ones.
+
+    One JSON-lines file per cell function, ``<function>.jsonl``, one cell a line,
+    appended as cells finish. A line is complete only with its newline: a run killed
+    while writing leaves a torn last line, which readers ignore (with a warning) and the
+    next append cuts off. Every complete line is checked when read (:func:`parse_record`).
+    """
 
     root: Path
     only: bool = False
+    _cells: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fn -> {key: record}
 
     @classmethod
     def from_environment(cls) -> "ResultStore | None":
@@ -122,65 +131,98 @@ class ResultStore:
             return None
         return cls(Path(root), only=os.environ.get(STORE_ONLY_ENV, "") not in ("", "0"))
 
-    def path(self, fn_name: str, key: str) -> Path:
-        return self.root / fn_name.replace("<", "").replace(">", "") / f"{key}.json"
+    def path(self, fn_name: str) -> Path:
+        """The file of a cell function's cells."""
+        return self.root / f"{fn_name.replace('<', '').replace('>', '')}.jsonl"
+
+    def cells(self, fn_name: str) -> dict[str, dict]:
+        """A cell function's stored cells by key (read once, then kept up to date by :meth:`put`)."""
+        if fn_name not in self._cells:
+            path = self.path(fn_name)
+            self._cells[fn_name] = {r["key"]: r for r in read_records(path)} if path.exists() else {}
+        return self._cells[fn_name]
 
     def get(self, fn_name: str, condition: dict, seed: int, settings: dict) -> list[dict] | None:
-        """The stored rows of a cell, or None; a damaged file is a :class:`StoreError`."""
-        key = store_key(fn_name, condition, seed, settings)
-        path = self.path(fn_name, key)
-        if not path.exists():
-            return None
-        record = read_record(path)
-        if record["key"] != key:
-            raise StoreError(f"{path} holds key {record['key']!r}, not {key!r}; the file was renamed or edited")
-        return record["rows"]
+        """The stored rows of a cell, or None; a damaged store file is a :class:`StoreError`."""
+        record = self.cells(fn_name).get(store_key(fn_name, condition, seed, settings))
+        return None if record is None else record["rows"]
 
     def put(self, fn_name: str, condition: dict, seed: int, settings: dict, rows: list[dict],
             provenance: dict) -> Path:
-        """Write one cell atomically (a killed run never leaves half a file)."""
+        """Append one cell as one line (flushed to disk before returning)."""
         key = store_key(fn_name, condition, seed, settings)
-        record = {"format": STORE_FORMAT, "key": key, "fn": fn_name, "condition": condition, "seed": seed,
-                  "settings": settings, "sha256": rows_checksum(rows), "rows": rows, "provenance": provenance}
-        text = json.dumps(record, sort_keys=True, default=str, indent=1)
-        return atomic_write_text(self.path(fn_name, key), text + "\n")
+        record = json.loads(json.dumps(
+            {"format": STORE_FORMAT, "key": key, "fn": fn_name, "condition": condition, "seed": seed,
+             "settings": settings, "sha256": rows_checksum(rows), "rows": rows, "provenance": provenance},
+            default=str))
+        path = self.path(fn_name)
+        append_line(path, json.dumps(record, sort_keys=True))
+        self.cells(fn_name)[key] = record
+        return path
 
     def records(self) -> list[tuple[Path, dict]]:
-        """Every stored cell, checked, as (path, record)."""
-        return [(path, read_record(path)) for path in sorted(self.root.glob("*/*.json"))]
+        """Every stored cell, checked, as (file, record)."""
+        return [(path, record) for path in sorted(self.root.glob("*.jsonl")) for record in read_records(path)]
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append a line under an exclusive lock, first cutting off a torn last line if there is one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        end = handle.seek(0, os.SEEK_END)
+        if end:
+            handle.seek(end - 1)
+            if handle.read(1) != b"\n":  # a run died mid-line: keep only the complete lines
+                handle.seek(0)
+                handle.truncate(handle.read().rfind(b"\n") + 1)
+        handle.write(line.encode("utf-8") + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 REQUIRED = {"format", "key", "fn", "condition", "seed", "settings", "sha256", "rows", "provenance"}
 REQUIRED_PROVENANCE = {"git_commit", "code_version", "device", "torch", "numpy", "batch_seeds", "batch_wall_s",
                        "finished_utc"}
+REPAIR = "restore the file from git (git checkout -- <file>), or delete the line to recompute that cell"
 
 
-def read_record(path: Path) -> dict:
-    """One stored cell, after checking its format, its fields and its rows' checksum."""
+def read_records(path: Path) -> list[dict]:
+    """The cells of one store file, each checked by :func:`parse_record`; a torn last line is skipped."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise StoreError(f"{path} is not a JSON file ({type(error).__name__}: {str(error)[:80]}); "
-                         "restore it from git (git checkout -- <path>) or delete it to recompute the cell") from error
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StoreError(f"{path} is not UTF-8 text ({error}); {REPAIR}") from error
+    lines = text.split("\n")
+    if lines[-1].strip():
+        warnings.warn(f"{path}: the last line is incomplete (a run stopped while writing it); ignored, and cut "
+                      "off at the next write", stacklevel=2)
+    return [parse_record(line, f"{path}:{number}") for number, line in enumerate(lines[:-1], 1) if line.strip()]
+
+
+def parse_record(line: str, where: str) -> dict:
+    """One stored cell, after checking its format, fields, key and rows' checksum."""
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise StoreError(f"{where} is not a JSON record ({str(error)[:80]}); {REPAIR}") from error
     problems = []
     if not isinstance(record, dict):
         problems.append("it is not a JSON object")
-    else:
-        if record.get("format") != STORE_FORMAT:
-            problems.append(f"format {record.get('format')!r}, expected {STORE_FORMAT}")
-        if missing := REQUIRED - set(record):
-            problems.append(f"missing fields {sorted(missing)}")
-        elif missing := REQUIRED_PROVENANCE - set(record["provenance"]):
-            problems.append(f"provenance lacks {sorted(missing)}")
-        elif not isinstance(record["rows"], list) or not record["rows"]:
-            problems.append("it holds no rows")
-        elif rows_checksum(record["rows"]) != record["sha256"]:
-            problems.append("its rows do not match their checksum (edited or damaged)")
-        elif path.stem != record["key"]:
-            problems.append(f"its file name is not its key {record['key']}")
+    elif record.get("format") != STORE_FORMAT:
+        problems.append(f"format {record.get('format')!r}, expected {STORE_FORMAT}")
+    elif missing := REQUIRED - set(record):
+        problems.append(f"missing fields {sorted(missing)}")
+    elif missing := REQUIRED_PROVENANCE - set(record["provenance"]):
+        problems.append(f"provenance lacks {sorted(missing)}")
+    elif not isinstance(record["rows"], list) or not record["rows"]:
+        problems.append("it holds no rows")
+    elif rows_checksum(record["rows"]) != record["sha256"]:
+        problems.append("its rows do not match their checksum (edited or damaged)")
+    elif record["key"] != store_key(record["fn"], record["condition"], record["seed"], record["settings"]):
+        problems.append("its key does not match its function, condition, seed and settings (edited)")
     if problems:
-        raise StoreError(f"{path} is not a valid stored cell: {'; '.join(problems)}. Restore it from git "
-                         "(git checkout -- <path>) or delete it to recompute the cell.")
+        raise StoreError(f"{where} is not a valid stored cell: {'; '.join(problems)}; {REPAIR}")
     return record
 
 
@@ -246,7 +288,7 @@ def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_
         results.append({"fn": record["fn"], "condition": json.dumps(record["condition"], sort_keys=True),
                         "seed": record["seed"], "reproduced": agrees, "max_abs_difference": worst,
                         "first_difference": what, "seconds": round(time.monotonic() - start, 1),
-                        "stored_on": record["provenance"]["device"], "file": str(path.relative_to(store.root))})
+                        "stored_on": record["provenance"]["device"], "file": path.name})
     return pd.DataFrame(results)
 
 

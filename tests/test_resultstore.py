@@ -35,7 +35,7 @@ def test_computed_cells_are_written_with_provenance_and_read_back_without_comput
     records = store.records()
     assert len(records) == 4
     for path, record in records:
-        assert path.parent.name == "test_resultstore.toy_cell"
+        assert path.name == "test_resultstore.toy_cell.jsonl"
         assert record["provenance"]["batch_seeds"] == [0, 1]  # each condition's seeds ran as one batch
         assert record["provenance"]["batch_wall_s"] >= 0
         assert record["provenance"]["device"].startswith("cpu")
@@ -87,30 +87,55 @@ def test_cells_taken_from_the_cache_are_added_to_the_store_without_a_wall_time(t
     assert [r["provenance"]["batch_wall_s"] for _, r in ResultStore(tmp_path / "store").records()] == [None] * 4
 
 
+def _rewrite_line(path, number, change):
+    """Apply ``change`` to the record on line ``number`` (1-based) of a store file."""
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[number - 1])
+    change(record)
+    lines[number - 1] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda r: r["rows"][0].update(value=999), "do not match their checksum"),
     (lambda r: r.pop("provenance"), "missing fields"),
     (lambda r: r["provenance"].pop("device"), "provenance lacks"),
     (lambda r: r.update(format=0), "format 0"),
+    (lambda r: r["condition"].update(a=5), "key does not match"),
 ])
-def test_a_damaged_stored_cell_is_an_error_naming_the_file(tmp_path, damage, message):
-    store = ResultStore(tmp_path / "store")
-    _sweep(tmp_path, store, seeds=[0])
-    path, record = store.records()[0]
-    damage(record)
-    path.write_text(json.dumps(record))
-    with pytest.raises(StoreError, match=message) as error:
-        _sweep(tmp_path, store, seeds=[0])
-    assert path.name in str(error.value)
-
-
-def test_a_truncated_stored_cell_is_an_error(tmp_path):
+def test_a_damaged_stored_cell_is_an_error_naming_the_file_and_line(tmp_path, damage, message):
     store = ResultStore(tmp_path / "store")
     _sweep(tmp_path, store, seeds=[0])
     path = store.records()[0][0]
-    path.write_text(path.read_text()[:50])
-    with pytest.raises(StoreError, match="not a JSON file"):
-        store.records()
+    _rewrite_line(path, 2, damage)
+    with pytest.raises(StoreError, match=message) as error:
+        _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0])
+    assert f"{path.name}:2" in str(error.value)
+
+
+def test_a_line_that_is_not_json_is_an_error(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])
+    path = store.records()[0][0]
+    path.write_text("{not json\n" + path.read_text())
+    with pytest.raises(StoreError, match=":1 is not a JSON record"):
+        ResultStore(tmp_path / "store").records()
+
+
+def test_a_torn_last_line_is_ignored_then_cut_off_by_the_next_write(tmp_path):
+    """A run killed while appending leaves half a line: readers skip it, the next append removes it."""
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])
+    path = store.records()[0][0]
+    whole = path.read_text()
+    path.write_text(whole + whole.splitlines()[0][:40])  # half of a third record, no newline
+    with pytest.warns(UserWarning, match="last line is incomplete"):
+        assert len(ResultStore(tmp_path / "store").records()) == 2
+    CALLS.clear()
+    with pytest.warns(UserWarning, match="last line is incomplete"):
+        _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0, 1])  # computes seed 1, appends
+    assert path.read_text().startswith(whole) and path.read_text().endswith("\n")
+    assert len(ResultStore(tmp_path / "store").records()) == 4
 
 
 def test_verify_recomputes_a_sample_and_finds_a_cell_that_no_longer_reproduces(tmp_path):
@@ -118,15 +143,20 @@ def test_verify_recomputes_a_sample_and_finds_a_cell_that_no_longer_reproduces(t
     _sweep(tmp_path, store)
     report = resultstore.verify(store, sample=4, progress=lambda _: None)
     assert report["reproduced"].all() and (report["max_abs_difference"] == 0).all()
-    path, record = store.records()[0]  # the code now gives another number: re-write the cell as if stored earlier
-    record["rows"][0]["value"] += 0.5
-    record["sha256"] = resultstore.rows_checksum(record["rows"])
-    path.write_text(json.dumps(record))
-    report = resultstore.verify(store, sample=4, progress=lambda _: None).set_index("file")
-    stale = report.loc[str(path.relative_to(store.root))]
-    assert not stale["reproduced"] and stale["max_abs_difference"] == pytest.approx(0.5)
-    assert "value: stored" in stale["first_difference"]
-    assert report["reproduced"].sum() == 3
+    path = store.records()[0][0]  # the code now gives another number: re-write a cell as if stored earlier
+    _rewrite_line(path, 1, _shift_value(0.5))
+    report = resultstore.verify(ResultStore(store.root), sample=4, progress=lambda _: None)
+    stale = report[~report.reproduced]
+    assert len(stale) == 1 and stale.max_abs_difference.iloc[0] == pytest.approx(0.5)
+    assert "value: stored" in stale.first_difference.iloc[0]
+
+
+def _shift_value(by):
+    """A change to a record: its value moved by ``by``, with a matching checksum (as if computed so)."""
+    def change(record):
+        record["rows"][0]["value"] += by
+        record["sha256"] = resultstore.rows_checksum(record["rows"])
+    return change
 
 
 def test_compare_rows_tolerance_and_labels():
@@ -153,21 +183,17 @@ def test_verify_store_command_reports_and_fails_on_a_stale_cell(tmp_path, capsys
     _sweep(tmp_path, store, seeds=[0])
     assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 0
     assert "2 of 2 sampled cells reproduced" in capsys.readouterr().out
-    path, record = store.records()[0]
-    record["rows"][0]["value"] += 1
-    record["sha256"] = resultstore.rows_checksum(record["rows"])
-    path.write_text(json.dumps(record))
+    _rewrite_line(store.records()[0][0], 1, _shift_value(1))
     assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 1
     assert "1 of 2 sampled cells reproduced" in capsys.readouterr().out
 
 
 def test_the_committed_store_is_well_formed():
-    """Every committed cell parses, checks, and names a cell function that can be re-run."""
+    """Every committed cell parses and checks (read_records), sits in its function's file, and
+    names a cell function that can be re-run."""
     for folder in sorted((ROOT / "store").glob("*")):
         for path, record in ResultStore(folder).records():
-            assert path.parent.name == record["fn"], path
-            assert record["key"] == resultstore.store_key(record["fn"], record["condition"], record["seed"],
-                                                          record["settings"]), path
+            assert path.name == f"{record['fn']}.jsonl", path
             resultstore.import_function(record["fn"])
 
 
