@@ -88,33 +88,35 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, stats, sweep
-from cchlib.data import tcga
-from cchlib.data.store import cache_dir, shown_path
+from cchlib import criteria, report, stats
+from cchlib.chapter import Chapter
+from cchlib.data.store import shown_path
 from cchlib.experiments import tcga as exp
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "tcga"
 NAMES = {"mrna": "mRNA", "rppa": "RPPA", "cnv": "CNV"}
 if torch_threads:
     torch.set_num_threads(int(torch_threads))
-settings = dict(
+chapter = Chapter("tcga", params_name, results_root, cache_root, executor, executor_options)
+data_settings = dict(  # what both sweeps' data depend on (exp.DataSettings)
     data_dir=data_dir, bin_mb=bin_mb, k_features=k_features, max_missing=max_missing, test_frac=test_frac,
-    fixed_split_seed=fixed_split_seed, student="cnv", noise_levels=noise_levels, hidden=hidden, epochs=epochs,
-    lr=lr, batch_size=batch_size, temperature=temperature, lam=lam, mi_method=mi_method,
-    mi_options=mi_options, mi_on=mi_on, fusion=fusion, n_enc=n_enc, dropout=dropout,
-    fusion_batch_size=fusion_batch_size,
+    fixed_split_seed=fixed_split_seed, student="cnv",
 )
-record = report.provenance(
-    params_name, seeds, default_device(),
+noise_settings = exp.NoiseSettings(
+    **data_settings, noise_levels=noise_levels, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
+    temperature=temperature, lam=lam, mi_method=mi_method, mi_options=mi_options, mi_on=mi_on,
+)
+fusion_settings = exp.FusionSettings(
+    **data_settings, fusion=fusion, n_enc=n_enc, dropout=dropout, fusion_batch_size=fusion_batch_size,
+)
+record = chapter.provenance(
+    seeds, default_device(),
     **{"MI estimator": mi_method, "MI on": mi_on, "epochs": epochs, "test share": test_frac,
        "split modes": ", ".join(split_modes), "CNV bins (Mb)": bin_mb, "features per modality": k_features},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -213,14 +215,14 @@ paper_counts = exp.paper_class_counts().rename(columns={"n": "paper: n"})
 paper_counts = paper_counts[paper_counts.cohort.isin(cohorts)]
 class_table = counts.merge(paper_counts, on=["cohort", "class"], how="outer").sort_values(["cohort", "class"])
 class_table = class_table.astype({"n (ours)": "Int64", "paper: n": "Int64"})
-_ = report.write_table(class_table, results_root, params_name, CHAPTER, "table16_class_counts")
+_ = chapter.table(class_table, "table16_class_counts")
 display(class_table.reset_index(drop=True))
 sources = pd.DataFrame(
     [{"cohort": c, "modality": m, "patients": len(d.tables[m]), "features": d.tables[m].shape[1],
       "source": shown_path(s) if str(s).startswith("/") else s}
      for c, d in cohort_data.items() for m, s in d.sources.items()]
 )
-_ = report.write_table(sources, results_root, params_name, CHAPTER, "sources")
+_ = chapter.table(sources, "sources")
 display(sources)
 for c, d in cohort_data.items():
     glue(f"tcga_n_{c}", len(d.labels), display=False)
@@ -239,7 +241,7 @@ glue("tcga_no_mrna", ", ".join(c for c in cohorts if "mrna" not in available[c])
 # value becomes the training mean). The table shows the split used by the `fixed` mode.
 
 # %%
-key = exp.data_key(settings)
+key = exp.data_key(noise_settings)
 prep_rows = []
 for c, d in cohort_data.items():
     for m in d.tables:
@@ -252,7 +254,7 @@ for c, d in cohort_data.items():
             "first five selected": ", ".join(p.transform.features[:5]),
         })
 prep_table = pd.DataFrame(prep_rows)
-_ = report.write_table(prep_table, results_root, params_name, CHAPTER, "preprocessing")
+_ = chapter.table(prep_table, "preprocessing")
 display(prep_table)
 
 # %% [markdown]
@@ -266,15 +268,13 @@ display(prep_table)
 noise_conditions = [
     {"cohort": c, "teacher": t, "split": m} for m in split_modes for c in cohorts for t in available[c]
 ]
-noise = sweep.run_sweep(
-    exp.run_noise_cell, noise_conditions, seeds, settings, cache=cache, executor=executor,
-    executor_options=executor_options, label=f"{CHAPTER} noise",
-)
+noise = chapter.sweep(exp.run_noise_cell, noise_conditions, seeds, noise_settings,
+                      label=f"{chapter.name} noise")
 noise_columns = ["cohort", "teacher", "student", "split", "split_seed", "noise", "seed", "n_train", "n_test",
                  "f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl",
                  "mi_ts_null", "mi_sl_null"]  # the estimator's null MIs (rows permuted; cchlib.stats)
 noise = noise[noise_columns + criteria.candidate_columns(noise)]  # + the criteria's candidates
-_ = report.write_table(noise, results_root, params_name, CHAPTER, "noise")
+_ = chapter.table(noise, "noise")
 
 
 # %%
@@ -283,7 +283,7 @@ summary = stats.summarise_seeds(
     noise, ["split", "cohort", "teacher", "noise"],
     ["f1_kd", "f1_nokd", "kd_gain", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "mi_tl", "teacher_f1"],
 )
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "noise_summary")
+_ = chapter.table(summary, "noise_summary")
 
 # %% [markdown]
 # ### Beside the paper
@@ -305,7 +305,7 @@ beside = report.beside_paper(
 )
 clean_teacher = [c for c in ("paper: teacher_f1", "paper: mi_tl") if c in beside]
 beside.loc[beside.noise != 0, clean_teacher] = np.nan  # the captions describe the clean teacher
-_ = report.write_table(beside, results_root, params_name, CHAPTER, "tables_5_7")
+_ = chapter.table(beside, "tables_5_7")
 for (mode, c, t), part in beside.groupby(["split", "cohort", "teacher"], sort=False):
     display(Markdown(f"**{c}, {NAMES.get(t, t)} teacher -> CNV student, {mode} split{'s' if mode == 'repeated' else ''}**"))
     part = part.drop(columns=["split", "cohort", "teacher"]).dropna(axis=1, how="all")
@@ -370,14 +370,14 @@ agree["agrees"] = agree.cch_predicts_gain == agree.kd_helped
 agree["resolved"] = agree.verdict != "unresolved"
 agree_table = agree[["split", "cohort", "teacher", "noise", "mi_gap", "mi_gap_se", "mi_gap_null", "kd_gain",
                      "kd_gain_se", "n_seeds", "cch_predicts_gain", "kd_helped", "verdict"]]
-_ = report.write_table(agree_table, results_root, params_name, CHAPTER, "cch_agreement")
+_ = chapter.table(agree_table, "cch_agreement")
 display(agree_table.round(4).reset_index(drop=True))
 by_mode = agree.groupby("split").agg(
     conditions=("agrees", "size"), agree=("agrees", "sum"), resolved=("resolved", "sum"),
     agree_resolved=("verdict", lambda v: int((v == "agrees").sum())),
     kd_helped=("kd_helped", "sum"), gap_positive=("cch_predicts_gain", "sum"),
 ).reset_index()
-_ = report.write_table(by_mode, results_root, params_name, CHAPTER, "cch_agreement_by_split")
+_ = chapter.table(by_mode, "cch_agreement_by_split")
 display(by_mode)
 mode_counts = by_mode.set_index("split")
 for mode in ["fixed", "repeated"]:  # 0 for a mode this parameter set does not run
@@ -418,7 +418,7 @@ if {"fixed", "repeated"} <= set(split_modes):
     wide["KD sign same"] = (wide["kd_gain (fixed)"] > 0) == (wide["kd_gain (repeated)"] > 0)
     wide["gap sign same"] = (wide["mi_gap (fixed)"] > 0) == (wide["mi_gap (repeated)"] > 0)
     spread = noise.groupby(["split", "cohort", "teacher", "noise"]).kd_gain.std().groupby("split").mean()
-    _ = report.write_table(wide, results_root, params_name, CHAPTER, "split_comparison")
+    _ = chapter.table(wide, "split_comparison")
     display(wide.round(4))
     glue("tcga_kd_sign_moves", int((~wide["KD sign same"]).sum()), display=False)
     glue("tcga_gap_sign_moves", int((~wide["gap sign same"]).sum()), display=False)
@@ -453,11 +453,9 @@ fusion_conditions = [
     for m in fusion_split_modes for c in fusion_cohorts if c in cohorts for t in available[c]
 ]
 if fusion_conditions:
-    fused = sweep.run_sweep(
-        exp.run_fusion_cell, fusion_conditions, seeds, settings, cache=cache, executor=executor,
-        executor_options=executor_options, label=f"{CHAPTER} fusion",
-    )
-    _ = report.write_table(fused, results_root, params_name, CHAPTER, "fusion")
+    fused = chapter.sweep(exp.run_fusion_cell, fusion_conditions, seeds, fusion_settings,
+                          label=f"{chapter.name} fusion")
+    _ = chapter.table(fused, "fusion")
     metrics = ["acc", "auc", "f1_macro", "f1_weighted"]
     per_seed = fused.pivot_table(index=["split", "cohort", "teacher", "seed"], columns="method", values=metrics)
     per_seed.columns = [f"{method} {metric}" for metric, method in per_seed.columns]
@@ -471,8 +469,8 @@ if fusion_conditions:
     fusion_beside = report.beside_paper(
         fusion_summary[["split", "cohort", "teacher"] + value_columns], exp.paper_fusion_table(), on=["cohort", "teacher"]
     )
-    _ = report.write_table(fusion_summary, results_root, params_name, CHAPTER, "fusion_summary")
-    _ = report.write_table(fusion_beside, results_root, params_name, CHAPTER, "tables_8_20")
+    _ = chapter.table(fusion_summary, "fusion_summary")
+    _ = chapter.table(fusion_beside, "tables_8_20")
     display(fusion_beside.round(4).T)
 else:
     fusion_summary = pd.DataFrame(columns=["split", "cohort", "teacher", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se",
@@ -540,10 +538,9 @@ def data_name(cohort: str) -> str:
 
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
 conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
-score = report.scorecard_rows(CHAPTER, conditions.assign(data=conditions.cohort.map(data_name)))
-_ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
-_ = criteria.write_criteria_rows(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
-    noise[noise.split == primary], ["cohort", "teacher", "noise"], results_root, params_name, CHAPTER,
+score = chapter.scorecard(conditions.assign(data=conditions.cohort.map(data_name)))
+_ = chapter.criteria(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
+    noise[noise.split == primary], ["cohort", "teacher", "noise"],
     condition=lambda r: f"{r.cohort} {NAMES.get(r.teacher, r.teacher)}->CNV, noise {100 * r.noise:.0f}% "
                         f"({mode_words(primary)})", estimator=mi_method,
 )

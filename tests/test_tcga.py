@@ -184,7 +184,8 @@ def test_load_cohort_matches_primary_tumours(fake_root):
 
 def test_no_test_leakage_into_preprocessing(fake_root):
     _write_fake_lihc(fake_root, np.random.default_rng(4))
-    settings = dict(data_dir=str(fake_root), bin_mb=10.0, k_features=3, max_missing=0.0, test_frac=0.2)
+    settings = exp.DataSettings(data_dir=str(fake_root), bin_mb=10.0, k_features=3, max_missing=0.0, test_frac=0.2,
+                                fixed_split_seed=0, student="cnv")
     key = exp.data_key(settings)
     before = exp.prepared("LIHC", "rppa", 0, key)
     test_patients = [exp.load("LIHC", str(fake_root), 10.0).patients[i] for i in before.test]
@@ -202,10 +203,11 @@ def test_no_test_leakage_into_preprocessing(fake_root):
 
 def test_noise_and_fusion_cells_run_on_fake_cohort(fake_root):
     _write_fake_lihc(fake_root, np.random.default_rng(5))
-    s = dict(data_dir=str(fake_root), bin_mb=10.0, k_features=3, max_missing=0.0, test_frac=0.2,
-             fixed_split_seed=0, student="cnv", noise_levels=[0.0, 0.5], hidden=8, epochs=3, lr=0.01,
-             batch_size=8, temperature=2.0, lam=0.5, mi_method="ksg", mi_options={"k": 2}, mi_on="all",
-             fusion={"LIHC": dict(lr=0.01, temperature=1.0, lam=0.5, epochs=3)}, n_enc=8, dropout=0.25,
+    data = dict(data_dir=str(fake_root), bin_mb=10.0, k_features=3, max_missing=0.0, test_frac=0.2,
+                fixed_split_seed=0, student="cnv")
+    s = dict(data, noise_levels=[0.0, 0.5], hidden=8, epochs=3, lr=0.01, batch_size=8, temperature=2.0, lam=0.5,
+             mi_method="ksg", mi_options={"k": 2}, mi_on="all")
+    f = dict(data, fusion={"LIHC": dict(lr=0.01, temperature=1.0, lam=0.5, epochs=3)}, n_enc=8, dropout=0.25,
              fusion_batch_size=8)
     out = exp.run_noise_cell({"cohort": "LIHC", "teacher": "rppa", "split": "repeated"}, [0, 1], s)
     rows = pd.DataFrame(out[0] + out[1])
@@ -215,10 +217,23 @@ def test_noise_and_fusion_cells_run_on_fake_cohort(fake_root):
     assert pd.DataFrame(alone[1])[["f1_kd", "f1_nokd", "mi_ts"]].equals(
         pd.DataFrame(out[1])[["f1_kd", "f1_nokd", "mi_ts"]]
     )
-    fused = exp.run_fusion_cell({"cohort": "LIHC", "teacher": "rppa", "split": "fixed"}, [0], s)
+    fused = exp.run_fusion_cell({"cohort": "LIHC", "teacher": "rppa", "split": "fixed"}, [0], f)
     assert [r["method"] for r in fused[0]] == ["fusion", "fusion_kd"]
     with pytest.raises(ValueError, match="no fusion training settings for LIHC"):
-        exp.run_fusion_cell({"cohort": "LIHC", "teacher": "rppa", "split": "fixed"}, [0], {**s, "fusion": {}})
+        exp.run_fusion_cell({"cohort": "LIHC", "teacher": "rppa", "split": "fixed"}, [0], {**f, "fusion": {}})
+
+
+def test_mistyped_settings_are_value_errors_naming_them():
+    data = dict(data_dir=None, bin_mb=1.0, k_features=100, max_missing=0.0, test_frac=0.2, fixed_split_seed=0,
+                student="cnv")
+    noise = dict(data, noise_levels=[0.0], hidden=64, epochs=2, lr=0.01, batch_size=64, temperature=2.0, lam=0.5,
+                 mi_method="ksg", mi_options={}, mi_on="test")
+    with pytest.raises(ValueError, match="'hidden'"):
+        exp.NoiseSettings(**{**noise, "hidden": "64"})
+    with pytest.raises(ValueError, match="'n_enc'"):
+        exp.FusionSettings(**data, fusion={}, n_enc=6.4, dropout=0.25, fusion_batch_size=64)
+    with pytest.raises(ValueError, match="'fusion'"):  # a fusion setting is not the noise sweep's
+        exp.NoiseSettings.from_dict({**noise, "fusion": {}})
 
 
 def test_stratified_split_sizes_do_not_depend_on_seed():

@@ -18,6 +18,7 @@ then per-modality preprocessing and mRMR fitted on the training rows only
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -32,9 +33,54 @@ from cchlib.data.split import stratified_split
 from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
 from cchlib.models import StackedFusionNet, StackedMLP
+from cchlib.settings import CellSettings
 from cchlib.train import default_device, fit, predict
 
 SPLITS = ("fixed", "repeated")
+
+
+# ---------------------------------------------------------------------------
+# Settings of the two sweeps
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSettings(CellSettings):
+    """What decides each seed's data: the cohort files, preprocessing, split and student."""
+
+    data_dir: str | None  # folder with one sub-folder per cohort; None: $CCH_DATA_ROOT/tcga, then the cache
+    bin_mb: float  # CNV bin size in megabases
+    k_features: int  # features kept per modality by mRMR
+    max_missing: float  # drop a column missing in more than this share of training samples
+    test_frac: float
+    fixed_split_seed: int  # the split every seed uses in the "fixed" mode
+    student: str  # the student's modality
+
+
+@dataclass(frozen=True)
+class NoiseSettings(DataSettings):
+    """The settings of :func:`run_noise_cell` (Tables 5-7; Table 9 network, Table 17 training)."""
+
+    noise_levels: list  # noise SD on the teacher's inputs, as a fraction of each feature's SD
+    hidden: int
+    epochs: int
+    lr: float
+    batch_size: int
+    temperature: float
+    lam: float
+    mi_method: str
+    mi_options: dict
+    mi_on: str  # representations of the "test" split, or of "all" samples
+
+
+@dataclass(frozen=True)
+class FusionSettings(DataSettings):
+    """The settings of :func:`run_fusion_cell` (Tables 8, 20; Table 18 network)."""
+
+    fusion: dict  # cohort -> its training: lr, temperature, lam, epochs (Tables 19, 21)
+    n_enc: int  # encoder width
+    dropout: float
+    fusion_batch_size: int
 
 
 # ---------------------------------------------------------------------------
@@ -48,10 +94,9 @@ def load(cohort: str, data_dir: str | None, bin_mb: float) -> tcga.TCGACohort:
     return tcga.load_cohort(cohort, data_dir=data_dir, bin_mb=bin_mb)
 
 
-def data_key(settings: dict) -> tuple:
+def data_key(s: DataSettings) -> tuple:
     """The settings that decide the prepared data: data_dir, bin_mb, k_features, max_missing, test_frac."""
-    return (settings.get("data_dir"), float(settings["bin_mb"]), int(settings["k_features"]),
-            float(settings["max_missing"]), float(settings["test_frac"]))
+    return s.data_dir, float(s.bin_mb), int(s.k_features), float(s.max_missing), float(s.test_frac)
 
 
 class Prepared(NamedTuple):
@@ -81,11 +126,11 @@ def prepared(cohort: str, modality: str, split_seed: int, key: tuple) -> Prepare
     return Prepared(transform.transform(table), y, train, test, transform)
 
 
-def split_seed(condition: dict, seed: int, settings: dict) -> int:
+def split_seed(condition: dict, seed: int, s: DataSettings) -> int:
     """The split of a seed: one shared split (``fixed``) or the seed's own (``repeated``)."""
     if condition["split"] not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {condition['split']!r}")
-    return int(settings["fixed_split_seed"]) if condition["split"] == "fixed" else int(seed)
+    return int(s.fixed_split_seed) if condition["split"] == "fixed" else int(seed)
 
 
 def teacher_noise(x: np.ndarray, level: float, seed: int) -> np.ndarray:
@@ -106,13 +151,13 @@ def _stack(arrays, device) -> torch.Tensor:
     return torch.as_tensor(np.stack(arrays), device=device)
 
 
-def _rows_for_mi(settings: dict, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+def _rows_for_mi(mi_on: str, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Which samples' representations the MI estimates use: the test split, or all."""
-    if settings["mi_on"] == "test":
+    if mi_on == "test":
         return test
-    if settings["mi_on"] == "all":
+    if mi_on == "all":
         return np.sort(np.concatenate([train, test]))
-    raise ValueError(f"mi_on must be 'test' or 'all', got {settings['mi_on']!r}")
+    raise ValueError(f"mi_on must be 'test' or 'all', got {mi_on!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -120,15 +165,15 @@ def _rows_for_mi(settings: dict, train: np.ndarray, test: np.ndarray) -> np.ndar
 # ---------------------------------------------------------------------------
 
 
-def seed_data(condition: dict, seeds: list[int], settings: dict) -> list[dict]:
+def seed_data(condition: dict, seeds: list[int], s: DataSettings) -> list[dict]:
     """Per seed: its split seed, the teacher's and student's preprocessed features, labels
     and split indices (keys split_seed, x_t, x_s, y, train, test)."""
-    key = data_key(settings)
+    key = data_key(s)
     out = []
     for seed in seeds:
-        sp = split_seed(condition, seed, settings)
+        sp = split_seed(condition, seed, s)
         x_t, y, train, test, _ = prepared(condition["cohort"], condition["teacher"], sp, key)
-        x_s = prepared(condition["cohort"], settings["student"], sp, key).x
+        x_s = prepared(condition["cohort"], s.student, sp, key).x
         out.append(dict(split_seed=sp, x_t=x_t, x_s=x_s, y=y, train=train, test=test))
     return out
 
@@ -146,27 +191,25 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     """Teacher -> CNV student at every noise level, for a batch of seeds (:func:`cchlib.kd.run`).
 
     ``condition``: cohort, teacher (``mrna`` or ``rppa``), split (``fixed`` or
-    ``repeated``). ``settings``: data_dir, bin_mb, k_features, max_missing, test_frac,
-    fixed_split_seed, student, noise_levels, hidden, epochs, lr, batch_size,
-    temperature, lam, mi_method, mi_options, mi_on. Per seed, one teacher per noise
-    level (same initialisation), a baseline student and one distilled student per
-    level. Returns per seed one row per noise level.
+    ``repeated``); ``settings`` is a :class:`NoiseSettings` as a dict. Per seed, one
+    teacher per noise level (same initialisation), a baseline student and one distilled
+    student per level. Returns per seed one row per noise level.
     """
-    s = settings
-    levels = [float(v) for v in s["noise_levels"]]
+    s = NoiseSettings.from_dict(settings)
+    levels = [float(v) for v in s.noise_levels]
     per_seed = seed_data(condition, seeds, s)
     data = [
         kd.SeedData([teacher_noise(d["x_t"], level, seed) for level in levels], d["x_s"], d["y"], d["train"], d["test"],
-                    _rows_for_mi(s, d["train"], d["test"]))
+                    _rows_for_mi(s.mi_on, d["train"], d["test"]))
         for seed, d in zip(seeds, per_seed)
     ]
     results = kd.run(
-        data, seeds, teacher_net=_mlp("teacher", s["hidden"]), student_net=_mlp("student", s["hidden"]),
-        variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
-        schedule=kd.Schedule(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"]),
-        mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True),
+        data, seeds, teacher_net=_mlp("teacher", s.hidden), student_net=_mlp("student", s.hidden),
+        variants=[kd.Variant(teacher=j, lam=s.lam, temperature=s.temperature) for j in range(len(levels))],
+        schedule=kd.Schedule(epochs=s.epochs, lr=s.lr, batch_size=s.batch_size),
+        mi_spec=kd.MISpec(s.mi_method, s.mi_options, null=True),
     )
-    labels = {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s["student"],
+    labels = {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s.student,
               "split": condition["split"]}
     return {
         seed: [{**labels, "split_seed": d["split_seed"], "noise": levels[r["variant"]], "seed": seed,
@@ -211,16 +254,15 @@ def classification_metrics(y: np.ndarray, probs: np.ndarray) -> dict:
 def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Direct fusion and Fusion+KD of (teacher modality, CNV), for a batch of seeds.
 
-    ``condition``: cohort, teacher, split. ``settings`` as for :func:`run_noise_cell`
-    plus ``fusion`` (cohort -> dict of lr, temperature, lam, epochs), n_enc, dropout,
-    fusion_batch_size. Returns per seed two rows (method ``fusion`` and ``fusion_kd``).
+    ``condition``: cohort, teacher, split; ``settings`` is a :class:`FusionSettings` as
+    a dict. Returns per seed two rows (method ``fusion`` and ``fusion_kd``).
     """
-    s = settings
+    s = FusionSettings.from_dict(settings)
     device = default_device()
-    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s["student"]
-    if cohort not in s["fusion"]:
-        raise ValueError(f"no fusion training settings for {cohort}; add it to settings['fusion'] (lr, temperature, lam, epochs)")
-    f = s["fusion"][cohort]
+    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s.student
+    if cohort not in s.fusion:
+        raise ValueError(f"no fusion training settings for {cohort}; add it to the setting 'fusion' (lr, temperature, lam, epochs)")
+    f = s.fusion[cohort]
     per_seed = [
         dict(d, x=np.concatenate([d["x_t"], d["x_s"]], 1), d1=d["x_t"].shape[1])
         for d in seed_data(condition, seeds, s)
@@ -232,9 +274,9 @@ def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[i
     y_train = _stack([d["y"][d["train"]] for d in per_seed for _ in methods], device)
     lam = torch.tensor([value for _ in seeds for _, value in methods], device=device)
     d1 = per_seed[0]["d1"]
-    net = StackedFusionNet(m_seeds, d1, x_train.shape[-1] - d1, n_classes, s["n_enc"], s["dropout"]).to(device)
+    net = StackedFusionNet(m_seeds, d1, x_train.shape[-1] - d1, n_classes, s.n_enc, s.dropout).to(device)
     fit(net, x_train, {"y": y_train}, lambda out, b: fusion_loss(out, b["y"], lam, f["temperature"]),
-        epochs=f["epochs"], lr=f["lr"], batch_size=s["fusion_batch_size"])
+        epochs=f["epochs"], lr=f["lr"], batch_size=s.fusion_batch_size)
     x_test = _stack([d["x"][d["test"]] for d in per_seed for _ in methods], device)
     probs = torch.softmax(predict(net, x_test)[..., :n_classes].double(), -1).cpu().numpy()
     results = {}
