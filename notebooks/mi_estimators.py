@@ -68,6 +68,7 @@ reference_seeds = [0]  # one seed: a latentmi estimate at n = 2,000 takes minute
 reference_options = {}
 
 # %% tags=["hide-cell"]
+import dataclasses
 import itertools
 
 import matplotlib.pyplot as plt
@@ -77,20 +78,19 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from cchlib import report, sweep
-from cchlib.data.store import cache_dir
+from cchlib import report
+from cchlib.chapter import Chapter
 from cchlib.mi import suite
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "mi_estimators"
-record = report.provenance(
-    params_name, seeds, default_device(),
+chapter = Chapter("mi_estimators", params_name, results_root, cache_root, executor, executor_options)
+record = chapter.provenance(
+    seeds, default_device(),
     **{"samples per condition": n, "estimators": ", ".join(methods), "reference": reference_method},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -136,18 +136,17 @@ conditions = (
     + suite.noise_conditions(noise_dim, factors, noise_rho, noise_dims)
     + suite.label_conditions(label_dims, label_separations, n_classes, label_signal_dims)
 )
-settings = dict(n=n, data_seed=data_seed, methods=methods, method_options=method_options)
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
-rows = sweep.run_sweep(suite.run_cell, conditions, seeds, settings, cache=cache, executor=executor,
-                       executor_options=executor_options, label=CHAPTER)
-reference_settings = dict(settings, methods=[reference_method], method_options={reference_method: reference_options})
-reference_rows = sweep.run_sweep(
+settings = suite.Settings(n=n, data_seed=data_seed, methods=methods, method_options=method_options)
+rows = chapter.sweep(suite.run_cell, conditions, seeds, settings)
+reference_settings = dataclasses.replace(settings, methods=[reference_method],
+                                         method_options={reference_method: reference_options})
+reference_rows = chapter.sweep(
     suite.run_cell, suite.noise_conditions(noise_dim, factors, noise_rho, reference_noise_dims), reference_seeds,
-    reference_settings, cache=cache, executor=executor, executor_options=executor_options, label=CHAPTER,
+    reference_settings,
 )
 rows = pd.concat([rows, reference_rows], ignore_index=True)
 rows["bias"] = rows.estimate - rows.truth
-_ = report.write_table(rows, results_root, params_name, CHAPTER, "estimates")
+_ = chapter.table(rows, "estimates")
 
 
 # %%
@@ -163,7 +162,7 @@ def summarise(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 condition_keys = ["suite", "dim", "rho", "noise_dims", "unshared_share", "separation"]
 summary = summarise(rows.fillna({"rho": -1, "noise_dims": -1, "separation": -1}), condition_keys)
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
+_ = chapter.table(summary, "summary")
 all_methods = list(dict.fromkeys(list(methods) + [reference_method]))
 colors = dict(zip(all_methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
 
@@ -371,7 +370,7 @@ for method in methods:
         "mean |bias|, labels (nats)": labels[labels.method == method].bias.abs().mean(),
     })
 ordering = pd.DataFrame(ordering)
-_ = report.write_table(ordering, results_root, params_name, CHAPTER, "ordering")
+_ = chapter.table(ordering, "ordering")
 display(ordering.round(3))
 for _, r in ordering.iterrows():
     glue(f"mi_estimators_gap_right_{r['method']}", float(r["MI-gap sign right"]), display=False)
@@ -429,7 +428,7 @@ glue("mi_estimators_finding", Markdown(finding(
 
 # %% tags=["hide-input"]
 cost = rows.groupby(["suite", "dim", "method"], sort=False).seconds.mean().unstack("method").round(2)
-_ = report.write_table(cost.reset_index(), results_root, params_name, CHAPTER, "seconds")
+_ = chapter.table(cost.reset_index(), "seconds")
 display(cost)
 fig, ax = plt.subplots(figsize=(7, 4))
 per_method = rows.groupby("method", sort=False).seconds.mean()

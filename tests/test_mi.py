@@ -338,6 +338,14 @@ def test_suite_cell_rows_carry_truth_estimate_and_time():
     assert all(r["seconds"] > 0 and np.isfinite(r["estimate"]) for r in rows[0] + rows[1])
 
 
+def test_suite_settings_name_a_mistyped_setting():
+    with pytest.raises(ValueError, match="'n'"):
+        suite.Settings(n=300.0, data_seed=0, methods=["ksg"], method_options={})
+    with pytest.raises(ValueError, match="'method'"):
+        suite.run_cell(suite.noise_conditions(8, 2, 0.8, [2])[0], [0],
+                       dict(n=300, data_seed=0, method=["ksg"], method_options={}))
+
+
 @pytest.mark.parametrize("method", ["lmi", "mine"])
 def test_unknown_estimator_option_is_named(pair_08, method):
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['epoch'\]"):

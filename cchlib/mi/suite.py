@@ -21,6 +21,9 @@ all seeds of a neural method trained as one stacked model.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+
+from cchlib.settings import CellSettings
 
 from . import known
 from .api import estimate_many
@@ -66,18 +69,28 @@ def make_data(condition: dict, n: int, seed: int) -> known.KnownMI:
                                ambient_noise=0.0 if square else AMBIENT_NOISE, seed=seed)
 
 
+@dataclass(frozen=True)
+class Settings(CellSettings):
+    """The settings of :func:`run_cell`."""
+
+    n: int  # samples per condition
+    data_seed: int  # seed of every condition's data draw
+    methods: list  # estimator names for cchlib.mi.estimate
+    method_options: dict  # method -> its options (a method not named runs at its defaults)
+
+
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Estimate one condition's MI with every method, once per estimator seed.
 
-    ``settings``: ``n`` (samples), ``data_seed``, ``methods`` (names for
-    :func:`cchlib.mi.estimate`) and ``method_options`` (method -> options).
-    Returns per seed one row per method: the estimate, the truth, and the wall
-    seconds per estimate (a stacked fit's time divided by its seeds).
+    ``settings`` is a :class:`Settings` as a dict. Returns per seed one row per
+    method: the estimate, the truth, and the wall seconds per estimate (a stacked
+    fit's time divided by its seeds).
     """
-    data = make_data(condition, settings["n"], settings["data_seed"])
-    rows: dict[int, list[dict]] = {s: [] for s in seeds}
-    for method in settings["methods"]:
-        options = settings["method_options"].get(method, {})
+    s = Settings.from_dict(settings)
+    data = make_data(condition, s.n, s.data_seed)
+    rows: dict[int, list[dict]] = {seed: [] for seed in seeds}
+    for method in s.methods:
+        options = s.method_options.get(method, {})
         start = time.perf_counter()
         values = estimate_many(data.x, data.y, method=method, seeds=seeds, **options)
         seconds = (time.perf_counter() - start) / len(seeds)
