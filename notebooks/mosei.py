@@ -87,36 +87,36 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, stats, sweep
+from cchlib import report, stats
+from cchlib.chapter import Chapter
 from cchlib.data import mosei as mosei_data
-from cchlib.data.store import cache_dir
 from cchlib.experiments import mosei
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "mosei"
+chapter = Chapter("mosei", params_name, results_root, cache_root, executor, executor_options)
 data = mosei.data_spec(mosei_path, require_real, standin_sizes, standin_seed, standin_config, seq_len)
 IS_REAL = data["source"] == "real"
 DATA_NAME = mosei_data.REAL_NAME if IS_REAL else mosei_data.STANDIN_NAME
 DATA_TAG = "" if IS_REAL else " (stand-in data)"
-settings = dict(
+shared = dict(  # what all three sweeps read; each sweep's own settings follow
     data=data, hidden=list(hidden), dropout=dropout, epochs=epochs, lr=lr, weight_decay=weight_decay,
-    batch_size=batch_size, temperature=temperature, lam=lam, standardise=standardise,
-    estimators=list(estimators), mi_method=mi_method, mi_options=mi_options, mi_samples=mi_samples,
-    noise_levels=list(noise_levels), noise_relative_to=noise_relative_to, selection_repeats=selection_repeats,
+    batch_size=batch_size, standardise=standardise, mi_options=mi_options, mi_samples=mi_samples,
 )
-features = mosei.load_features(settings)
+pairs_settings = mosei.PairsSettings(**shared, temperature=temperature, lam=lam, estimators=list(estimators))
+noise_settings = mosei.NoiseSettings(**shared, temperature=temperature, lam=lam, mi_method=mi_method,
+                                     noise_levels=list(noise_levels), noise_relative_to=noise_relative_to)
+selection_settings = mosei.SelectionSettings(**shared, mi_method=mi_method, selection_repeats=selection_repeats)
+features = mosei.load_features(data)
 sizes = {split: len(features.split_indices(split)) for split in ("train", "valid", "test")}
-record = report.provenance(
-    params_name, seeds, default_device(), data=DATA_NAME, **{"MI estimator (criterion)": mi_method,
-    "Table 2 estimators": ", ".join(estimators), "epochs": epochs, "split sizes": sizes},
+standin = {} if IS_REAL else {"stand-in settings": {
+    **mosei_data.standin_description(mosei_data.StandInConfig(**standin_config)), "seed": standin_seed}}
+record = chapter.provenance(
+    seeds, default_device(), data=DATA_NAME, **{"MI estimator (criterion)": mi_method,
+    "Table 2 estimators": ", ".join(estimators), "epochs": epochs, "split sizes": sizes}, **standin,
 )
-if not IS_REAL:
-    record["stand-in settings"] = str({**mosei_data.standin_description(mosei_data.StandInConfig(**standin_config)),
-                                       "seed": standin_seed})
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 if IS_REAL:
     banner = f"**Data used in this run: {DATA_NAME}** (from `{data['path']}`)."
 else:
@@ -168,7 +168,7 @@ data_table = pd.DataFrame([
      "dropped (all-zero text)": features.dropped.get(split, 0), "data": DATA_NAME}
     for split in ("train", "valid", "test")
 ])
-_ = report.write_table(data_table, results_root, params_name, CHAPTER, "data")
+_ = chapter.table(data_table, "data")
 display(data_table)
 
 # %% [markdown]
@@ -225,21 +225,16 @@ display(data_table)
 # %%
 glue("mosei_batch_size", batch_size, display=False)
 glue("mosei_epochs", epochs, display=False)
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
-run = dict(cache=cache, executor=executor, executor_options=executor_options)
-pairs = sweep.run_sweep(mosei.run_pairs_cell, [{"experiment": "pairs"}], seeds, settings, label="mosei pairs", **run)
-noise = sweep.run_sweep(
-    mosei.run_noise_cell, [{"teacher": t, "student": s} for t, s in noise_pairs], seeds, settings,
-    label="mosei noise", **run,
-)
-selection = sweep.run_sweep(
-    mosei.run_selection_cell, [{"experiment": "selection"}], selection_seeds, settings, label="mosei selection", **run,
-)
+pairs = chapter.sweep(mosei.run_pairs_cell, [{"experiment": "pairs"}], seeds, pairs_settings, label="mosei pairs")
+noise = chapter.sweep(mosei.run_noise_cell, [{"teacher": t, "student": s} for t, s in noise_pairs], seeds,
+                      noise_settings, label="mosei noise")
+selection = chapter.sweep(mosei.run_selection_cell, [{"experiment": "selection"}], selection_seeds,
+                          selection_settings, label="mosei selection")
 columns = ["experiment", "teacher", "student", "noise", "seed", "acc_kd", "acc_nokd", "f1_kd", "f1_nokd",
            "teacher_acc", "teacher_f1", "mi_ts", "mi_sl", "mi_tl", "estimator", "data"]
 runs = pd.concat([pairs[columns], noise[columns]], ignore_index=True)
-_ = report.write_table(runs, results_root, params_name, CHAPTER, "runs")
-_ = report.write_table(selection, results_root, params_name, CHAPTER, "selection_runs")
+_ = chapter.table(runs, "runs")
+_ = chapter.table(selection, "selection_runs")
 
 # %% [markdown]
 # ## Table 2: mutual information of the modality representations
@@ -262,12 +257,12 @@ for estimator in estimators:
 table2 = pd.DataFrame(table2_rows)
 table2["data"] = DATA_NAME
 table2_full = report.beside_paper(table2, mosei.paper_table2(), on=["estimator"])
-_ = report.write_table(table2_full, results_root, params_name, CHAPTER, "table2")
+_ = chapter.table(table2_full, "table2")
 display(table2_full.round(4))
 
 # %%
 order = mosei.ordering_test(table2)
-_ = report.write_table(order, results_root, params_name, CHAPTER, "table2_ordering")
+_ = chapter.table(order, "table2_ordering")
 display(order)
 same_teacher = bool(order.same_teacher.all())
 glue("mosei_same_teacher", Markdown("yes" if same_teacher else "no"), display=False)
@@ -323,12 +318,12 @@ def summarise(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 crit = pairs[pairs.estimator == mi_method]
 pair_summary = summarise(crit, ["teacher", "student"])
 pair_summary["data"] = DATA_NAME
-_ = report.write_table(pair_summary, results_root, params_name, CHAPTER, "pairs_summary")
+_ = chapter.table(pair_summary, "pairs_summary")
 t3_cols = ["teacher", "student", "mi_ts", "mi_sl", "acc_nokd", "acc_nokd_se", "f1_nokd", "f1_nokd_se",
            "acc_kd", "acc_kd_se", "f1_kd", "f1_kd_se", "teacher_acc", "teacher_f1", "data"]
 table3 = pair_summary[pair_summary.teacher == "text"][t3_cols].reset_index(drop=True)
 table3_full = report.beside_paper(table3, mosei.paper_table3(), on=["teacher", "student"])
-_ = report.write_table(table3_full, results_root, params_name, CHAPTER, "table3")
+_ = chapter.table(table3_full, "table3")
 display(table3_full.round(4))
 for student in ("vision", "audio"):
     r = pair_summary[(pair_summary.teacher == "text") & (pair_summary.student == student)].iloc[0]
@@ -368,7 +363,7 @@ sel = selection.groupby(["teacher", "student"], sort=False).agg(
 gains = pair_summary[["teacher", "student", "kd_gain", "kd_gain_se"]]
 ranking = mosei.rank_candidates(sel, gains)
 ranking["data"] = DATA_NAME
-_ = report.write_table(ranking, results_root, params_name, CHAPTER, "teacher_selection")
+_ = chapter.table(ranking, "teacher_selection")
 display(ranking.round(4))
 firsts = ranking.drop_duplicates("student")
 glue("mosei_selection_same_first", int(firsts.same_first.sum()), display=False)
@@ -388,13 +383,13 @@ glue("mosei_selection_students", len(firsts), display=False)
 # %%
 noise_summary = summarise(noise, ["teacher", "student", "noise"])
 noise_summary["data"] = DATA_NAME
-_ = report.write_table(noise_summary, results_root, params_name, CHAPTER, "noise_summary")
+_ = chapter.table(noise_summary, "noise_summary")
 t4_cols = ["teacher", "student", "noise", "mi_ts", "mi_ts_se", "mi_sl", "mi_sl_se", "f1_kd", "f1_kd_se",
            "f1_nokd", "f1_nokd_se", "kd_gain", "kd_gain_se", "teacher_f1", "data"]
 table4 = noise_summary[t4_cols]
 paper4 = mosei.paper_table4().assign(teacher="text", student="vision")
 table4_full = report.beside_paper(table4, paper4, on=["teacher", "student", "noise"])
-_ = report.write_table(table4_full, results_root, params_name, CHAPTER, "table4")
+_ = chapter.table(table4_full, "table4")
 display(table4_full.round(4))
 
 # %% tags=["hide-input"]
@@ -452,10 +447,10 @@ cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
 conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
-score = report.write_scorecard_rows(conditions_table, results_root, params_name, CHAPTER, data=DATA_NAME)
-_ = criteria.write_criteria_rows(  # the criteria chapter's candidates: the pairs and the noisy teachers
+score = chapter.scorecard(conditions_table, data=DATA_NAME)
+_ = chapter.criteria(  # the criteria chapter's candidates: the pairs and the noisy teachers
     pd.concat([crit, noise[noise.noise > 0]], ignore_index=True).assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd),
-    ["teacher", "student", "noise"], results_root, params_name, CHAPTER,
+    ["teacher", "student", "noise"],
     condition=lambda r: f"{r.teacher} -> {r.student}" + (f", teacher noise {100 * r.noise:.0f}%" if r.noise else ""),
     estimator=mi_method,
 )

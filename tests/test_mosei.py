@@ -346,19 +346,33 @@ def test_rank_candidates_and_ordering_test():
     assert list(order["teacher picked"]) == ["text", "vision"] and not order.same_teacher.any()
 
 
+TINY = dict(  # what every cell reads, on a tiny stand-in
+    data=exp.data_spec(standin_sizes={"train": 80, "valid": 5, "test": 60}), hidden=[16, 8], dropout=0.3,
+    epochs=2, lr=5e-4, weight_decay=0.01, batch_size=32, standardise=True, mi_options={}, mi_samples=None,
+)
+
+
 def test_pairs_and_noise_cells_on_a_tiny_stand_in():
-    settings = dict(
-        data=exp.data_spec(standin_sizes={"train": 80, "valid": 5, "test": 60}), hidden=[16, 8], dropout=0.3,
-        epochs=2, lr=5e-4, weight_decay=0.01, batch_size=32, temperature=4.5, lam=0.5, standardise=True,
-        estimators=["ksg"], mi_method="ksg", mi_options={}, mi_samples=None, noise_levels=[0.0, 1.0],
-        noise_relative_to="pooled", selection_repeats=2,
-    )
-    pairs = exp.run_pairs_cell({}, [0], settings)[0]
+    pairs = exp.run_pairs_cell({}, [0], dict(TINY, temperature=4.5, lam=0.5, estimators=["ksg"]))[0]
     assert len(pairs) == 6 and {(r["teacher"], r["student"]) for r in pairs} == {
         (t, s) for t in mosei.MODALITIES for s in mosei.MODALITIES if t != s}
     assert all(r["data"] == "stand-in" and 0 <= r["acc_kd"] <= 1 for r in pairs)
+    settings = dict(TINY, temperature=4.5, lam=0.5, mi_method="ksg", noise_levels=[0.0, 1.0],
+                    noise_relative_to="pooled")
     noise = exp.run_noise_cell({"teacher": "text", "student": "vision"}, [0], settings)[0]
     # The noise-free teacher and baseline are the very networks of the pairs cell.
     tv = next(r for r in pairs if r["teacher"] == "text" and r["student"] == "vision")
     assert noise[0]["teacher_f1"] == tv["teacher_f1"] and noise[0]["f1_nokd"] == tv["f1_nokd"]
     assert noise[0]["f1_kd"] == tv["f1_kd"] and np.isclose(noise[0]["mi_ts"], tv["mi_ts"])
+
+
+@pytest.mark.parametrize("cls, own, wrong", [
+    (exp.PairsSettings, dict(temperature=4.5, lam=0.5, estimators=["ksg"]), {"estimators": "ksg"}),
+    (exp.NoiseSettings, dict(temperature=4.5, lam=0.5, mi_method="ksg", noise_levels=[0.0], noise_relative_to="pooled"),
+     {"noise_levels": 0.5}),
+    (exp.SelectionSettings, dict(mi_method="ksg", selection_repeats=2), {"selection_repeats": 2.5}),
+])
+def test_each_cells_settings_name_a_mistyped_setting(cls, own, wrong):
+    assert cls.from_dict({**TINY, **own}).as_dict() == {**TINY, **own}
+    with pytest.raises(ValueError, match=f"'{next(iter(wrong))}'"):
+        cls.from_dict({**TINY, **own, **wrong})

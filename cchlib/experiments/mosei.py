@@ -8,12 +8,16 @@ Three sweep cells, all on the temporal mean-pooled features of :mod:`cchlib.data
   of its modality and the teacher of the others), then for every ordered pair
   (teacher, student) a student distilled from that teacher (Eq. 2). The MIs
   I(H_T; H_S), I(H_S; Y), I(H_T; Y) are estimated on test representations with each
-  estimator in ``settings["estimators"]``.
+  estimator in ``estimators`` (:class:`PairsSettings`).
 - :func:`run_noise_cell` (Table 4): teachers trained on inputs with Gaussian noise of
-  each level, a baseline student, and one distilled student per level.
+  each level, a baseline student, and one distilled student per level
+  (:class:`NoiseSettings`).
 - :func:`run_selection_cell`: the a-priori step, per seed the MI gap of every
   candidate teacher for every student with its uncertainty over repeated estimates
-  (:func:`cchlib.mi.estimate_with_se`).
+  (:func:`cchlib.mi.estimate_with_se`; :class:`SelectionSettings`).
+
+Each cell has its own settings class, holding only what it reads, so changing the
+noise grid does not invalidate the cached pairs cells, and so on.
 
 The network is Table 14 (:class:`cchlib.models.StackedMoseiNet`: temporal mean-pool, D -> 256 -> 128
 -> 2 with ReLU, BatchNorm and dropout 0.3) and the training Table 15 (AdamW, lr 5e-4,
@@ -26,6 +30,7 @@ dropout masks, so a seed's result does not depend on which seeds share its batch
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -34,8 +39,58 @@ import pandas as pd
 from cchlib import criteria, kd
 from cchlib.data import mosei
 from cchlib.models import StackedMoseiNet
+from cchlib.settings import CellSettings
 
 MODALITIES = mosei.MODALITIES
+
+
+# ---------------------------------------------------------------------------
+# Settings of the three cells
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shared(CellSettings):
+    """What every cell reads: the data, Table 14's network, Table 15's training, the MI rows."""
+
+    data: dict  # which features: see :func:`data_spec`
+    hidden: list  # Table 14's hidden widths
+    dropout: float
+    epochs: int
+    lr: float
+    weight_decay: float  # AdamW's
+    batch_size: int
+    standardise: bool  # standardise each pooled feature with training statistics
+    mi_options: dict  # per estimator name, its options (e.g. {"lmi": {"epochs": 100}})
+    mi_samples: int | None  # test rows used for the MI estimates (None: all)
+
+
+@dataclass(frozen=True)
+class PairsSettings(_Shared):
+    """The settings of :func:`run_pairs_cell` (Tables 2 and 3)."""
+
+    temperature: float
+    lam: float  # weight of the distillation term of Eq. (2)
+    estimators: list  # Table 2's MI estimators, each estimated on every pair
+
+
+@dataclass(frozen=True)
+class NoiseSettings(_Shared):
+    """The settings of :func:`run_noise_cell` (Table 4)."""
+
+    temperature: float
+    lam: float  # weight of the distillation term of Eq. (2)
+    mi_method: str
+    noise_levels: list  # noise SDs on the teacher's inputs, relative to noise_relative_to
+    noise_relative_to: str  # one of NOISE_REFERENCES, see :func:`noise_scale`
+
+
+@dataclass(frozen=True)
+class SelectionSettings(_Shared):
+    """The settings of :func:`run_selection_cell` (the a-priori teacher ranking)."""
+
+    mi_method: str
+    selection_repeats: int  # repeated MI estimates per quantity, for its standard error
 
 
 # ---------------------------------------------------------------------------
@@ -51,11 +106,6 @@ def _freeze(value):
     return value
 
 
-def data_key(settings: dict) -> tuple:
-    """The part of the settings that decides the data (hashable)."""
-    return _freeze(settings["data"])
-
-
 @lru_cache(maxsize=2)
 def _load(key: tuple) -> mosei.MoseiFeatures:
     spec = dict(key)
@@ -69,13 +119,13 @@ def _load(key: tuple) -> mosei.MoseiFeatures:
     raise ValueError(f"data source must be 'real' or 'stand-in', got {spec['source']!r}")
 
 
-def load_features(settings: dict) -> mosei.MoseiFeatures:
-    """The pooled features the settings name (cached in this process).
+def load_features(data: dict) -> mosei.MoseiFeatures:
+    """The pooled features ``data`` names (cached in this process).
 
-    ``settings["data"]``: ``{"source": "real", "path": ...}`` or ``{"source":
-    "stand-in", "sizes": {...}, "seed": ..., "config": {...}}``, plus ``seq_len``.
+    ``data`` (see :func:`data_spec`): ``{"source": "real", "path": ...}`` or
+    ``{"source": "stand-in", "sizes": {...}, "seed": ..., "config": {...}}``, plus ``seq_len``.
     """
-    return _load(data_key(settings))
+    return _load(_freeze(data))
 
 
 def data_spec(mosei_path=None, require_real: bool = False, standin_sizes=None, standin_seed: int = 0,
@@ -151,26 +201,25 @@ def _mi_rows(features: mosei.MoseiFeatures, n: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(20251013).permutation(test)[: int(n)])
 
 
-def _pairs(features, seeds, s: dict, mi_spec, distil: bool) -> kd.PairsResult:
-    """Every modality's baseline (Table 14) as the others' teacher: :func:`cchlib.kd.run_pairs`."""
+def _pairs(features, seeds, s: _Shared, mi_spec, distil: kd.Variant | None) -> kd.PairsResult:
+    """Every modality's baseline (Table 14) as the others' teacher: :func:`cchlib.kd.run_pairs`.
+
+    ``distil``: also train a student distilled from each teacher (None: baselines only).
+    """
     ds = features.dataset
-    data = {m: kd.SeedData([], modality_inputs(features, m, 0.0, 0, s["standardise"]), ds.labels, ds.train_idx,
-                           ds.test_idx, _mi_rows(features, s.get("mi_samples"))) for m in MODALITIES}
-    opts = _train_opts(s)
-    schedule = kd.Schedule(opts["epochs"], opts["lr"], opts["batch_size"], opts["optimiser"], opts["weight_decay"],
-                           opts["schedule"])
+    data = {m: kd.SeedData([], modality_inputs(features, m, 0.0, 0, s.standardise), ds.labels, ds.train_idx,
+                           ds.test_idx, _mi_rows(features, s.mi_samples)) for m in MODALITIES}
     return kd.run_pairs(
         data, {m: _net(m, s) for m in MODALITIES}, seeds, pairs=[(t, st) for t in MODALITIES for st in MODALITIES if t != st],
-        schedule=schedule, mi_spec=mi_spec, n_out=2,
-        distil=kd.Variant(lam=s["lam"], temperature=s["temperature"]) if distil else None,
-        diagnostics=distil,  # the criteria chapter's candidates, where a KD gain is measured
+        schedule=_schedule(s), mi_spec=mi_spec, n_out=2, distil=distil,
+        diagnostics=distil is not None,  # the criteria chapter's candidates, where a KD gain is measured
     )
 
 
-def _train_opts(s: dict) -> dict:
+def _schedule(s: _Shared) -> kd.Schedule:
     """Table 15: AdamW with a cosine schedule."""
-    return dict(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"], weight_decay=s["weight_decay"],
-                optimiser="adamw", schedule="cosine")
+    return kd.Schedule(s.epochs, s.lr, s.batch_size, optimiser="adamw", weight_decay=s.weight_decay,
+                       schedule="cosine")
 
 
 # ---------------------------------------------------------------------------
@@ -181,21 +230,20 @@ def _train_opts(s: dict) -> dict:
 def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Baselines of all modalities, distilled students of all ordered pairs, MIs.
 
-    ``condition`` is ``{}``-like (only its presence matters); ``settings``: data,
-    hidden, dropout, epochs, lr, weight_decay, batch_size, temperature, lam,
-    standardise, estimators, mi_options, mi_samples. Returns per seed one row per
-    (teacher, student, estimator).
+    ``condition`` is ``{}``-like (only its presence matters); ``settings`` is a
+    :class:`PairsSettings` as a dict. Returns per seed one row per (teacher, student,
+    estimator).
     """
-    s = settings
-    features = load_features(s)
-    specs = {f"@{m}": kd.MISpec(m, dict(s.get("mi_options", {}).get(m, {})), null=True) for m in s["estimators"]}
-    result = _pairs(features, seeds, s, specs, distil=True)
+    s = PairsSettings.from_dict(settings)
+    features = load_features(s.data)
+    specs = {f"@{m}": kd.MISpec(m, dict(s.mi_options.get(m, {})), null=True) for m in s.estimators}
+    result = _pairs(features, seeds, s, specs, distil=kd.Variant(lam=s.lam, temperature=s.temperature))
     scores = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1"]
     return {seed: [
         {"experiment": "pairs", "teacher": r["teacher"], "student": r["student"], "noise": 0.0, "seed": seed,
          **{c: r[c] for c in scores}, **{c: r[f"{c}@{m}"] for c in ("mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS)},
          "estimator": m, "data": features.source, **criteria.columns_of(r)}
-        for m in s["estimators"] for r in rows] for seed, rows in result.rows.items()}
+        for m in s.estimators for r in rows] for seed, rows in result.rows.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -203,10 +251,9 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 # ---------------------------------------------------------------------------
 
 
-def _net(modality: str, settings: dict):
+def _net(modality: str, s: _Shared):
     """Table 14 for :func:`cchlib.kd.run`: ``net(seeds, d_in, n_out)``, role named by the modality."""
-    return lambda seeds, d_in, n_out: StackedMoseiNet(seeds, d_in, f"mosei-{modality}", settings["hidden"], n_out,
-                                                      settings["dropout"])
+    return lambda seeds, d_in, n_out: StackedMoseiNet(seeds, d_in, f"mosei-{modality}", s.hidden, n_out, s.dropout)
 
 
 NOISE_COLUMNS = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1", "mi_ts", "mi_sl", "mi_tl",
@@ -218,29 +265,28 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 
     Per seed: one teacher per noise level (same initialisation), one baseline student
     and one distilled student per level (same initialisation and batch order as the
-    baseline), through :func:`cchlib.kd.run`. MIs with ``settings["mi_method"]``.
-    Returns per seed one row per level.
+    baseline), through :func:`cchlib.kd.run`. ``settings`` is a :class:`NoiseSettings`
+    as a dict; MIs with its ``mi_method``. Returns per seed one row per level.
     """
-    s = settings
+    s = NoiseSettings.from_dict(settings)
     t_mod, s_mod = condition["teacher"], condition["student"]
     if t_mod not in MODALITIES or s_mod not in MODALITIES or t_mod == s_mod:
         raise ValueError(f"teacher and student must be two different modalities of {MODALITIES}")
-    levels = [float(v) for v in s["noise_levels"]]
-    features = load_features(s)
+    levels = [float(v) for v in s.noise_levels]
+    features = load_features(s.data)
     ds = features.dataset
-    mi_rows = _mi_rows(features, s.get("mi_samples"))
+    mi_rows = _mi_rows(features, s.mi_samples)
     data = [
-        kd.SeedData([modality_inputs(features, t_mod, level, seed, s["standardise"], s["noise_relative_to"])
-                     for level in levels], modality_inputs(features, s_mod, 0.0, seed, s["standardise"]),
+        kd.SeedData([modality_inputs(features, t_mod, level, seed, s.standardise, s.noise_relative_to)
+                     for level in levels], modality_inputs(features, s_mod, 0.0, seed, s.standardise),
                     ds.labels, ds.train_idx, ds.test_idx, mi_rows)
         for seed in seeds
     ]
-    method = s["mi_method"]
+    method = s.mi_method
     results = kd.run(
         data, seeds, teacher_net=_net(t_mod, s), student_net=_net(s_mod, s), n_out=2,
-        variants=[kd.Variant(teacher=j, lam=s["lam"], temperature=s["temperature"]) for j in range(len(levels))],
-        schedule=kd.Schedule(**_train_opts(s)),
-        mi_spec=kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {})), null=True),
+        variants=[kd.Variant(teacher=j, lam=s.lam, temperature=s.temperature) for j in range(len(levels))],
+        schedule=_schedule(s), mi_spec=kd.MISpec(method, dict(s.mi_options.get(method, {})), null=True),
     )
     return {
         seed: [{"experiment": "noise", "teacher": t_mod, "student": s_mod, "noise": levels[r["variant"]], "seed": seed,
@@ -258,18 +304,19 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 
 def run_selection_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Per seed, the MI gap I(H_T; H_S) - I(H_S; Y) of every candidate teacher T for
-    every student S, each MI as the mean and SE of ``settings["selection_repeats"]``
-    estimates (:func:`cchlib.mi.estimate_with_se`, method ``settings["mi_method"]``).
+    every student S, each MI as the mean and SE of ``selection_repeats`` estimates
+    (:func:`cchlib.mi.estimate_with_se`, method ``mi_method``; ``settings`` is a
+    :class:`SelectionSettings` as a dict).
 
     The networks are the baselines of :func:`run_pairs_cell` (same initialisation and
     batch order), so this needs no distillation: it is what a user would compute
     before deciding which teacher to distil from.
     """
-    s = settings
-    features = load_features(s)
-    method = s["mi_method"]
-    spec = kd.MISpec(method, dict(s.get("mi_options", {}).get(method, {})), repeats=int(s["selection_repeats"]))
-    result = _pairs(features, seeds, s, spec, distil=False)
+    s = SelectionSettings.from_dict(settings)
+    features = load_features(s.data)
+    method = s.mi_method
+    spec = kd.MISpec(method, dict(s.mi_options.get(method, {})), repeats=s.selection_repeats)
+    result = _pairs(features, seeds, s, spec, distil=None)
     return {seed: [
         {"teacher": r["teacher"], "student": r["student"], "seed": seed, "estimator": method,
          "mi_ts": r["mi_ts"], "mi_ts_se": r["mi_ts_se"], "mi_sl": r["mi_sl"], "mi_sl_se": r["mi_sl_se"],
