@@ -85,30 +85,30 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, sweep
+from cchlib import report
+from cchlib.chapter import Chapter
 from cchlib.data import mnist as mnist_data
-from cchlib.data.store import cache_dir, shown_path
+from cchlib.data.store import shown_path
 from cchlib.experiments import mnist as exp
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "mnist"
-settings = dict(
+chapter = Chapter("mnist", params_name, results_root, cache_root, executor, executor_options)
+settings = exp.Settings(
     gammas=gammas, lam=lam, batch_size=batch_size, n_train=n_train, n_test=n_test,
     student_channels=student_channels, recipe=recipe, mnistm_seed=mnistm_seed, threshold=threshold,
     mi_method=mi_method, mi_options=mi_options, mi_samples=mi_samples,
     mi_method_alt=mi_method_alt, mi_options_alt=mi_options_alt, mi_samples_alt=mi_samples_alt,
     mnist_path=mnist_path, bsds_path=bsds_path,
 )
-record = report.provenance(
-    params_name, seeds, default_device(),
+record = chapter.provenance(
+    seeds, default_device(),
     **{"MI estimator": mi_method, "second MI estimator": mi_method_alt, "schedule": schedule["name"],
        "second schedule": alt_schedule["name"], "training images": n_train or 60000,
        "student input channels": student_channels},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -229,24 +229,20 @@ conditions = [
     condition(alpha_table13, schedule, table13_temperatures, False),
     condition(alpha, alt_schedule, [fig2_temperature], False),
 ]
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
 sweep_start = time.monotonic()
-rows = sweep.run_sweep(
-    exp.run_cell, conditions, seeds, settings, cache=cache, executor=executor,
-    executor_options=executor_options, label=CHAPTER,
-)
+rows = chapter.sweep(exp.run_cell, conditions, seeds, settings)
 sweep_seconds = time.monotonic() - sweep_start
 main_rows = rows[(rows.alpha == alpha) & (rows.schedule == schedule["name"])].reset_index(drop=True)
 rows13 = rows[(rows.alpha == alpha_table13) & (rows.schedule == schedule["name"])].reset_index(drop=True)
 alt_rows = rows[(rows.alpha == alpha) & (rows.schedule == alt_schedule["name"])].reset_index(drop=True)
 columns = ["alpha", "gamma", "T", "seed", "acc_kd", "acc_nokd", "teacher_acc", "teacher_acc_blur",
            "mi_ts", "mi_sl", "mi_tl", "schedule"]
-_ = report.write_table(main_rows[columns], results_root, params_name, CHAPTER, "table1")
-_ = report.write_table(rows13[columns], results_root, params_name, CHAPTER, "table13")
-_ = report.write_table(alt_rows[columns], results_root, params_name, CHAPTER, "sensitivity_schedule")
+_ = chapter.table(main_rows[columns], "table1")
+_ = chapter.table(rows13[columns], "table13")
+_ = chapter.table(alt_rows[columns], "sensitivity_schedule")
 summary = exp.summarise(main_rows, ["gamma", "T"])
 summary13 = exp.summarise(rows13, ["gamma", "T"])
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "table1_summary")
+_ = chapter.table(summary, "table1_summary")
 
 # %% [markdown]
 # ## Figure 2: student accuracy and mutual information against the blur
@@ -316,7 +312,7 @@ table1 = report.beside_paper(ours1, paper1, on=["gamma", "T"])
 table1["CCH predicts gain"] = table1.mi_gap > 0
 table1["KD helped"] = table1.kd_gain > 0
 table1["same gain sign as paper"] = (table1.kd_gain > 0) == (table1["paper: acc diff"] > 0)
-_ = report.write_table(table1, results_root, params_name, CHAPTER, "table1_beside_paper")
+_ = chapter.table(table1, "table1_beside_paper")
 
 
 def pm(mean, se):
@@ -336,7 +332,7 @@ for g in sorted(set(paper1.gamma) | set(summary.gamma)):
         row[f"paper: acc diff T={t:g}"] = pm(*paper_gt[["acc diff", "acc diff SE"]].iloc[0]) if len(paper_gt) else ""
     layout.append(row)
 layout = pd.DataFrame(layout)
-_ = report.write_table(layout, results_root, params_name, CHAPTER, "table1_layout")
+_ = chapter.table(layout, "table1_layout")
 display(layout)
 
 # %%
@@ -411,7 +407,7 @@ ours13 = pd.DataFrame({
 table13 = report.beside_paper(ours13, exp.paper_table13(), on=["gamma"])
 table13["CCH predicts gain"] = table13["MI gap"] > 0
 table13["KD helped"] = table13["acc diff"] > 0
-_ = report.write_table(table13, results_root, params_name, CHAPTER, "table13_beside_paper")
+_ = chapter.table(table13, "table13_beside_paper")
 display(table13.round(4))
 teacher13, _ = report.mean_se(rows13.groupby("seed").teacher_acc.first())
 mi_tl13, _ = report.mean_se(rows13.groupby("seed").mi_tl.first())
@@ -458,7 +454,7 @@ panel = pd.concat(
     ignore_index=True,
 )
 panel["CCH held"] = (panel.kd_gain > 0) == (panel.mi_gap > 0)
-_ = report.write_table(panel, results_root, params_name, CHAPTER, "sensitivity")
+_ = chapter.table(panel, "sensitivity")
 display(panel.round(4))
 
 fig, axes = plt.subplots(1, len(settings_panel), figsize=(min(12.5, 4.3 * len(settings_panel)), 4.2), squeeze=False)
@@ -508,10 +504,10 @@ glue("mnist_sensitivity_held", Markdown("; ".join(f"{name}: {int(r['sum'])} of {
 # %% tags=["hide-input"]
 both = pd.concat([summary.assign(alpha=alpha), summary13.assign(alpha=alpha_table13)], ignore_index=True)
 both["condition"] = [f"alpha={a:g}, gamma={g:g}, T={t:g}" for a, g, t in zip(both.alpha, both.gamma, both["T"])]
-score = report.write_scorecard_rows(both, results_root, params_name, CHAPTER, data=DATA)
-_ = criteria.write_criteria_rows(  # the candidates of the criteria chapter, per condition
+score = chapter.scorecard(both, data=DATA)
+_ = chapter.criteria(  # the candidates of the criteria chapter, per condition
     pd.concat([main_rows, rows13], ignore_index=True).assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd),
-    ["alpha", "gamma", "T"], results_root, params_name, CHAPTER,
+    ["alpha", "gamma", "T"],
     condition=lambda r: f"alpha={r.alpha:g}, gamma={r.gamma:g}, T={r['T']:g}", estimator=mi_method,
 )
 display(score.round(4))

@@ -250,3 +250,12 @@ def test_run_cell_rows_and_seed_batching(monkeypatch):
         assert a["mi_ts"] == pytest.approx(b["mi_ts"], abs=1e-6)
     no_alt = exp.run_cell({**condition, "mi_alt": False}, [0], settings)[0][0]
     assert "mi_ts_alt" not in no_alt
+
+
+def test_settings_name_a_mistyped_setting():
+    from cchlib.experiments import mnist as exp
+
+    s = exp.Settings.from_dict(dict(gammas=[0.0], lam=0.5, batch_size=32, mi_method="ksg"))
+    assert s.as_dict()["recipe"] == "paper" and s.mi_samples is None  # load_data's and run_cell's defaults
+    with pytest.raises(ValueError, match="'batch_size'"):
+        exp.Settings.from_dict(dict(gammas=[0.0], lam=0.5, batch_size=32.0, mi_method="ksg"))

@@ -26,6 +26,8 @@ does not change with gamma.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -33,8 +35,36 @@ from cchlib import criteria, kd, stats
 from cchlib.data.digits import load_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.models import image_mlp
+from cchlib.settings import CellSettings
 
 EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
+
+
+@dataclass(frozen=True)
+class Settings(CellSettings):
+    """The settings of :func:`run_cell`: the blur grid, Eq. (2), the two MI estimators, the data.
+
+    The defaults are those :func:`run_cell` and :func:`cchlib.data.digits.load_data`
+    assume for a setting left out.
+    """
+
+    gammas: list  # Gaussian blur (pixels) on the teacher's inputs, one teacher view each
+    lam: float  # weight of the distillation term of Eq. (2)
+    batch_size: int
+    mi_method: str
+    mi_options: dict = field(default_factory=dict)
+    mi_samples: int | None = None  # first test images used for the MI estimates (None: all)
+    mi_method_alt: str | None = None  # the second estimator, for conditions with mi_alt (None: none)
+    mi_options_alt: dict = field(default_factory=dict)
+    mi_samples_alt: int | None = None
+    n_train: int | None = None  # first images of MNIST's training split (None: all)
+    n_test: int | None = None  # first images of its test split (None: all)
+    student_channels: int = 3  # 3 as in App. C; 1 feeds one of the paper recipe's three equal channels
+    recipe: str = "paper"  # MNIST-M's: "paper" (App. C) or "ganin"
+    mnistm_seed: int = 0  # seed of MNIST-M's background patches
+    threshold: float = 0.5  # digit binarisation threshold, fraction of full intensity
+    mnist_path: str | None = None  # explicit data folders (None: found by cchlib.data)
+    bsds_path: str | None = None
 
 
 def _flat(*parts: np.ndarray) -> np.ndarray:
@@ -47,11 +77,11 @@ def _net(role: str):
     return lambda seeds, d_in, n_out: image_mlp(seeds, d_in, role)
 
 
-def _mi_specs(condition: dict, s: dict) -> dict[str, kd.MISpec]:
+def _mi_specs(condition: dict, s: Settings) -> dict[str, kd.MISpec]:
     """The main estimator (columns ``mi_*``) and, when asked for, the second (``mi_*_alt``)."""
-    specs = {"": kd.MISpec(s["mi_method"], s.get("mi_options") or {}, samples=s.get("mi_samples"), null=True)}
-    if condition.get("mi_alt") and s.get("mi_method_alt"):
-        specs["_alt"] = kd.MISpec(s["mi_method_alt"], s.get("mi_options_alt") or {}, samples=s.get("mi_samples_alt"))
+    specs = {"": kd.MISpec(s.mi_method, s.mi_options, samples=s.mi_samples, null=True)}
+    if condition.get("mi_alt") and s.mi_method_alt:
+        specs["_alt"] = kd.MISpec(s.mi_method_alt, s.mi_options_alt, samples=s.mi_samples_alt)
     return specs
 
 
@@ -71,14 +101,12 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
 
     ``condition``: ``alpha``, ``schedule`` (a name), ``optimiser``, ``lr``, ``epochs``,
     ``temperatures`` and ``mi_alt`` (also estimate the MIs with the second estimator).
-    ``settings``: ``gammas``, ``lam``, ``batch_size``, ``mi_method``, ``mi_options``,
-    ``mi_samples`` (test images used; ``None`` = all), the same three with the suffix
-    ``_alt`` for the second estimator, and the data settings of :func:`load_data`.
+    ``settings``: a :class:`Settings` as a dict (its data settings go to :func:`load_data`).
     Columns ``mi_ts_alt, mi_sl_alt, mi_tl_alt`` appear only when ``mi_alt`` is set.
     """
-    s = settings
-    data = load_data(condition["alpha"], s)
-    gammas = [float(g) for g in s["gammas"]]
+    s = Settings.from_dict(settings)
+    data = load_data(condition["alpha"], s.as_dict())
+    gammas = [float(g) for g in s.gammas]
     temps = [float(t) for t in condition["temperatures"]]
     if not gammas or not temps:
         raise ValueError("the MNIST experiment needs at least one blur gamma and one temperature")
@@ -88,8 +116,8 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     d = seed_data(data, gammas, n_mi)
     results = kd.run(
         [d] * len(seeds), seeds, teacher_net=_net("teacher"), student_net=_net("student"),
-        variants=[kd.Variant(teacher=gammas.index(g), lam=s["lam"], temperature=t) for g, t in plan],
-        schedule=kd.Schedule(condition["epochs"], condition["lr"], s["batch_size"], condition["optimiser"]),
+        variants=[kd.Variant(teacher=gammas.index(g), lam=s.lam, temperature=t) for g, t in plan],
+        schedule=kd.Schedule(condition["epochs"], condition["lr"], s.batch_size, condition["optimiser"]),
         mi_spec=specs, chunk=EVAL_CHUNK,
     )
     mi_cols = [f"mi_{m}{suffix}" for suffix in specs for m in ("ts", "sl", "tl")] + list(kd.NULL_COLUMNS)
