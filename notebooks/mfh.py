@@ -88,26 +88,25 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, sweep
-from cchlib.data.store import cache_dir
+from cchlib import report
+from cchlib.chapter import Chapter
 from cchlib.experiments import mfh, synthetic
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "mfh"
+chapter = Chapter("mfh", params_name, results_root, cache_root, executor, executor_options)
 started = time.monotonic()
-settings = dict(
+settings = mfh.Settings(
     n_train=n_train, n_test=n_test, epochs=epochs, lr=lr, optimiser=optimiser, rho=rho,
     temperature=temperature, alg1_repeats=alg1_repeats, mi_method=mi_method, mi_options=mi_options,
 )
-record = report.provenance(
-    params_name, seeds, default_device(),
+record = chapter.provenance(
+    seeds, default_device(),
     **{"MI estimator": mi_method, "training": f"{optimiser}, lr {lr}, {epochs} full-batch steps",
        "Sec. 4.1 seeds": sec41_seeds},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -180,20 +179,16 @@ display(Markdown(report.provenance_markdown(record)))
 # %%
 glue("mfh_threshold", mfh_gamma_threshold, display=False)
 conditions = mfh.mvd_conditions(gamma_overlaps, alpha_unions, alpha_hidden_d, table2_gammas, table2_d)
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
-rows = sweep.run_sweep(
-    mfh.run_cell, conditions, seeds, settings, cache=cache, executor=executor,
-    executor_options=executor_options, label=CHAPTER,
-)
+rows = chapter.sweep(mfh.run_cell, conditions, seeds, settings)
 sweep_columns = ["setting", "level", "gamma", "alpha", "beta", "seed", "teacher_acc", "acc_nokd", "acc_kd",
                  "mi_ts", "mi_sl", "alg1_precision"]
 is_table2 = rows.setting == "table2"
-_ = report.write_table(rows.loc[~is_table2, sweep_columns], results_root, params_name, CHAPTER, "sweeps")
+_ = chapter.table(rows.loc[~is_table2, sweep_columns], "sweeps")
 table2_columns = ["gamma", "seed", "teacher", "teacher_gamma", "teacher_channels", "teacher_acc", "acc_nokd",
                   "acc_kd", "mi_ts", "mi_sl", "alg1_precision"]
-_ = report.write_table(rows.loc[is_table2, table2_columns], results_root, params_name, CHAPTER, "table2_runs")
+_ = chapter.table(rows.loc[is_table2, table2_columns], "table2_runs")
 summary = mfh.condition_table(rows)
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "conditions")
+_ = chapter.table(summary, "conditions")
 
 
 # %% tags=["hide-input"]
@@ -251,7 +246,7 @@ plt.close(fig)
 fig2_table = fig2[["level", "gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain", "kd_gain_se"]].rename(
     columns={"level": "|J1nJ2|"})
 fig2_table["paper: kd_gain"] = np.where(np.isclose(fig2_table.gamma, 1.0), 2.1, np.nan)
-_ = report.write_table(fig2_table, results_root, params_name, CHAPTER, "fig2")
+_ = chapter.table(fig2_table, "fig2")
 display(fig2_table.round(3))
 
 # %% [markdown]
@@ -289,7 +284,7 @@ plt.close(fig)
 fig3 = summary[summary.setting.isin(alpha_settings) & (summary.teacher == "regular")]
 fig3_table = fig3[["setting", "level", "alpha", "gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain",
                    "kd_gain_se"]].rename(columns={"level": "|J1uJ2|"}).reset_index(drop=True)
-_ = report.write_table(fig3_table, results_root, params_name, CHAPTER, "fig3")
+_ = chapter.table(fig3_table, "fig3")
 display(fig3_table.round(3))
 
 # %% [markdown]
@@ -324,7 +319,7 @@ for setting in alpha_settings:
     claims.append(claim(f"Fig. 3 ({setting}): KD gain at the largest alpha (pp)",
                         "student fails to benefit, slightly worse", worst.kd_gain, worst.kd_gain <= 0))
 claims = pd.DataFrame(claims)
-_ = report.write_table(claims, results_root, params_name, CHAPTER, "fig2_fig3_claims")
+_ = chapter.table(claims, "fig2_fig3_claims")
 display(claims)
 glue("mfh_claims_hold", int((claims["holds here"] == True).sum()), display=False)  # noqa: E712
 glue("mfh_claims_total", int(claims["holds here"].notna().sum()), display=False)
@@ -365,7 +360,7 @@ paper_table2 = pd.DataFrame({
     "Modality-general-KD": [61.01, 70.25, 77.70],
 })
 table2 = report.beside_paper(table2, paper_table2, on=["gamma"])
-_ = report.write_table(table2, results_root, params_name, CHAPTER, "table2")
+_ = chapter.table(table2, "table2")
 display(table2)
 general_minus_regular = (
     rows[is_table2 & (rows.teacher == "general")].set_index(["level", "seed"]).acc_kd
@@ -396,7 +391,7 @@ glue("mfh_t2_general_minus_regular_se", report.mean_se(general_minus_regular)[1]
 ranked = rows[(rows.teacher == "regular") & rows.alg1_precision.notna()]
 alg1 = mfh.summarise(ranked, ["setting", "level"], ["gamma", "alg1_precision", "sal_shared", "sal_specific",
                                                    "sal_noise"])
-_ = report.write_table(alg1, results_root, params_name, CHAPTER, "alg1_recovery")
+_ = chapter.table(alg1, "alg1_recovery")
 display(alg1.round(3))
 glue("mfh_alg1_precision", float(ranked.alg1_precision.mean()), display=False)
 
@@ -411,7 +406,7 @@ glue("mfh_alg1_precision", float(ranked.alg1_precision.mean()), display=False)
 alg1_teachers = summary[summary.setting == "table2"][
     ["level", "teacher", "teacher_gamma", "teacher_acc", "acc_kd", "kd_gain", "kd_gain_se", "mi_gap", "mi_gap_se"]
 ].rename(columns={"level": "gamma"}).reset_index(drop=True)
-_ = report.write_table(alg1_teachers, results_root, params_name, CHAPTER, "alg1_teachers")
+_ = chapter.table(alg1_teachers, "alg1_teachers")
 display(alg1_teachers.round(3))
 
 # %% [markdown]
@@ -431,15 +426,14 @@ mvd = summary[~duplicate].assign(
     condition=lambda t: [f"{s} {lv:g} / {k} teacher" for s, lv, k in zip(t.setting, t.level, t.teacher)],
     mfh_gamma=lambda t: t.teacher_gamma,
 ).reset_index(drop=True)
-sec41_settings = dict(
+sec41_settings = synthetic.Settings(
     sigma13=sec41_sigma13, sigma23=sec41_sigma23, n_train=sec41_n_train, n_test=sec41_n_test, p=sec41_p,
     hidden=sec41_hidden, lams=sorted(sec41_lams), epochs=sec41_epochs, lr=sec41_lr, batch_size=sec41_batch_size,
     mi_method=mi_method, mi_options=mi_options,
 )
-sec41_rows = sweep.run_sweep(
+sec41_rows = chapter.sweep(  # the synthetic chapter's cells: its cache folder, the same settings
     synthetic.run_cell, [{"sigma12": float(s)} for s in sec41_sigma12_grid], sec41_seeds, sec41_settings,
-    cache=cache_root if cache_root is not None else cache_dir("sweeps", "synthetic"), executor=executor,
-    executor_options=executor_options, label="synthetic (Sec. 4.1)",
+    cache_name="synthetic", label="synthetic (Sec. 4.1)",
 )
 sec41_rows = sec41_rows[np.isclose(sec41_rows.lam, sec41_lam)]
 sec41_rows = sec41_rows.assign(kd_gain=sec41_rows.mse_nokd - sec41_rows.mse_kd, mi_gap=sec41_rows.mi_ts - sec41_rows.mi_sl)
@@ -454,8 +448,8 @@ head = pd.concat([mvd[head_columns], gauss[head_columns]], ignore_index=True)
 head["CCH predicts gain"] = head.mi_gap > 0
 head["MFH predicts gain"] = head.mfh_gamma > mfh_gamma_threshold
 head["KD helped"] = head.kd_gain > 0
-_ = report.write_table(head, results_root, params_name, CHAPTER, "head_to_head")
-_ = report.write_table(gauss, results_root, params_name, CHAPTER, "sec41")
+_ = chapter.table(head, "head_to_head")
+_ = chapter.table(gauss, "sec41")
 
 # %% tags=["remove-cell"]
 fine = np.linspace(min(sec41_sigma12_grid), max(sec41_sigma12_grid), 401)
@@ -516,11 +510,11 @@ agreement = pd.concat([
         {"setting": {"all": "all MVD"}}),
     mfh.criterion_agreement(head[head.setting == "sec4.1"], "setting", mfh_gamma_threshold).iloc[:1],
 ], ignore_index=True)
-_ = report.write_table(agreement, results_root, params_name, CHAPTER, "agreement")
+_ = chapter.table(agreement, "agreement")
 display(agreement.round(3))
 disagree = head[head["CCH predicts gain"] != head["MFH predicts gain"]]
 disagree = disagree.assign(right=np.where(disagree["CCH predicts gain"] == disagree["KD helped"], "CCH", "MFH"))
-_ = report.write_table(disagree, results_root, params_name, CHAPTER, "disagreements")
+_ = chapter.table(disagree, "disagreements")
 display(disagree.round(3))
 
 # %%
@@ -597,13 +591,11 @@ display(Markdown(
 # are already there, from the synthetic chapter). KD gain is in accuracy points.
 
 # %% tags=["hide-input"]
-score = report.write_scorecard_rows(
-    mvd, results_root, params_name, CHAPTER, data="MVD synthetic (MFH App. B.2 generator)"
-)
+score = chapter.scorecard(mvd, data="MVD synthetic (MFH App. B.2 generator)")
 once = ~((rows.setting == "alpha_hidden") & np.isclose(rows.level, alpha_hidden_d or -1))  # as for the scorecard
-_ = criteria.write_criteria_rows(  # the criteria chapter's candidates, MFH's teacher gamma among them
-    rows[once].assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd), ["setting", "level", "teacher"], results_root,
-    params_name, CHAPTER, condition=lambda r: f"{r.setting} {r.level:g} / {r.teacher} teacher", estimator=mi_method,
+_ = chapter.criteria(  # the criteria chapter's candidates, MFH's teacher gamma among them
+    rows[once].assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd), ["setting", "level", "teacher"],
+    condition=lambda r: f"{r.setting} {r.level:g} / {r.teacher} teacher", estimator=mi_method,
 )
 display(score.round(4))
 glue("mfh_minutes", (time.monotonic() - started) / 60, display=False)

@@ -128,6 +128,11 @@ SMALL = dict(n_train=100, n_test=150, epochs=40, lr=0.1, optimiser="sgd", rho=0.
              alg1_repeats=2, mi_method="ksg", mi_options={})
 
 
+def test_settings_name_a_mistyped_setting():
+    with pytest.raises(ValueError, match="'alg1_repeats' must be int"):
+        mfh.Settings.from_dict({**SMALL, "alg1_repeats": "2"})
+
+
 def test_run_cell_rows_and_seed_independence():
     condition = mfh.spec_condition("table2", 0.5, beta0_setting(0.5, d1=12, d2=12, d=8), mfh.TEACHERS)
     both = mfh.run_cell(condition, [0, 1], SMALL)

@@ -40,6 +40,7 @@ shares are :func:`cchlib.data.mvd.mvd_shares` of (J1 n C, J2).
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -51,10 +52,27 @@ from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting
 from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import cross_entropy
 from cchlib.models import AlignedPair, DecisionValueLR, copy_generator, role_salt
+from cchlib.settings import CellSettings
 from cchlib.stats import gap_columns, summarise_seeds
 from cchlib.train import default_device, fit
 
 TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
+
+
+@dataclass(frozen=True)
+class Settings(CellSettings):
+    """The settings of :func:`run_cell`: the data size, the full-batch training, MFH's loss and the MI."""
+
+    n_train: int
+    n_test: int  # held-out samples: accuracies and MIs are measured on them
+    epochs: int  # full-batch steps of every logistic regression (Algorithm 1's pair, teachers, students)
+    lr: float
+    optimiser: str
+    rho: float  # MFH Eq. (1): weight of the label term; the KD term gets 1 - rho
+    temperature: float
+    alg1_repeats: int  # M, permutations per channel in Algorithm 1
+    mi_method: str
+    mi_options: dict
 
 
 # --------------------------------------------------------------------------- conditions
@@ -214,20 +232,19 @@ def teacher_channels(kind: str, spec: MVDSpec, salience: np.ndarray, seed: int) 
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
     """Train and evaluate one MVD condition for a batch of seeds; one row per (seed, teacher).
 
-    ``condition`` comes from :func:`spec_condition`; ``settings`` holds n_train, n_test,
-    epochs, lr, optimiser, rho (MFH's weight of the label term), temperature,
-    alg1_repeats, mi_method and mi_options. Accuracies are in percent.
+    ``condition`` comes from :func:`spec_condition`; ``settings`` is a :class:`Settings`
+    as a dict. Accuracies are in percent.
     """
-    s = settings
+    s = Settings.from_dict(settings)
     spec = condition_spec(condition)
     device = default_device()
-    train = dict(epochs=s["epochs"], lr=s["lr"], optimiser=s["optimiser"])
-    datasets = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
+    train = dict(epochs=s.epochs, lr=s.lr, optimiser=s.optimiser)
+    datasets = [make_mvd(spec, s.n_train, s.n_test, seed) for seed in seeds]
     xa, xb, y = _stack(datasets, "train", device)
 
     # Algorithm 1 on the training split.
     pair = fit_aligned_pair(seeds, xa, xb, y, train)
-    salience = permutation_salience(pair.fa, pair.fb, xa, xb, s["alg1_repeats"], seeds)
+    salience = permutation_salience(pair.fa, pair.fb, xa, xb, s.alg1_repeats, seeds)
 
     kinds = list(condition["teachers"])
     channels = {kind: [teacher_channels(kind, spec, salience[i], seed) for i, seed in enumerate(seeds)] for kind in kinds}
@@ -259,7 +276,7 @@ def _lr(role: str):
     return lambda seeds, d_in, n_out: DecisionValueLR(seeds, d_in, role)
 
 
-def _distil(datasets, seeds, kinds, channels, s, device) -> dict:
+def _distil(datasets, seeds, kinds, channels, s: Settings, device) -> dict:
     """:func:`cchlib.kd.run` per input width: one teacher per channel set, the baseline, one student per teacher.
 
     Kinds of one width share a teacher stack (a copy per kind); the students are trained
@@ -274,9 +291,9 @@ def _distil(datasets, seeds, kinds, channels, s, device) -> dict:
                             ds.train_idx, ds.test_idx) for i, ds in enumerate(datasets)]
         rows = kd.run(
             data, seeds, teacher_net=_lr("teacher"), student_net=_lr("student"), n_out=2, device=device,
-            variants=[kd.Variant(teacher=j, lam=1.0 - s["rho"], temperature=s["temperature"]) for j in range(len(group))],
-            schedule=kd.Schedule(s["epochs"], s["lr"], s["n_train"], s["optimiser"]),
-            mi_spec=kd.MISpec(s["mi_method"], s["mi_options"], null=True),
+            variants=[kd.Variant(teacher=j, lam=1.0 - s.rho, temperature=s.temperature) for j in range(len(group))],
+            schedule=kd.Schedule(s.epochs, s.lr, s.n_train, s.optimiser),
+            mi_spec=kd.MISpec(s.mi_method, s.mi_options, null=True),
         )
         out.update({(seed, group[r["variant"]]): r for seed in seeds for r in rows[seed]})
     return out
