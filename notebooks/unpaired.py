@@ -100,37 +100,36 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from cchlib import report, sweep
-from cchlib.data.store import cache_dir
+from cchlib import report
+from cchlib.chapter import Chapter
 from cchlib.experiments import unpaired as exp
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "unpaired"
-shared = dict(
+chapter = Chapter("unpaired", params_name, results_root, cache_root, executor, executor_options)
+shared = dict(  # the settings of exp.CommonSettings, the same for both datasets
     temperature=temperature, lam=lam, lam_fa=lam_fa, lam_la=lam_la, strong_factor=strong_factor,
     n_directions=n_directions,
     n_quantiles=n_quantiles, eval_directions=eval_directions, mi_method=mi_method, mi_options=mi_options,
     mi_samples=mi_samples,
 )
-mvd_settings = dict(
-    shared, hidden=mvd_hidden, activation="relu", lr=mvd_lr, batch_size=64, teacher_epochs=mvd_epochs,
+mvd_settings = exp.MVDSettings(
+    **shared, hidden=mvd_hidden, activation="relu", lr=mvd_lr, batch_size=64, teacher_epochs=mvd_epochs,
     epochs=mvd_epochs, per_class=mvd_per_class, n_train=mvd_n_train, n_test=mvd_n_test, d1=25, d2=50, d=20,
     n_each=10,
 )
-mnist_settings = dict(
-    shared, hidden=mnist_hidden, activation="leaky_relu", lr=mnist_lr, batch_size=64,
+mnist_settings = exp.MNISTSettings(
+    **shared, hidden=mnist_hidden, activation="leaky_relu", lr=mnist_lr, batch_size=64,
     teacher_epochs=mnist_epochs, epochs=mnist_epochs, per_class=mnist_per_class, gammas=mnist_gammas,
     n_train=mnist_n_train, n_test=mnist_n_test, student_channels=student_channels, recipe="paper",
     mnistm_seed=0, threshold=0.5, mnist_path=mnist_path, bsds_path=bsds_path,
 )
-record = report.provenance(
-    params_name, seeds, "cpu",  # this chapter's cells train on the CPU (no GPU path yet)
+record = chapter.provenance(
+    seeds, "cpu",  # this chapter's cells train on the CPU (no GPU path yet)
     **{"MI estimator": mi_method, "MVD training samples": mvd_n_train, "MNIST training images": mnist_n_train or 60000,
        "epochs (MVD, MNIST)": f"{mvd_epochs}, {mnist_epochs}"},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -213,24 +212,19 @@ glue("unpaired_strong_factor", strong_factor, display=False)
 # initialisation and class-balanced batches. Cells are cached on disk.
 
 # %%
-cache = cache_root if cache_root is not None else cache_dir("sweeps", CHAPTER)
 sweep_start = time.monotonic()
-mvd_rows = sweep.run_sweep(
-    exp.run_cell, [{"dataset": "mvd", "overlap": int(k)} for k in mvd_overlaps], seeds, mvd_settings,
-    cache=cache, executor=executor, executor_options=executor_options, label=f"{CHAPTER} (MVD)",
-)
-mnist_rows = sweep.run_sweep(
-    exp.run_cell, [{"dataset": "mnist", "alpha": mnist_alpha}], seeds, mnist_settings,
-    cache=cache, executor=executor, executor_options=executor_options, label=f"{CHAPTER} (MNIST)",
-)
+mvd_rows = chapter.sweep(exp.run_cell, [{"dataset": "mvd", "overlap": int(k)} for k in mvd_overlaps], seeds,
+                         mvd_settings, label=f"{chapter.name} (MVD)")
+mnist_rows = chapter.sweep(exp.run_cell, [{"dataset": "mnist", "alpha": mnist_alpha}], seeds, mnist_settings,
+                           label=f"{chapter.name} (MNIST)")
 sweep_seconds = time.monotonic() - sweep_start
 rows = pd.concat([mvd_rows, mnist_rows], ignore_index=True)
 columns = ["dataset", "condition", "level", "method", "seed", "acc", "acc_nokd", "gain", "fa", "la",
            "mi_ts", "mi_ts_shuffled", "mi_sl", "mi_tl", "mi_ts_null", "mi_sl_null", "teacher_acc", "data"]
 rows = rows[columns]
-_ = report.write_table(rows, results_root, params_name, CHAPTER, "results")
+_ = chapter.table(rows, "results")
 summary = exp.summarise(rows)
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
+_ = chapter.table(summary, "summary")
 DATA = {d: rows[rows.dataset == d].data.iloc[0] for d in rows.dataset.unique()}
 display(Markdown("\n".join(f"- **{d}**: {name}" for d, name in DATA.items())))
 
@@ -320,7 +314,7 @@ def fa_la_correlations(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 correlations = fa_la_correlations(rows)
-_ = report.write_table(correlations, results_root, params_name, CHAPTER, "fa_la_correlations")
+_ = chapter.table(correlations, "fa_la_correlations")
 display(correlations.round(3))
 rho_cols = [c for c in correlations.columns if c.startswith("rho(")]
 p_cols = [c.replace("rho(", "p(").replace(", gain)", ")") for c in rho_cols]
@@ -380,7 +374,7 @@ cch = summary[summary.method == "nokd"][["dataset", "level", "mi_ts", "mi_ts_shu
                                          "mi_gap", "mi_gap_shuffled"]].reset_index(drop=True)
 for method in ["kd_paired", "kd_shuffled", "fa_la"]:
     cch[f"gain {method}"] = summary[summary.method == method].gain.to_numpy()
-_ = report.write_table(cch, results_root, params_name, CHAPTER, "cch_without_pairs")
+_ = chapter.table(cch, "cch_without_pairs")
 display(cch.round(4))
 glue("unpaired_n_levels", len(cch), display=False)
 glue("unpaired_n_shuffled_below", int((cch.mi_gap_shuffled <= 0).sum()), display=False)
@@ -435,7 +429,7 @@ plt.close(fig)
 # %% tags=["hide-input"]
 score_conditions = exp.cch_predictions(summary)
 data_label = "; ".join(DATA.values())
-score = report.write_scorecard_rows(score_conditions.assign(n_seeds=len(seeds)), results_root, params_name, CHAPTER, data=data_label)
+score = chapter.scorecard(score_conditions.assign(n_seeds=len(seeds)), data=data_label)
 display(score.drop(columns="data").round(4))
 for name, mask in [("paired", score.condition.str.endswith("kd_paired")),
                    ("unpaired", ~score.condition.str.endswith("kd_paired"))]:

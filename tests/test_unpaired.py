@@ -265,4 +265,16 @@ def test_bad_conditions_are_refused():
     with pytest.raises(ValueError, match="dataset"):
         exp.run_cell({"dataset": "imagenet"}, [0], SETTINGS)
     with pytest.raises(ValueError, match="unknown method"):
-        exp.method_weights("teleport", SETTINGS)
+        exp.method_weights("teleport", exp.MVDSettings.from_dict(SETTINGS))
+
+
+def test_settings_name_a_mistyped_or_foreign_setting():
+    with pytest.raises(ValueError, match="'n_each' must be int"):
+        exp.MVDSettings.from_dict({**SETTINGS, "n_each": 10.0})
+    mnist = {k: v for k, v in SETTINGS.items() if k not in ("d1", "d2", "d", "n_each")}
+    mnist.update(gammas=[0.0], student_channels=1, recipe="paper", mnistm_seed=0, threshold=0.5, mnist_path=None,
+                 bsds_path=None)
+    with pytest.raises(ValueError, match="'mnistm_seed' must be int"):
+        exp.MNISTSettings.from_dict({**mnist, "mnistm_seed": "0"})
+    with pytest.raises(ValueError, match="no setting 'd1'"):  # an MVD setting in an MNIST cell
+        exp.run_cell({"dataset": "mnist", "alpha": 0.2}, [0], {**mnist, "d1": 25})

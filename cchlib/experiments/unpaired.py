@@ -39,6 +39,7 @@ from cchlib.data.mvd import gamma_setting, make_mvd
 from cchlib.distill import cross_entropy
 from cchlib.device import default_device
 from cchlib.models import StackedMLP, copy_seed
+from cchlib.settings import CellSettings
 from cchlib.train import accuracy, drop_constant_columns, fit
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
@@ -46,6 +47,60 @@ METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la", "fa_la_stron
 EVAL_CHUNK = 512
 PAIRING_SALT = 424_242  # seed + salt (copy_seed with stride 1), as cchlib.unpaired's salts
 EVAL_SALT = 99_991
+
+
+@dataclass(frozen=True)
+class CommonSettings(CellSettings):
+    """The settings both datasets' cells read: training, distillation, FA / LA and the MI.
+
+    A sweep uses :class:`MVDSettings` or :class:`MNISTSettings`, which add the dataset's own.
+    """
+
+    hidden: list  # hidden-layer widths of the teacher and the students
+    activation: str
+    lr: float  # teacher and students
+    batch_size: int  # the teacher's
+    teacher_epochs: int
+    epochs: int  # the students'
+    per_class: int  # class-balanced student batches: this many rows of each class per step
+    temperature: float  # softmax temperature of paired KD (Eq. 2) and of LA
+    lam: float  # Eq. (2) weight of the KD term
+    lam_fa: float  # weight of the feature-alignment term
+    lam_la: float  # weight of the label-alignment term
+    strong_factor: float  # fa_la_strong multiplies both alignment weights by this
+    n_directions: int  # random directions of the sliced W1 in training (fixed per student)
+    n_quantiles: int  # quantiles per class and direction summarising the teacher's features
+    eval_directions: int  # directions of the measured FA
+    mi_method: str
+    mi_options: dict
+    mi_samples: int | None  # test rows used for each MI estimate (None: all)
+
+
+@dataclass(frozen=True)
+class MVDSettings(CommonSettings):
+    """The settings of an MVD cell: the common ones and MFH's MVD data (:func:`cchlib.data.mvd.gamma_setting`)."""
+
+    n_train: int
+    n_test: int
+    d1: int  # channels of modality a (the teacher's)
+    d2: int  # channels of modality b (the student's)
+    d: int  # decisive features
+    n_each: int  # |J1| = |J2|
+
+
+@dataclass(frozen=True)
+class MNISTSettings(CommonSettings):
+    """The settings of an MNIST cell: the common ones, the blur levels, :func:`cchlib.data.digits.load_data`'s."""
+
+    gammas: list  # blur of the teacher's MNIST inputs, one teacher view per gamma
+    n_train: int | None  # first images of each split (None: all)
+    n_test: int | None
+    student_channels: int  # MNIST-M channels the student sees (1 or 3)
+    recipe: str  # how MNIST-M is made (cchlib.data.mnist)
+    mnistm_seed: int
+    threshold: float
+    mnist_path: str | None  # explicit data folders; None: $CCH_DATA_ROOT, the caches, a download
+    bsds_path: str | None
 
 
 @dataclass
@@ -88,22 +143,21 @@ def within_class_permutation(labels: np.ndarray, seed: int) -> np.ndarray:
     return perm
 
 
-def method_weights(method: str, settings: dict) -> tuple[float, float, float]:
+def method_weights(method: str, s: CommonSettings) -> tuple[float, float, float]:
     """(lam_kd, lam_fa, lam_la) of a method; KD is Eq. (2) with weight ``lam``.
 
     ``fa_la_strong`` multiplies both alignment weights by ``strong_factor``, to see
     whether a null result of ``fa_la`` only reflects weights too small to matter.
     """
-    s = settings
-    strong = s["strong_factor"]
+    strong = s.strong_factor
     weights = {
         "nokd": (0.0, 0.0, 0.0),
-        "kd_paired": (s["lam"], 0.0, 0.0),
-        "kd_shuffled": (s["lam"], 0.0, 0.0),
-        "fa_la": (0.0, s["lam_fa"], s["lam_la"]),
-        "fa": (0.0, s["lam_fa"], 0.0),
-        "la": (0.0, 0.0, s["lam_la"]),
-        "fa_la_strong": (0.0, strong * s["lam_fa"], strong * s["lam_la"]),
+        "kd_paired": (s.lam, 0.0, 0.0),
+        "kd_shuffled": (s.lam, 0.0, 0.0),
+        "fa_la": (0.0, s.lam_fa, s.lam_la),
+        "fa": (0.0, s.lam_fa, 0.0),
+        "la": (0.0, 0.0, s.lam_la),
+        "fa_la_strong": (0.0, strong * s.lam_fa, strong * s.lam_la),
     }
     if method not in weights:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -127,12 +181,12 @@ def outputs_of(model: StackedMLP, x: torch.Tensor, source=None) -> tuple[torch.T
     return h, model.head(h)
 
 
-def _fit_teacher(seeds, x: torch.Tensor, y: torch.Tensor, settings: dict) -> StackedMLP:
+def _fit_teacher(seeds, x: torch.Tensor, y: torch.Tensor, n_classes: int, s: CommonSettings) -> StackedMLP:
     """One classifier per seed on its own teacher inputs ``x`` (S, n, d), labels (S, n)."""
-    s = settings
-    teacher = StackedMLP(seeds, x.shape[-1], s["hidden"], s["n_classes"], role="teacher", activation=s["activation"])
+    teacher = StackedMLP(seeds, x.shape[-1], s.hidden, n_classes, role="teacher", activation=s.activation)
     teacher = teacher.to(x.device)
-    fit(teacher, x, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), epochs=s["teacher_epochs"], lr=s["lr"], batch_size=s["batch_size"])
+    fit(teacher, x, {"y": y}, lambda out, b: cross_entropy(out, b["y"]), epochs=s.teacher_epochs, lr=s.lr,
+        batch_size=s.batch_size)
     return teacher
 
 
@@ -142,21 +196,20 @@ def _teacher_sets(teacher: StackedMLP, x: torch.Tensor, y: torch.Tensor, source=
     return [TeacherSet(h[i], logits[i], labels[i]) for i in range(teacher.n_models)]
 
 
-def mvd_setup(condition: dict, seeds: list[int], settings: dict, device) -> Setup:
+def mvd_setup(condition: dict, seeds: list[int], s: MVDSettings, device) -> Setup:
     """MFH's MVD data at one overlap |J1 n J2| (``gamma_setting``), a teacher per seed on modality a."""
-    s = settings
-    spec = gamma_setting(condition["overlap"], d1=s["d1"], d2=s["d2"], d=s["d"], n_each=s["n_each"])
-    data = [make_mvd(spec, s["n_train"], s["n_test"], seed) for seed in seeds]
+    spec = gamma_setting(condition["overlap"], d1=s.d1, d2=s.d2, d=s.d, n_each=s.n_each)
+    data = [make_mvd(spec, s.n_train, s.n_test, seed) for seed in seeds]
     stack = lambda part, key: torch.as_tensor(np.stack([ds.split(part)[0][key] for ds in data]), device=device)  # noqa: E731
     labels = lambda part: torch.as_tensor(np.stack([ds.split(part)[1] for ds in data]), device=device)  # noqa: E731
     y_train, y_test = labels("train"), labels("test")
-    teacher = _fit_teacher(seeds, stack("train", "xa"), y_train, s)
+    teacher = _fit_teacher(seeds, stack("train", "xa"), y_train, 2, s)
     own = torch.arange(len(seeds), device=device)
     t_train = _teacher_sets(teacher, stack("train", "xa"), y_train, own)
     t_test = _teacher_sets(teacher, stack("test", "xa"), y_test, own)
     return Setup(
         dataset="mvd", levels=[condition["overlap"]],
-        data_name=f"MVD synthetic (MFH App. B.2; d1={s['d1']}, d2={s['d2']}, d={s['d']}, |J1|=|J2|={s['n_each']})",
+        data_name=f"MVD synthetic (MFH App. B.2; d1={s.d1}, d2={s.d2}, d={s.d}, |J1|=|J2|={s.n_each})",
         n_classes=2, x_train=stack("train", "xb"), y_train=y_train, x_test=stack("test", "xb"), y_test=y_test,
         x_source={(i, 0): i for i in range(len(seeds))},
         teachers_train={(i, 0): t for i, t in enumerate(t_train)},
@@ -165,15 +218,14 @@ def mvd_setup(condition: dict, seeds: list[int], settings: dict, device) -> Setu
     )
 
 
-def mnist_setup(condition: dict, seeds: list[int], settings: dict, device) -> Setup:
+def mnist_setup(condition: dict, seeds: list[int], s: MNISTSettings, device) -> Setup:
     """MNIST (teacher, blurred by each gamma) and MNIST-M (student), as in the MNIST chapter."""
-    s = settings
-    data = load_mnist_data(condition["alpha"], s)
+    data = load_mnist_data(condition["alpha"], s.as_dict())
     flat = lambda images: torch.as_tensor(images.reshape(len(images), -1), device=device)  # noqa: E731
     y_train, y_test = (torch.as_tensor(data[k], device=device) for k in ("y_train", "y_test"))
     x_t = flat(data["teacher_train"])
-    teacher = _fit_teacher(seeds, x_t.expand(len(seeds), -1, -1), y_train.expand(len(seeds), -1), s)
-    gammas = [float(g) for g in s["gammas"]]
+    teacher = _fit_teacher(seeds, x_t.expand(len(seeds), -1, -1), y_train.expand(len(seeds), -1), 10, s)
+    gammas = [float(g) for g in s.gammas]
     t_train, t_test, t_acc = {}, {}, {}
     for j, g in enumerate(gammas):
         train_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_train"], g)), y_train)
@@ -192,7 +244,7 @@ def mnist_setup(condition: dict, seeds: list[int], settings: dict, device) -> Se
     )
 
 
-SETUPS = {"mvd": mvd_setup, "mnist": mnist_setup}
+SETUPS = {"mvd": (MVDSettings, mvd_setup), "mnist": (MNISTSettings, mnist_setup)}  # a dataset's settings, data
 
 
 def student_plan(setup: Setup, seeds: list[int]) -> list[tuple[int, int, str]]:
@@ -212,7 +264,7 @@ def student_plan(setup: Setup, seeds: list[int]) -> list[tuple[int, int, str]]:
     return plan
 
 
-def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[TeacherSet]]:
+def _copies(setup: Setup, seeds, plan, s: CommonSettings) -> tuple[StudentCopies, list[TeacherSet]]:
     keys = sorted(setup.teachers_train)
     teacher_index = {key: k for k, key in enumerate(keys)}
     pairings = []
@@ -221,7 +273,7 @@ def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[Te
         shuffled = method == "kd_shuffled"
         perm = within_class_permutation(labels, copy_seed(seeds[i], PAIRING_SALT + j, 1)) if shuffled else np.arange(len(labels))
         pairings.append(torch.as_tensor(perm))
-    weights = torch.tensor([method_weights(m, settings) for _, _, m in plan], dtype=torch.float32)
+    weights = torch.tensor([method_weights(m, s) for _, _, m in plan], dtype=torch.float32)
     copies = StudentCopies(
         x_source=torch.tensor([setup.x_source[i, j] for i, j, _ in plan]),
         teacher_source=torch.tensor([teacher_index[i, j] for i, j, _ in plan]),
@@ -231,14 +283,13 @@ def _copies(setup: Setup, seeds, plan, settings) -> tuple[StudentCopies, list[Te
     return copies, [setup.teachers_train[key] for key in keys]
 
 
-def _mi_columns(setup: Setup, seed: int, i: int, j: int, h_base: np.ndarray, settings: dict) -> dict:
+def _mi_columns(setup: Setup, seed: int, i: int, j: int, h_base: np.ndarray, s: CommonSettings) -> dict:
     """CCH's MIs (and the estimator's nulls) from the teacher and the baseline student on the MI rows.
 
     :func:`cchlib.kd.mi_columns` on the first ``mi_samples`` test rows, plus
     ``mi_ts_shuffled``: I(H_T; H_S) on pairs broken within class.
     """
-    s = settings
-    spec = kd.MISpec(s["mi_method"], s.get("mi_options") or {}, null=True, samples=s.get("mi_samples") or None)
+    spec = kd.MISpec(s.mi_method, s.mi_options or {}, null=True, samples=s.mi_samples or None)
     teacher = setup.teachers_test[i, j]
     labels, h_t = teacher.labels.cpu().numpy(), teacher.features.cpu().numpy()
     row = kd.mi_columns(spec, [h_t], h_base, labels, seed)[0]
@@ -251,30 +302,25 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     """All six methods for one dataset condition and a batch of seeds; one row per (level, method, seed).
 
     ``condition``: ``dataset`` ("mvd" with ``overlap``, or "mnist" with ``alpha``).
-    ``settings``: ``hidden``, ``activation``, ``lr``, ``batch_size`` and ``teacher_epochs``
-    (teacher), ``epochs``, ``per_class``, ``temperature``, ``lam``, ``lam_fa``,
-    ``lam_la``, ``strong_factor``, ``n_directions``, ``n_quantiles`` (students), ``eval_directions``,
-    ``mi_method``, ``mi_options``, ``mi_samples``, and the dataset's own settings (MVD:
-    ``n_train, n_test, d1, d2, d, n_each``; MNIST: ``gammas`` and those of
-    :func:`cchlib.data.digits.load_data`).
+    ``settings``: that dataset's :class:`MVDSettings` or :class:`MNISTSettings` as a dict.
     """
     dataset = condition.get("dataset")
     if dataset not in SETUPS:
         raise ValueError(f"condition needs dataset in {sorted(SETUPS)}, got {dataset!r}")
-    settings = {**settings, "n_classes": 2 if dataset == "mvd" else 10}
+    settings_class, make_setup = SETUPS[dataset]
+    s = settings_class.from_dict(settings)
     device = default_device()
-    setup = SETUPS[dataset](condition, seeds, settings, device)
-    s = settings
+    setup = make_setup(condition, seeds, s, device)
     plan = student_plan(setup, seeds)
     copies, teachers = _copies(setup, seeds, plan, s)
     students = StackedMLP(
-        [seeds[i] for i, _, _ in plan], setup.x_train.shape[-1], s["hidden"], setup.n_classes,
-        role="student", activation=s["activation"],
+        [seeds[i] for i, _, _ in plan], setup.x_train.shape[-1], s.hidden, setup.n_classes,
+        role="student", activation=s.activation,
     ).to(device)
     fit_students(
         students, setup.x_train, setup.y_train, teachers, copies, n_classes=setup.n_classes,
-        epochs=s["epochs"], lr=s["lr"], per_class=s["per_class"], temperature=s["temperature"],
-        n_directions=s["n_directions"], n_quantiles=s["n_quantiles"],
+        epochs=s.epochs, lr=s.lr, per_class=s.per_class, temperature=s.temperature,
+        n_directions=s.n_directions, n_quantiles=s.n_quantiles,
     )
     source = copies.x_source.to(device)
     h, logits = outputs_of(students, setup.x_test, source)
@@ -283,13 +329,13 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     return _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s)
 
 
-def _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s) -> dict[int, list[dict]]:
+def _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s: CommonSettings) -> dict[int, list[dict]]:
     """One row per (level, method) and seed: accuracy, gain, FA, LA and CCH's MIs."""
     position = {key: m for m, key in enumerate(plan)}
     base = {(i, setup.x_source[i, j]): m for m, (i, j, method) in enumerate(plan) if method == "nokd"}
     results = {}
     for i, seed in enumerate(seeds):
-        directions = random_directions(h.shape[-1], s["eval_directions"], seed, EVAL_SALT).to(h.device)
+        directions = random_directions(h.shape[-1], s.eval_directions, seed, EVAL_SALT).to(h.device)
         rows = []
         for j, level in enumerate(setup.levels):
             b = base[i, setup.x_source[i, j]]
@@ -299,7 +345,7 @@ def _rows(condition, setup, seeds, plan, h, logits, y_test, acc, s) -> dict[int,
             for method in METHODS:
                 m = b if method == "nokd" else position[i, j, method]
                 student = {"features": h[m], "logits": logits[m], "labels": y_test[m]}
-                fa, la = alignment_metrics(student, teacher, setup.n_classes, directions, s["temperature"])
+                fa, la = alignment_metrics(student, teacher, setup.n_classes, directions, s.temperature)
                 rows.append({
                     "dataset": setup.dataset, "data": setup.data_name, "condition": _level_name(setup, level),
                     "level": float(level), "method": method, "seed": seed, "acc": float(acc[m]),
