@@ -52,16 +52,14 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from cchlib import criteria, findings, report
+from cchlib.chapter import Chapter
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "criteria"
-record = report.provenance(
-    params_name, [bootstrap_seed], "cpu",
-    **{"bootstrap resamples": n_boot, "thresholds fitted on": calibrate_on},
-)
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
+chapter = Chapter("criteria", params_name, results_root)
+record = chapter.provenance([bootstrap_seed], "cpu", **{"bootstrap resamples": n_boot,
+                                                       "thresholds fitted on": calibrate_on})
 
 # %% [markdown]
 # ## Provenance
@@ -161,10 +159,10 @@ glue("criteria_missing", Markdown(", ".join(sorted(scored - set(chapters))) or "
 
 # %%
 scores = criteria.compare(table, calibrate_on=calibration, n_boot=n_boot, seed=bootstrap_seed)
-_ = report.write_table(scores, results_root, params_name, CHAPTER, "criteria")
+_ = chapter.table(scores, "criteria")
 resolved = criteria.compare(table[table.gain_resolved], calibrate_on=calibration, n_boot=n_boot,
                             seed=bootstrap_seed) if table.gain_resolved.any() else scores.iloc[:0]
-_ = report.write_table(resolved, results_root, params_name, CHAPTER, "criteria_resolved")
+_ = chapter.table(resolved, "criteria_resolved")
 display(scores.assign(candidate=scores.candidate.map(criteria.LABELS)).round(3))
 
 
@@ -224,7 +222,7 @@ display(resolved.assign(candidate=resolved.candidate.map(criteria.LABELS)).round
 
 # %%
 loco = criteria.leave_one_chapter_out(table)
-_ = report.write_table(loco, results_root, params_name, CHAPTER, "criteria_loco")
+_ = chapter.table(loco, "criteria_loco")
 display(loco.assign(candidate=loco.candidate.map(criteria.LABELS)).round(3))
 
 

@@ -72,20 +72,20 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from sklearn.datasets import load_breast_cancer, load_digits
 
-from cchlib import criteria, report
+from cchlib import report
 from cchlib import select as cch
+from cchlib.chapter import Chapter
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-CHAPTER = "new_modalities"
+chapter = Chapter("new_modalities", params_name, results_root)
 settings = cch.Settings(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden, lam=lam, temperature=temperature)
-record = report.provenance(
-    params_name, seeds, default_device(),
+record = chapter.provenance(
+    seeds, default_device(),
     **{"data": "scikit-learn bundled breast cancer and digits", "MI estimator": mi_method, "epochs": epochs},
 )
-_ = report.write_provenance(record, results_root, params_name, CHAPTER)
 
 # %% [markdown]
 # ## Provenance
@@ -156,7 +156,7 @@ overview = pd.DataFrame([
      "test samples": len(ds.test_idx), "classes": int(ds.labels.max()) + 1}
     for name, ds in data.items() for m in ds.modalities
 ])
-_ = report.write_table(overview, results_root, params_name, CHAPTER, "modalities")
+_ = chapter.table(overview, "modalities")
 display(overview)
 
 # %% [markdown]
@@ -173,8 +173,8 @@ for name, ds in data.items():
         ds, seeds=seeds, settings=settings, mi_method=mi_method, mi_repeats=mi_repeats,
         mi_options=mi_options, kd_check=True, criteria=True,  # + the criteria chapter's candidates
     )
-    _ = report.write_table(results[name].ranking, results_root, params_name, CHAPTER, f"ranking_{name}")
-    _ = report.write_table(results[name].per_seed, results_root, params_name, CHAPTER, f"per_seed_{name}")
+    _ = chapter.table(results[name].ranking, f"ranking_{name}")
+    _ = chapter.table(results[name].per_seed, f"per_seed_{name}")
 glue("new_modalities_minutes", (time.monotonic() - started) / 60, display=False)
 
 # %% [markdown]
@@ -184,7 +184,7 @@ glue("new_modalities_minutes", (time.monotonic() - started) / 60, display=False)
 baselines = pd.concat([r.baselines.assign(dataset=n) for n, r in results.items()])
 baselines = baselines.groupby(["dataset", "modality", "kind"], as_index=False, sort=False)["score"].agg(["mean", "sem"])
 baselines = baselines.rename(columns={"mean": "test accuracy", "sem": "SE"})
-_ = report.write_table(baselines, results_root, params_name, CHAPTER, "baselines")
+_ = chapter.table(baselines, "baselines")
 display(baselines.round(3))
 
 # %% [markdown]
@@ -245,11 +245,10 @@ show_selection("digits")
 conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ": " + t.condition)
               for n, r in results.items()}
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
-score = report.scorecard_rows(CHAPTER, pd.concat([c.assign(data=DESCRIPTION[n]) for n, c in conditions.items()]))
-_ = report.write_table(score, results_root, params_name, CHAPTER, "scorecard_rows")
-_ = criteria.write_criteria_rows(  # the criteria chapter's candidates, per (dataset, teacher, student)
+score = chapter.scorecard(pd.concat([c.assign(data=DESCRIPTION[n]) for n, c in conditions.items()]))
+_ = chapter.criteria(  # the criteria chapter's candidates, per (dataset, teacher, student)
     pd.concat([r.per_seed.assign(dataset=n) for n, r in results.items()], ignore_index=True),
-    ["dataset", "teacher", "student"], results_root, params_name, CHAPTER,
+    ["dataset", "teacher", "student"],
     condition=lambda r: f"{r.dataset}: {r.teacher} -> {r.student}", estimator=mi_method,
 )
 ranking = pd.concat([r.ranking.assign(dataset=n) for n, r in results.items()], ignore_index=True)
@@ -260,7 +259,7 @@ summary = pd.DataFrame([
      "resolved gains (|gain| > 2 SE)": int((r.ranking.kd_gain.abs() > 2 * r.ranking.kd_gain_se).sum())}
     for n, r in results.items()
 ])
-_ = report.write_table(summary, results_root, params_name, CHAPTER, "summary")
+_ = chapter.table(summary, "summary")
 display(summary)
 firsts = ranking[ranking["rank"] == 1]
 best = ranking.loc[ranking.groupby(["dataset", "student"]).kd_gain.idxmax(), ["dataset", "student", "teacher"]]

@@ -84,26 +84,27 @@ from myst_nb import glue
 
 from cchlib import report
 from cchlib import select as cch
+from cchlib.chapter import Chapter
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 GLUE = "template_new_modality"  # prefix of the numbers quoted in the text below
+context = Chapter(chapter, params_name, results_root)  # where this page's tables and provenance go
 demo = data_path is None
 if demo:
-    data_path = cch.make_demo_npz(report.results_dir(results_root, params_name, chapter) / "demo.npz", n=demo_samples)
+    data_path = cch.make_demo_npz(context.results_dir / "demo.npz", n=demo_samples)
     model_kinds = {**cch.DEMO_KINDS, **model_kinds}
 ds = cch.load_paired(data_path, label_key=label_key, id_column=id_column, task=task, test_frac=test_frac)
 data_name = "generated demo data (not a real dataset)" if demo else f"{ds.name} ({Path(data_path).name})"
 used = list(modalities or ds.modalities)
 settings = cch.Settings(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden, lam=lam, temperature=temperature)
-record = report.provenance(
-    params_name, seeds, default_device(),
+record = context.provenance(
+    seeds, default_device(),
     **{"data": data_name, "samples (test)": f"{ds.n_samples} ({len(ds.test_idx)})", "MI estimator": mi_method,
        "epochs": epochs},
 )
-_ = report.write_provenance(record, results_root, params_name, chapter)
 
 # %% [markdown]
 # ## Provenance
@@ -135,7 +136,7 @@ display(Markdown(report.provenance_markdown(record)))
 # %%
 shapes = {m: str(ds.modalities[m].shape[1:]) for m in used}
 overview = pd.DataFrame({"modality": used, "shape per sample": [shapes[m] for m in used]})
-_ = report.write_table(overview, results_root, params_name, chapter, "modalities")
+_ = context.table(overview, "modalities")
 display(overview)
 glue(f"{GLUE}_n", ds.n_samples, display=False)
 glue(f"{GLUE}_task", ds.task, display=False)
@@ -153,9 +154,9 @@ result = cch.select_teachers(
     settings=settings, mi_method=mi_method, mi_repeats=mi_repeats, mi_options=mi_options, kd_check=kd_check,
 )
 ranking = result.ranking
-_ = report.write_table(ranking, results_root, params_name, chapter, "ranking")
-_ = report.write_table(result.per_seed, results_root, params_name, chapter, "per_seed")
-_ = report.write_table(result.baselines, results_root, params_name, chapter, "baselines")
+_ = context.table(ranking, "ranking")
+_ = context.table(result.per_seed, "per_seed")
+_ = context.table(result.baselines, "baselines")
 print(cch.format_ranking(ranking))
 
 # %% [markdown]
@@ -196,7 +197,7 @@ glue(f"{GLUE}_pairs", len(ranking), display=False)
 if kd_check:
     score = report.scorecard_rows(chapter, result.scorecard_conditions(), data=data_name)
     if not demo:  # demo data never enters the book's scorecard
-        _ = report.write_scorecard_rows(result.scorecard_conditions(), results_root, params_name, chapter, data_name)
+        _ = context.scorecard(result.scorecard_conditions(), data_name)
     display(score.round(4))
     glue(f"{GLUE}_agree", int(score.agrees.sum()), display=False)
     best_measured = ranking.loc[ranking.groupby("student").kd_gain.idxmax(), ["student", "teacher"]]
