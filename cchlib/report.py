@@ -99,15 +99,6 @@ def write_table(
     return atomic_write_text(path, df.to_csv(index=False))
 
 
-def mean_se(values) -> tuple[float, float]:
-    """Mean and standard error of the mean (ddof=1); SE is NaN for a single value."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        raise ValueError("mean_se needs at least one value")
-    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
-    return float(values.mean()), float(se)
-
-
 def scorecard_rows(
     chapter: str,
     conditions: pd.DataFrame,

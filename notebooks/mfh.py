@@ -88,7 +88,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report
+from cchlib import report, stats
 from cchlib.chapter import Chapter
 from cchlib.experiments import mfh, synthetic
 from cchlib.train import default_device
@@ -195,11 +195,11 @@ _ = chapter.table(summary, "conditions")
 def plot_setting(ax, setting: str, x: str, xlabel: str, title: str) -> None:
     """Student accuracy with and without KD (mean +- 1 SD) and teacher accuracy against x."""
     part = rows[(rows.setting == setting) & (rows.teacher == "regular")]
-    stats = part.groupby(x)[["acc_kd", "acc_nokd", "teacher_acc"]].agg(["mean", "std"])
-    xs = stats.index.to_numpy()
+    by_x = part.groupby(x)[["acc_kd", "acc_nokd", "teacher_acc"]].agg(["mean", "std"])
+    xs = by_x.index.to_numpy()
     for column, label, style in [("acc_kd", "student with KD", "o-"), ("acc_nokd", "student without KD", "s--"),
                                  ("teacher_acc", "teacher", "^:")]:
-        mean, sd = stats[(column, "mean")], stats[(column, "std")]
+        mean, sd = by_x[(column, "mean")], by_x[(column, "std")]
         ax.plot(xs, mean, style, label=label)
         if column != "teacher_acc":
             ax.fill_between(xs, mean - sd, mean + sd, alpha=0.2)
@@ -367,7 +367,7 @@ general_minus_regular = (
     - rows[is_table2 & (rows.teacher == "regular")].set_index(["level", "seed"]).acc_kd
 )
 glue("mfh_t2_general_minus_regular", float(general_minus_regular.mean()), display=False)
-glue("mfh_t2_general_minus_regular_se", report.mean_se(general_minus_regular)[1], display=False)
+glue("mfh_t2_general_minus_regular_se", stats.summarise(general_minus_regular).se, display=False)
 
 # %% [markdown]
 # Averaged over the three rows and the seeds, the student distilled from the

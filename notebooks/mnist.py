@@ -85,7 +85,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report
+from cchlib import report, stats
 from cchlib.chapter import Chapter
 from cchlib.data import mnist as mnist_data
 from cchlib.data.store import shown_path
@@ -285,8 +285,8 @@ plt.close(fig)
 # ```
 
 # %% tags=["remove-cell"]
-teacher_acc, teacher_acc_se = report.mean_se(main_rows.groupby("seed").teacher_acc.first())
-mi_tl, mi_tl_se = report.mean_se(main_rows.groupby("seed").mi_tl.first())
+teacher_acc, teacher_acc_se, _ = stats.summarise(main_rows.groupby("seed").teacher_acc.first())
+mi_tl, mi_tl_se, _ = stats.summarise(main_rows.groupby("seed").mi_tl.first())
 glue("mnist_teacher_acc", teacher_acc, display=False)
 glue("mnist_mi_tl", mi_tl, display=False)
 glue("mnist_paper_teacher_acc", exp.PAPER_TEACHER[0.2]["teacher_acc"], display=False)
@@ -409,8 +409,8 @@ table13["CCH predicts gain"] = table13["MI gap"] > 0
 table13["KD helped"] = table13["acc diff"] > 0
 _ = chapter.table(table13, "table13_beside_paper")
 display(table13.round(4))
-teacher13, _ = report.mean_se(rows13.groupby("seed").teacher_acc.first())
-mi_tl13, _ = report.mean_se(rows13.groupby("seed").mi_tl.first())
+teacher13, _, _ = stats.summarise(rows13.groupby("seed").teacher_acc.first())
+mi_tl13, _, _ = stats.summarise(rows13.groupby("seed").mi_tl.first())
 glue("mnist_t13_teacher_acc", teacher13, display=False)
 glue("mnist_t13_mi_tl", mi_tl13, display=False)
 glue("mnist_t13_paper_teacher_acc", exp.PAPER_TEACHER[0.18]["teacher_acc"], display=False)

@@ -80,12 +80,6 @@ def test_write_table_and_provenance(tmp_path):
         report.results_dir(tmp_path, "../escape", "ch")
 
 
-def test_mean_se():
-    mean, se = report.mean_se([1.0, 2.0, 3.0])
-    assert mean == 2.0 and se == pytest.approx(1 / np.sqrt(3))
-    assert np.isnan(report.mean_se([4.0])[1])
-
-
 def test_beside_paper_labels_paper_columns():
     ours = pd.DataFrame({"gamma": [0.0, 0.5], "gap": [0.1, 0.2]})
     paper = pd.DataFrame({"gamma": [0.0], "gap": [0.44]})
