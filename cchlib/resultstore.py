@@ -9,8 +9,9 @@ the code that computed it. A code edit that does not change a cell's numbers the
 does not orphan it; :func:`verify` recomputes a random sample of stored cells to find
 any that no longer reproduce.
 
-Layout: ``store/<params>/<function>.jsonl``, one JSON line per (condition, seed)
-cell, holding the function, condition, seed and settings (so the cell can be
+Layout: ``store/<params>/<function>.jsonl.gz``, one JSON line per (condition, seed)
+cell (appended to ``<function>.jsonl`` while a run goes, compressed when its sweep
+ends), holding the function, condition, seed and settings (so the cell can be
 recomputed), the rows with their SHA-256, and the provenance of the run that computed
 it: code version (git commit and cchlib source hash), device, library versions, the
 seeds computed in the same batch, the wall time of that batch and when it finished.
@@ -25,6 +26,7 @@ render a stored chapter with the guarantee that nothing is trained.
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import importlib
 import json
@@ -42,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cchlib.report import device_name, package_version
+from cchlib.report import atomic_write_bytes, device_name, package_version
 
 STORE_FORMAT = 1
 STORE_ENV = "CCH_RESULT_STORE"
@@ -113,10 +115,12 @@ def provenance(batch: list[int], wall_s: float | None, device) -> dict:
 class ResultStore:
     """A folder of stored cells (``store/<params>``); ``only`` forbids computing missing ones.
 
-    One JSON-lines file per cell function, ``<function>.jsonl``, one cell a line,
-    appended as cells finish. A line is complete only with its newline: a run killed
-    while writing leaves a torn last line, which readers ignore (with a warning) and the
-    next append cuts off. Every complete line is checked when read (:func:`parse_record`).
+    Per cell function, cells are appended as JSON lines to ``<function>.jsonl`` as they
+    finish, and :meth:`compact` (run at the end of every sweep) folds them into the
+    compressed ``<function>.jsonl.gz`` that is committed. A line is complete only with
+    its newline: a run killed while writing leaves a torn last line, which readers
+    ignore (with a warning) and the next append cuts off. Every complete line is
+    checked when read (:func:`parse_record`); a cell in both files is read once.
     """
 
     root: Path
@@ -131,15 +135,19 @@ class ResultStore:
             return None
         return cls(Path(root), only=os.environ.get(STORE_ONLY_ENV, "") not in ("", "0"))
 
-    def path(self, fn_name: str) -> Path:
-        """The file of a cell function's cells."""
-        return self.root / f"{fn_name.replace('<', '').replace('>', '')}.jsonl"
+    def path(self, fn_name: str, compressed: bool = False) -> Path:
+        """The file of a cell function's cells: the committed ``.jsonl.gz``, or the ``.jsonl`` being appended."""
+        name = fn_name.replace("<", "").replace(">", "")
+        return self.root / f"{name}.jsonl{'.gz' if compressed else ''}"
 
     def cells(self, fn_name: str) -> dict[str, dict]:
         """A cell function's stored cells by key (read once, then kept up to date by :meth:`put`)."""
         if fn_name not in self._cells:
-            path = self.path(fn_name)
-            self._cells[fn_name] = {r["key"]: r for r in read_records(path)} if path.exists() else {}
+            found = {}
+            for path in (self.path(fn_name, compressed=True), self.path(fn_name)):
+                if path.exists():
+                    found.update({r["key"]: r for r in read_records(path) if r["key"] not in found})
+            self._cells[fn_name] = found
         return self._cells[fn_name]
 
     def get(self, fn_name: str, condition: dict, seed: int, settings: dict) -> list[dict] | None:
@@ -149,7 +157,7 @@ class ResultStore:
 
     def put(self, fn_name: str, condition: dict, seed: int, settings: dict, rows: list[dict],
             provenance: dict) -> Path:
-        """Append one cell as one line (flushed to disk before returning)."""
+        """Append one cell as one line to ``<function>.jsonl`` (flushed to disk before returning)."""
         key = store_key(fn_name, condition, seed, settings)
         record = json.loads(json.dumps(
             {"format": STORE_FORMAT, "key": key, "fn": fn_name, "condition": condition, "seed": seed,
@@ -160,9 +168,25 @@ class ResultStore:
         self.cells(fn_name)[key] = record
         return path
 
+    def compact(self, fn_name: str) -> None:
+        """Fold ``<function>.jsonl`` into ``<function>.jsonl.gz`` (written atomically), then remove it.
+
+        Killed between the two steps, the cells are in both files; readers take each once.
+        """
+        plain = self.path(fn_name)
+        if not plain.exists():
+            return
+        self._cells.pop(fn_name, None)
+        records = self.cells(fn_name).values()
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
+        atomic_write_bytes(self.path(fn_name, compressed=True), gzip.compress(text.encode("utf-8"), mtime=0))
+        plain.unlink()
+
     def records(self) -> list[tuple[Path, dict]]:
-        """Every stored cell, checked, as (file, record)."""
-        return [(path, record) for path in sorted(self.root.glob("*.jsonl")) for record in read_records(path)]
+        """Every stored cell, checked, as (file, record); a cell in both files of its function once."""
+        names = sorted({p.name.split(".jsonl")[0] for p in self.root.glob("*.jsonl*")})
+        return [(self.path(name, compressed=self.path(name, compressed=True).exists()), record)
+                for name in names for record in self.cells(name).values()]
 
 
 def append_line(path: Path, line: str) -> None:
@@ -190,9 +214,11 @@ REPAIR = "restore the file from git (git checkout -- <file>), or delete the line
 def read_records(path: Path) -> list[dict]:
     """The cells of one store file, each checked by :func:`parse_record`; a torn last line is skipped."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise StoreError(f"{path} is not UTF-8 text ({error}); {REPAIR}") from error
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+    except (UnicodeDecodeError, OSError, EOFError) as error:
+        raise StoreError(f"{path} is not readable {'gzip ' if path.suffix == '.gz' else ''}UTF-8 text "
+                         f"({type(error).__name__}: {error}); {REPAIR}") from error
     lines = text.split("\n")
     if lines[-1].strip():
         warnings.warn(f"{path}: the last line is incomplete (a run stopped while writing it); ignored, and cut "

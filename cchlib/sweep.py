@@ -431,6 +431,8 @@ def run_sweep(
     finally:
         locks.release_all()
         bar.close()
+        if store is not None:
+            store.compact(function_name(fn))
     if failures:
         raise SweepError(f"{len(failures)} sweep task(s) failed:\n  " + "\n  ".join(failures))
     rows = [row for cell in keys for row in done[cell]]

@@ -1,6 +1,7 @@
 """The committed result store: keyed by what was computed, read before the cache,
 self-checking, store-only runs that train nothing, and verification by recomputation."""
 
+import gzip
 import json
 import os
 
@@ -35,7 +36,7 @@ def test_computed_cells_are_written_with_provenance_and_read_back_without_comput
     records = store.records()
     assert len(records) == 4
     for path, record in records:
-        assert path.name == "test_resultstore.toy_cell.jsonl"
+        assert path.name == "test_resultstore.toy_cell.jsonl.gz"  # compacted when the sweep ended
         assert record["provenance"]["batch_seeds"] == [0, 1]  # each condition's seeds ran as one batch
         assert record["provenance"]["batch_wall_s"] >= 0
         assert record["provenance"]["device"].startswith("cpu")
@@ -87,13 +88,21 @@ def test_cells_taken_from_the_cache_are_added_to_the_store_without_a_wall_time(t
     assert [r["provenance"]["batch_wall_s"] for _, r in ResultStore(tmp_path / "store").records()] == [None] * 4
 
 
+def _lines(path):
+    return gzip.decompress(path.read_bytes()).decode().splitlines()
+
+
+def _write_lines(path, lines):
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+
+
 def _rewrite_line(path, number, change):
-    """Apply ``change`` to the record on line ``number`` (1-based) of a store file."""
-    lines = path.read_text().splitlines()
+    """Apply ``change`` to the record on line ``number`` (1-based) of a compressed store file."""
+    lines = _lines(path)
     record = json.loads(lines[number - 1])
     change(record)
     lines[number - 1] = json.dumps(record)
-    path.write_text("\n".join(lines) + "\n")
+    _write_lines(path, lines)
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -117,25 +126,43 @@ def test_a_line_that_is_not_json_is_an_error(tmp_path):
     store = ResultStore(tmp_path / "store")
     _sweep(tmp_path, store, seeds=[0])
     path = store.records()[0][0]
-    path.write_text("{not json\n" + path.read_text())
+    _write_lines(path, ["{not json", *_lines(path)])
     with pytest.raises(StoreError, match=":1 is not a JSON record"):
+        ResultStore(tmp_path / "store").records()
+    path.write_bytes(path.read_bytes()[:30])  # a truncated gzip file
+    with pytest.raises(StoreError, match="not readable gzip"):
         ResultStore(tmp_path / "store").records()
 
 
 def test_a_torn_last_line_is_ignored_then_cut_off_by_the_next_write(tmp_path):
     """A run killed while appending leaves half a line: readers skip it, the next append removes it."""
     store = ResultStore(tmp_path / "store")
-    _sweep(tmp_path, store, seeds=[0])
-    path = store.records()[0][0]
+    provenance = resultstore.provenance([0], 1.0, "cpu")
+    for a in (1, 2):
+        store.put("test_resultstore.toy_cell", {"a": a}, 0, {"shift": 0}, [{"value": a}], provenance)
+    path = store.path("test_resultstore.toy_cell")
     whole = path.read_text()
     path.write_text(whole + whole.splitlines()[0][:40])  # half of a third record, no newline
     with pytest.warns(UserWarning, match="last line is incomplete"):
         assert len(ResultStore(tmp_path / "store").records()) == 2
-    CALLS.clear()
-    with pytest.warns(UserWarning, match="last line is incomplete"):
-        _sweep(tmp_path, ResultStore(tmp_path / "store"), seeds=[0, 1])  # computes seed 1, appends
+    ResultStore(tmp_path / "store").put("test_resultstore.toy_cell", {"a": 3}, 0, {"shift": 0},
+                                        [{"value": 3}], provenance)
     assert path.read_text().startswith(whole) and path.read_text().endswith("\n")
-    assert len(ResultStore(tmp_path / "store").records()) == 4
+    assert len(ResultStore(tmp_path / "store").records()) == 3
+
+
+def test_compaction_folds_appended_cells_into_the_compressed_file_once(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store, seeds=[0])  # 2 cells, compacted
+    gz = store.path("test_resultstore.toy_cell", compressed=True)
+    plain = store.path("test_resultstore.toy_cell")
+    assert gz.exists() and not plain.exists()
+    plain.write_text("\n".join(_lines(gz)[:1]) + "\n")  # a run killed between writing .gz and removing .jsonl
+    again = ResultStore(tmp_path / "store")
+    assert len(again.records()) == 2  # the cell in both files counts once
+    _sweep(tmp_path, again, seeds=[0, 1])  # 2 new cells appended, then everything compacted
+    assert not plain.exists() and len(_lines(gz)) == 4
+    assert len({json.loads(line)["key"] for line in _lines(gz)}) == 4
 
 
 def test_verify_recomputes_a_sample_and_finds_a_cell_that_no_longer_reproduces(tmp_path):
@@ -193,7 +220,7 @@ def test_the_committed_store_is_well_formed():
     names a cell function that can be re-run."""
     for folder in sorted((ROOT / "store").glob("*")):
         for path, record in ResultStore(folder).records():
-            assert path.name == f"{record['fn']}.jsonl", path
+            assert path.name in (f"{record['fn']}.jsonl", f"{record['fn']}.jsonl.gz"), path
             resultstore.import_function(record["fn"])
 
 
