@@ -164,7 +164,7 @@ class ResultStore:
              "settings": settings, "sha256": rows_checksum(rows), "rows": rows, "provenance": provenance},
             default=str))
         path = self.path(fn_name)
-        append_line(path, json.dumps(record, sort_keys=True))
+        append_line(path, json.dumps(record))  # keys in their order: a table's columns follow its rows' keys
         self.cells(fn_name)[key] = record
         return path
 
@@ -178,7 +178,7 @@ class ResultStore:
             return
         self._cells.pop(fn_name, None)
         records = self.cells(fn_name).values()
-        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
+        text = "".join(json.dumps(r) + "\n" for r in records)
         atomic_write_bytes(self.path(fn_name, compressed=True), gzip.compress(text.encode("utf-8"), mtime=0))
         plain.unlink()
 

@@ -18,7 +18,8 @@ CALLS = []
 
 def toy_cell(condition, seeds, settings):
     CALLS.append(tuple(seeds))
-    return {s: [{"a": condition["a"], "seed": s, "value": condition["a"] * 10 + s + settings["shift"]}] for s in seeds}
+    return {s: [{"value": condition["a"] * 10 + s + settings["shift"], "a": condition["a"], "seed": s}]
+            for s in seeds}
 
 
 def setup_function():
@@ -45,7 +46,8 @@ def test_computed_cells_are_written_with_provenance_and_read_back_without_comput
     again = sweep.run_sweep(toy_cell, [{"a": 1}, {"a": 2}], [0, 1], {"shift": 0}, cache=tmp_path / "other-cache",
                             progress=False, store=ResultStore(tmp_path / "store", only=True))
     assert CALLS == []
-    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, again)  # columns too: in the order the cell function gave them
+    assert list(again.columns) == ["value", "a", "seed"]
 
 
 def test_a_code_edit_does_not_orphan_stored_cells(tmp_path, monkeypatch):
