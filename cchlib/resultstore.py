@@ -316,22 +316,3 @@ def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_
                         "first_difference": what, "seconds": round(time.monotonic() - start, 1),
                         "stored_on": record["provenance"]["device"], "file": path.name})
     return pd.DataFrame(results)
-
-
-def summary(store: ResultStore) -> pd.DataFrame:
-    """Per cell function: the number of stored cells, conditions and seeds, devices, wall time."""
-    rows = []
-    for _, record in store.records():
-        rows.append({"fn": record["fn"], "condition": json.dumps(record["condition"], sort_keys=True),
-                     "seed": record["seed"], "device": record["provenance"]["device"],
-                     "batch_wall_s": record["provenance"]["batch_wall_s"],
-                     "batch_size": len(record["provenance"]["batch_seeds"]),
-                     "git_commit": record["provenance"]["git_commit"]})
-    if not rows:
-        return pd.DataFrame(columns=["fn", "cells", "conditions", "seeds", "devices", "wall_s", "commits"])
-    table = pd.DataFrame(rows)
-    table["cell_wall_s"] = table["batch_wall_s"] / table["batch_size"]
-    return table.groupby("fn").agg(
-        cells=("seed", "size"), conditions=("condition", "nunique"), seeds=("seed", "nunique"),
-        devices=("device", lambda d: ", ".join(sorted(set(d)))), wall_s=("cell_wall_s", "sum"),
-        commits=("git_commit", lambda c: ", ".join(sorted(set(c))))).reset_index()

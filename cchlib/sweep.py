@@ -418,7 +418,8 @@ def run_sweep(
             if rows is not None:
                 locks.release(key)
                 done[cell] = rows
-                _put(store, fn, conditions[cell[0]], cell[1], settings, rows, [cell[1]], None)
+                _put(store, fn, conditions[cell[0]], cell[1], settings, rows,
+                     _batch_provenance(store, [cell[1]], None))
                 bar.update(1)
         _compute(skip=busy, **run)
         for cell in sorted(busy):  # wait for the other run, then take what it stored
@@ -460,13 +461,19 @@ def _from_store(store: ResultStore | None, fn, conditions, seeds, settings) -> d
     return found
 
 
-def _put(store: ResultStore | None, fn, condition, seed, settings, rows, batch, seconds) -> None:
-    """Write one cell into the store (when there is one) with the provenance of its batch."""
-    if store is not None:
-        from cchlib.device import default_device
+def _batch_provenance(store: ResultStore | None, batch, seconds) -> dict | None:
+    """The provenance of a batch of cells (None without a store): computed once per batch."""
+    if store is None:
+        return None
+    from cchlib.device import default_device
 
-        store.put(function_name(fn), condition, seed, settings, rows,
-                  store_provenance(batch, seconds, default_device()))
+    return store_provenance(batch, seconds, default_device())
+
+
+def _put(store: ResultStore | None, fn, condition, seed, settings, rows, provenance) -> None:
+    """Write one cell into the store, when there is one."""
+    if store is not None:
+        store.put(function_name(fn), condition, seed, settings, rows, provenance)
 
 
 def _compute(fn, conditions, seeds, settings, cache, keys, done, locks, failures, failed, bar,
@@ -491,9 +498,10 @@ def _compute(fn, conditions, seeds, settings, cache, keys, done, locks, failures
             failed.update(cells)
             failures.append(f"{task.condition} seeds {list(task.seeds)}: {type(result).__name__}: {result}")
         else:
+            provenance = _batch_provenance(store, task.seeds, outcome["seconds"])
             for cell in cells:
                 _store(cache, keys[cell], settings, result[cell[1]])
-                _put(store, fn, task.condition, cell[1], settings, result[cell[1]], task.seeds, outcome["seconds"])
+                _put(store, fn, task.condition, cell[1], settings, result[cell[1]], provenance)
                 locks.release(keys[cell])
                 done[cell] = result[cell[1]]
         bar.update(len(cells))
