@@ -18,14 +18,25 @@ copy is moved to ``_build/<NAME>/failed/`` so no half-executed chapter is ever r
 With ``--keep-going`` the remaining chapters run, the book is built with a page listing
 the failed chapters and their errors, and the command still exits non-zero.
 
-The ``paper`` set reads and fills the committed result store ``store/paper/`` (see
-:mod:`cchlib.resultstore`): its stored sweep cells are read, not recomputed, and cells
-it lacks are computed and added. ``--store DIR`` names another store (for any set),
-``--no-store`` turns it off, ``--store-only`` makes a missing cell an error, so that a
-render is guaranteed to train nothing. ``--verify-store --sample N`` recomputes N
-random stored cells and reports any that no longer reproduce.
+The ``paper`` set reads the committed result store ``store/paper/`` (see
+:mod:`cchlib.resultstore`): its stored sweep cells are read, not recomputed. What
+happens to a chapter whose cells the store lacks is ``--missing``:
+
+- ``fallback`` (the paper set's default): the chapter is rendered at the ``default`` set
+  instead, with a banner on its page saying so; nothing is trained for the stored
+  chapters, and the book builds on a laptop;
+- ``compute``: the missing cells are computed and added to the store (on a machine that
+  can: the MNIST chapter at ``paper`` needs a GPU);
+- ``fail`` (also ``--store-only``): a missing cell is an error.
+
+Every chapter page of a book built with a store says which scale it shows and, when
+the other scale's results are also on this machine, on which conditions the two
+scales' verdicts differ. ``--store DIR`` names another store (for any set),
+``--no-store`` turns it off. ``--verify-store --sample N`` recomputes N random stored
+cells and reports any that no longer reproduce.
 
     python -m cchlib.book --params paper                       # render from the store
+    python -m cchlib.book --params paper --only mnist --missing compute   # fill the store
     python -m cchlib.book --params paper --verify-store --sample 5
 """
 
@@ -40,6 +51,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import jupytext
@@ -47,11 +59,13 @@ import nbformat
 import papermill
 import yaml
 
-from cchlib import resultstore
+from cchlib import report, resultstore
 
 PARAMS_DIR = Path("notebooks") / "params"
 STORE_DIR = Path("store")  # committed result stores, one folder per parameter set
 STORED_SETS = ("paper",)  # the sets whose results are committed (the others are build outputs)
+FALLBACK_SET = "default"  # what a chapter is rendered at when the store lacks its cells (--missing fallback)
+MISSING = ("fallback", "compute", "fail")  # what --missing can do with a chapter the store does not cover
 # jupyter-book's command, run with this interpreter (its package has no __main__).
 JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
@@ -344,7 +358,7 @@ def run(
     overrides: dict | None = None,
     keep_going: bool = False,
     store: Path | None | bool = True,
-    store_only: bool = False,
+    missing: str | None = None,
 ) -> Path | None:
     """Execute the notebooks (all, or those named in ``only``) and build the book.
 
@@ -357,11 +371,14 @@ def run(
     Returns the path of the built HTML index, or ``None`` when the build was skipped.
 
     ``store``: True for the parameter set's committed store (:func:`default_store`),
-    a folder for another, False or None for none; ``store_only`` forbids computing
-    cells the store lacks.
+    a folder for another, False or None for none. ``missing``: what to do with a
+    chapter whose cells the store lacks, one of :data:`MISSING` (default: ``fallback``
+    for the stored sets, ``compute`` for the others).
     """
     root = root.resolve()
     store = default_store(root, params_name) if store is True else (store or None)
+    missing = missing or ("fallback" if params_name in STORED_SETS and store is not None else "compute")
+    check_missing_mode(missing, store, params_name)
     results_root = results_root or root / "results"
     out_dir = (build_root or root / "_build") / params_name
     src = out_dir / "src"
@@ -374,32 +391,121 @@ def run(
             raise BookError(f"unknown chapter(s) {unknown}; choose from {sorted(known)}")
         selected = [known[name] for name in only]
     validate_parameter_set(root, params_name, entries)  # fail before anything runs
+    if missing == "fallback":
+        validate_parameter_set(root, FALLBACK_SET, entries)
     stage_pages(root, src)
     strays = [*src.rglob("*.unexecuted.ipynb"), *src.rglob("*.partial.ipynb"), src / "build_failures.md"]
     for stray in strays:  # left by earlier runs, killed or failed
         stray.unlink(missing_ok=True)
     failures: dict[str, str] = {}
     if store is not None:
-        print(f"result store: {store}" + (" (store-only: nothing is computed)" if store_only else ""), flush=True)
-    with store_environment(store, store_only):
-        execute_all(root, selected, params_name, out_dir, results_root, overrides, keep_going, failures)
+        print(f"result store: {store} (chapters with cells it lacks: {missing})", flush=True)
+    runner = Runner(root, params_name, out_dir, Path(results_root), overrides, store, missing)
+    execute_all(runner, selected, keep_going, failures)
     return finish(entries, src, out_dir, params_name, build, failures)
 
 
-def execute_all(root, selected, params_name, out_dir, results_root, overrides, keep_going, failures) -> None:
+def check_missing_mode(missing: str, store: Path | None, params_name: str) -> None:
+    """``missing`` must be one of :data:`MISSING`; fallback and fail need a store, fallback another set."""
+    if missing not in MISSING:
+        raise BookError(f"--missing must be one of {', '.join(MISSING)}, got {missing!r}")
+    if missing != "compute" and store is None:
+        raise BookError(f"--missing {missing} (or --store-only) needs a result store: the paper set's "
+                        "store/paper, or --store DIR")
+    if missing == "fallback" and params_name == FALLBACK_SET:
+        raise BookError(f"--missing fallback renders a chapter at {FALLBACK_SET!r} instead, and the set "
+                        f"{params_name!r} is that set already: use --missing compute or fail")
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How this build executes a chapter: the set, the folders, the store and ``--missing``."""
+
+    root: Path
+    params_name: str
+    out_dir: Path
+    results_root: Path
+    overrides: dict | None
+    store: Path | None
+    missing: str
+
+    def execute(self, entry: str) -> str:
+        """Execute one chapter; return the parameter set it was rendered at."""
+        args = (self.root, entry, self.params_name, self.out_dir, self.results_root, self.overrides)
+        if self.missing != "fallback":
+            with store_environment(self.store, self.missing == "fail"):
+                execute_chapter(*args)
+            return self.params_name
+        try:
+            with store_environment(self.store, True):
+                execute_chapter(*args)
+            return self.params_name
+        except BookError as error:
+            if not lacks_cells(error):
+                raise
+        print(f"      the store lacks cells of {entry}: rendering it at {FALLBACK_SET!r} instead", flush=True)
+        with store_environment(None, False):
+            execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)
+        return FALLBACK_SET
+
+    def record(self, entry: str, scale: str) -> None:
+        """Note the scale a chapter was rendered at (for the scorecard), and say it on its page."""
+        chapter = Path(entry).name
+        report.record_chapter_scale(self.results_root, self.params_name, chapter, scale)
+        from_store = self.store is not None and scale == self.params_name
+        banner = scale_banner(chapter, scale, self.params_name, self.results_root, from_store)
+        add_banner(self.out_dir / "src" / f"{entry}.ipynb", banner)
+
+
+def lacks_cells(error: BookError) -> bool:
+    """Whether a chapter failed because a store-only run met cells the store lacks."""
+    cause = error.__cause__
+    return isinstance(cause, papermill.PapermillExecutionError) and cause.ename == resultstore.MissingCells.__name__
+
+
+def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path, from_store: bool) -> str:
+    """The note at the top of a chapter page: its scale, and where the other scale's verdicts differ."""
+    described = report.SCALES.get(scale, f"{scale}: a parameter set of your own").split(": ", 1)[-1]
+    if scale == params_name:
+        kind, text = "note", f"**Scale: `{scale}`**: {described}."
+        if from_store:
+            text += (" Its sweep cells were read from the committed result store, each with the provenance "
+                     "of the run that computed it.")
+    else:
+        kind = "warning"
+        text = (f"**Scale: `{scale}`, not `{params_name}`.** The result store lacks some of this chapter's "
+                f"`{params_name}` cells, so this page shows the `{scale}` set "
+                f"({described}). To compute them, on a machine that can: "
+                f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute`.")
+    other = {"paper": FALLBACK_SET, FALLBACK_SET: "paper"}.get(scale)
+    comparison = report.compare_chapter_scales(results_root, chapter, scale, other) if other else ""
+    return f"```{{{kind}}}\n{text} {comparison}".rstrip() + "\n```"
+
+
+def add_banner(path: Path, text: str) -> None:
+    """Insert a markdown cell into an executed notebook, after its "What we found" box (or its title)."""
+    notebook = nbformat.read(path, as_version=4)
+    where = next((i + 1 for i, cell in enumerate(notebook.cells[:4])
+                  if cell.cell_type == "markdown" and "What we found" in cell.source), 1)
+    notebook.cells.insert(where, nbformat.v4.new_markdown_cell(text, metadata={"tags": ["scale-banner"]}))
+    nbformat.write(notebook, path)
+
+
+def execute_all(runner: Runner, selected: list[str], keep_going: bool, failures: dict) -> None:
     """Execute the selected chapters in order; failures are raised, or collected with ``keep_going``."""
     start = time.monotonic()
     for number, entry in enumerate(selected, 1):
-        print(f"[{number}/{len(selected)}] executing {entry} with parameter set {params_name!r} "
+        print(f"[{number}/{len(selected)}] executing {entry} with parameter set {runner.params_name!r} "
               f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
         try:
-            execute_chapter(root, entry, params_name, out_dir, results_root, overrides)
+            scale = runner.execute(entry)
         except BookError as error:
             if not keep_going:
                 raise
             failures[entry] = str(error)
             print(f"error: {error}\n      continuing (--keep-going)", file=sys.stderr, flush=True)
             continue
+        runner.record(entry, scale)
         print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
 
 
@@ -480,8 +586,11 @@ def main(argv=None) -> int:
     parser.add_argument("--store", type=Path, help="result store to read and fill (default: store/paper for "
                         "the paper set, none for the others)")
     parser.add_argument("--no-store", action="store_true", help="use no result store, even for the paper set")
+    parser.add_argument("--missing", choices=MISSING,
+                        help="a chapter whose cells the store lacks: render it at the default set instead "
+                             "(fallback: the paper set's default), compute them (compute), or fail (fail)")
     parser.add_argument("--store-only", action="store_true",
-                        help="render from the result store only: a cell it lacks is an error, nothing is trained")
+                        help="the same as --missing fail: a cell the store lacks is an error, nothing is trained")
     parser.add_argument("--verify-store", action="store_true",
                         help="recompute --sample random stored cells and report any that no longer reproduce")
     parser.add_argument("--sample", type=int, default=3, help="--verify-store: how many cells (default 3)")
@@ -493,7 +602,7 @@ def main(argv=None) -> int:
             return verify_store(args.root.resolve(), args.params, store, args.sample, args.sample_seed)
         overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
         run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides,
-            keep_going=args.keep_going, store=store, store_only=args.store_only)
+            keep_going=args.keep_going, store=store, missing="fail" if args.store_only else args.missing)
     except (BookError, resultstore.StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -35,7 +35,6 @@ chapter reads those files and scores each candidate with :func:`compare` and
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -301,8 +300,13 @@ def write_criteria_rows(per_seed: pd.DataFrame, by, results_root, params_name: s
 
 
 def collect(results_root, params_name: str) -> pd.DataFrame:
-    """Every chapter's ``criteria_rows.csv`` of one parameter set, concatenated."""
-    parts = [pd.read_csv(p) for p in sorted((Path(results_root) / params_name).glob("*/criteria_rows.csv"))]
+    """Every chapter's ``criteria_rows.csv`` of one parameter set's book, concatenated.
+
+    A chapter that book rendered at another set is read from that set, with a ``scale``
+    column naming where each row comes from (:func:`cchlib.report.chapter_files`).
+    """
+    parts = [pd.read_csv(p).assign(scale=scale)
+             for p, scale in report.chapter_files(results_root, params_name, "criteria_rows.csv")]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["chapter", "condition", "kd_gain"])
 
 

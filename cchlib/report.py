@@ -181,39 +181,95 @@ def write_scorecard_rows(
     return rows
 
 
-def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:
-    """Gather every chapter's scorecard rows for one parameter set, and write them.
+SCALES_FILE = "chapter_scales.json"  # per build: the parameter set each chapter was rendered at
 
-    The ``scale`` column names the parameter set the rows come from.
+
+def record_chapter_scale(results_root: str | Path, params_name: str, chapter: str, scale: str) -> None:
+    """Note that a book built with ``params_name`` rendered ``chapter`` at ``scale``.
+
+    They differ when the paper book falls back to the default set for a chapter whose
+    cells the result store lacks; the scorecard and the criteria chapter then read that
+    chapter's rows from the scale it was rendered at.
+    """
+    path = Path(results_root) / params_name / SCALES_FILE
+    scales = json.loads(path.read_text()) if path.exists() else {}
+    scales[chapter] = scale
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(scales, indent=1, sort_keys=True))
+
+
+def chapter_files(results_root: str | Path, params_name: str, filename: str) -> list[tuple[Path, str]]:
+    """Each chapter's ``filename`` for a book of ``params_name``, with the scale it comes from.
+
+    A chapter rendered at another set (see :func:`record_chapter_scale`) is read from
+    that set's folder; sorted by chapter.
     """
     root = Path(results_root) / params_name
-    parts = [pd.read_csv(p) for p in sorted(root.glob("*/scorecard_rows.csv"))]
-    table = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=SCORECARD_COLUMNS)
-    )
-    table.insert(1, "scale", params_name)
-    atomic_write_text(root / "scorecard.csv", table.to_csv(index=False))
+    scales = json.loads((root / SCALES_FILE).read_text()) if (root / SCALES_FILE).exists() else {}
+    found = {p.parent.name: (p, params_name) for p in root.glob(f"*/{filename}")}
+    for chapter, scale in scales.items():
+        found.pop(chapter, None)
+        path = Path(results_root) / scale / chapter / filename
+        if path.exists():
+            found[chapter] = (path, scale)
+    return [found[chapter] for chapter in sorted(found)]
+
+
+def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:
+    """Gather every chapter's scorecard rows for one parameter set's book, and write them.
+
+    The ``scale`` column names the parameter set each chapter's rows come from.
+    """
+    parts = [pd.read_csv(p).assign(scale=scale) for p, scale in chapter_files(results_root, params_name,
+                                                                            "scorecard_rows.csv")]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*SCORECARD_COLUMNS, "scale"])
+    table = table[["chapter", "scale", *[c for c in SCORECARD_COLUMNS if c != "chapter"]]]
+    atomic_write_text(Path(results_root) / params_name / "scorecard.csv", table.to_csv(index=False))
     return table
+
+
+COMPARED = ["chapter", "condition", "verdict", "mi_gap", "kd_gain", "n_seeds"]
 
 
 def compare_scales(results_root: str | Path, scale: str, other: str) -> pd.DataFrame | None:
     """The CCH verdicts of one scale beside another's, for the conditions both ran.
 
-    Reads ``<results_root>/<set>/scorecard.csv`` of both sets (written by
-    :func:`collect_scorecard`); returns None when the other set has not been run. One
-    row per (chapter, condition) present in both, with each set's verdict, MI gap and
-    KD gain, and ``differs`` when the verdicts differ.
+    Reads each chapter's rows rendered at exactly ``scale`` and at ``other`` (a chapter
+    the ``scale`` book showed at another set is left out); returns None when ``other``
+    has no rows on this machine. One row per (chapter, condition) present in both, with
+    each set's verdict, MI gap and KD gain, and ``differs`` when the verdicts differ.
     """
-    paths = {name: Path(results_root) / name / "scorecard.csv" for name in (scale, other)}
-    if not all(path.exists() for path in paths.values()):
-        return None
-    columns = ["chapter", "condition", "verdict", "mi_gap", "kd_gain", "n_seeds"]
-    left, right = (pd.read_csv(paths[name])[columns] for name in (scale, other))
-    both = left.merge(right, on=["chapter", "condition"], suffixes=(f" ({scale})", f" ({other})"))
+    frames = {}
+    for name in (scale, other):
+        parts = [pd.read_csv(p)[COMPARED] for p, at in chapter_files(results_root, name, "scorecard_rows.csv")
+                 if at == name]
+        if not parts:
+            return None
+        frames[name] = pd.concat(parts, ignore_index=True)
+    both = frames[scale].merge(frames[other], on=["chapter", "condition"], suffixes=(f" ({scale})", f" ({other})"))
     both["differs"] = both[f"verdict ({scale})"] != both[f"verdict ({other})"]
     return both
+
+
+def compare_chapter_scales(results_root: str | Path, chapter: str, scale: str, other: str) -> str:
+    """One sentence for a chapter page: on which conditions the other scale's verdict differs.
+
+    Empty when this machine has not rendered the chapter at ``other`` (or the chapter
+    writes no scorecard rows).
+    """
+    paths = [Path(results_root) / name / chapter / "scorecard_rows.csv" for name in (scale, other)]
+    if not all(path.exists() for path in paths):
+        return ""
+    here, there = (pd.read_csv(path)[COMPARED] for path in paths)
+    both = here.merge(there, on=["chapter", "condition"], suffixes=("", "_other"))
+    changed = both[both.verdict != both.verdict_other]
+    text = (f"This machine also rendered the chapter at `{other}`: of the {len(both)} conditions both ran, "
+            f"the verdict differs on {len(changed)}")
+    if changed.empty:
+        return text + "."
+    listed = "; ".join(f"{r.condition}: {r.verdict} here, {r.verdict_other} at `{other}`"
+                       for r in changed.head(8).itertuples())
+    return text + f" ({listed}{'; ...' if len(changed) > 8 else ''})."
 
 
 # What each parameter set's numbers are, for the provenance box and the scorecard.

@@ -61,6 +61,10 @@ class StoreError(RuntimeError):
     """The store is damaged, or a store-only run met a cell the store does not hold."""
 
 
+class MissingCells(StoreError):
+    """A store-only run met cells the store does not hold (the book may then fall back)."""
+
+
 def store_key(fn_name: str, condition: dict, seed: int, settings: dict) -> str:
     """The key of a stored cell: what was computed, without the code version."""
     payload = json.dumps({"fn": fn_name, "condition": condition, "seed": seed, "settings": settings},

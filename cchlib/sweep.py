@@ -53,7 +53,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from cchlib.report import atomic_write_text
-from cchlib.resultstore import ResultStore, StoreError, function_name
+from cchlib.resultstore import MissingCells, ResultStore, function_name
 from cchlib.resultstore import provenance as store_provenance
 
 CellFunction = Callable[[dict, list, dict], dict]
@@ -454,7 +454,7 @@ def _from_store(store: ResultStore | None, fn, conditions, seeds, settings) -> d
             else:
                 found[(i, seed)] = rows
     if store.only and missing:
-        raise StoreError(f"the result store {store.root} lacks {len(missing)} of {len(conditions) * len(seeds)} "
+        raise MissingCells(f"the result store {store.root} lacks {len(missing)} of {len(conditions) * len(seeds)} "
                          f"cells of {name} (store-only run, nothing is computed): " + "; ".join(missing[:10])
                          + (" ..." if len(missing) > 10 else "")
                          + ". Run without --store-only to compute them, or with the settings they were stored with.")

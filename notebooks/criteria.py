@@ -43,7 +43,6 @@ bootstrap_seed = 0
 min_resolved = 10  # the verdict uses resolved-gain conditions when at least this many are pooled
 
 # %% tags=["hide-cell"]
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -142,7 +141,7 @@ glue("criteria_n", len(table), display=False)
 glue("criteria_n_resolved", int(table.gain_resolved.sum()), display=False)
 glue("criteria_chapters", Markdown(", ".join(chapters)), display=False)
 glue("criteria_calibration", Markdown(calibration), display=False)
-scored = {p.parent.name for p in Path(results_root, params_name).glob("*/scorecard_rows.csv")}
+scored = {p.parent.name for p, _ in report.chapter_files(results_root, params_name, "scorecard_rows.csv")}
 glue("criteria_missing", Markdown(", ".join(sorted(scored - set(chapters))) or "none"), display=False)
 
 # %% [markdown]

@@ -48,10 +48,10 @@ cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CC
 executor = "local"  # how sweep cells run: "local" or "dask"
 executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."}
 seeds = [0, 1, 2, 3, 4]  # MFH averages 10 runs
-gamma_overlaps = [0, 2, 4, 6, 8, 10]  # Fig. 2: |J1 n J2| (d1 = 25, d2 = 50, d = 20, |J1| = |J2| = 10)
-alpha_unions = [10, 20, 30, 40, 50]  # Fig. 3: |J1 u J2| (d1 = d2 = 50, |J2| = 10, beta = 0)
-alpha_hidden_d = 50  # Fig. 3 read with d = 50 decisive features throughout (None: leave out)
-table2_gammas = [0.25, 0.5, 0.75]  # Table 2: gamma of the regular teacher (beta = 0)
+gamma_overlaps = [0, 2, 4, 6, 8, 10]  # Fig. 2: |J1 n J2| (d1 25, d2 50, d 20, |J1| and |J2| 10)
+alpha_unions = [10, 20, 30, 40, 50]  # Fig. 3: |J1 u J2| (d1 and d2 50, |J2| 10, beta 0)
+alpha_hidden_d = 50  # Fig. 3 read with d of 50 decisive features throughout (None: leave out)
+table2_gammas = [0.25, 0.5, 0.75]  # Table 2: gamma of the regular teacher (beta 0)
 table2_d = 20  # Table 2: number of decisive features (not stated by MFH)
 n_train = 200
 n_test = 1000

@@ -64,7 +64,7 @@ n_classes = 10
 label_signal_dims = 4
 reference_method = "latentmi"  # the reference package, run at its own defaults ...
 reference_noise_dims = [0, 28]  # ... on these noise-suite conditions only (it is slow)
-reference_seeds = [0]  # one seed: a latentmi estimate at n = 2,000 takes minutes on a CPU
+reference_seeds = [0]  # one seed, since one latentmi estimate on 2000 samples takes minutes on a CPU
 reference_options = {}
 
 # %% tags=["hide-cell"]

@@ -55,7 +55,7 @@ split_seed = 0
 epochs = 40
 lr = 1e-3
 batch_size = 64
-hidden = None  # None = each model kind's own widths (mlp: 64; image: the MNIST chapter's 1024-256)
+hidden = None  # None: each model kind's own widths (mlp: 64; image: the MNIST chapter's 1024-256)
 mi_method = "lmi"  # cchlib's latent MI, the paper's estimator; "ksg" is faster
 mi_repeats = 2
 mi_options = {}

@@ -52,16 +52,16 @@
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/<chapter>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
 chapter = "template_new_modality"  # results sub-folder; give each of your datasets its own
-data_path = None  # your .npz file or folder of CSVs (relative to notebooks/); None = generated demo
+data_path = None  # your .npz file or folder of CSVs (relative to notebooks/); None: generated demo
 demo_samples = 1200  # size of the generated demo (used only when data_path is None)
 label_key = "y"  # name of the labels: the npz array or the labels.csv column
 id_column = "sample_id"  # sample-id column of CSV files
 task = "auto"  # "auto", "classification" or "regression"
-modalities = None  # list of modality names to use; None = all in the file
-students = None  # student modalities; None = all used modalities
-teachers = None  # candidate teachers; None = all used modalities
+modalities = None  # list of modality names to use; None: all in the file
+students = None  # student modalities; None: all used modalities
+teachers = None  # candidate teachers; None: all used modalities
 model_kinds = {}  # modality -> "mlp" | "image" | "sequence"; 2-D arrays default to mlp, 4-D to image
-hidden = None  # hidden widths for every network (list), None = each kind's default
+hidden = None  # hidden widths for every network (list); None: each kind's default
 seeds = [0, 1, 2]  # training seeds
 test_frac = 0.3  # share of samples held out (MI and accuracy are measured there)
 epochs = 30

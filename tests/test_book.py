@@ -89,6 +89,17 @@ def test_every_notebook_has_every_parameter_set_and_a_parameters_cell():
                 assert (ROOT / "notebooks" / "params" / name / f"{entry.split('/')[-1]}.yml").exists()
 
 
+def test_papermill_reads_every_parameter_of_every_notebook(tmp_path):
+    """papermill parses each line of a parameters cell; one it cannot parse (e.g. an ``=`` in
+    its comment) makes every run warn that the parameter is unknown, though it is not."""
+    import papermill
+
+    for entry in book.executable_entries(ROOT):
+        path = tmp_path / f"{entry.replace('/', '_')}.ipynb"
+        nbformat.write(jupytext.read(ROOT / f"{entry}.py"), path)
+        assert set(papermill.inspect_notebook(str(path))) == set(book.notebook_defaults(ROOT, entry)), entry
+
+
 def test_paired_ipynb_matches_py_source():
     for entry in book.executable_entries(ROOT):
         source = jupytext.read(ROOT / f"{entry}.py")

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from cchlib import book, resultstore, sweep
+from cchlib import book, report, resultstore, sweep
 from cchlib.resultstore import ResultStore, StoreError
 
 from conftest import ROOT
@@ -241,8 +241,76 @@ def test_a_chapter_renders_from_a_fixture_store_without_training(tmp_path, monke
     stored = ResultStore(tmp_path / "store").records()
     assert stored and {r["fn"] for _, r in stored} == {"cchlib.experiments.synthetic.run_cell"}
     monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache-2"))
-    book.run(ROOT, "smoke", results_root=tmp_path / "second", store_only=True, **run)
+    book.run(ROOT, "smoke", results_root=tmp_path / "second", missing="fail", **run)
     assert not list((tmp_path / "cache-2" / "sweeps").rglob("*.json"))  # no cell was computed and cached
     for table in ("fig1.csv", "fig4.csv", "summary.csv"):
         first = pd.read_csv(tmp_path / "first" / "smoke" / "synthetic" / table)
         pd.testing.assert_frame_equal(first, pd.read_csv(tmp_path / "second" / "smoke" / "synthetic" / table))
+    banner = _banner(tmp_path / "build" / "smoke" / "src" / "notebooks" / "synthetic.ipynb")
+    assert "**Scale: `smoke`**" in banner and "read from the committed result store" in banner
+
+
+def _banner(path) -> str:
+    import nbformat
+
+    cells = [c for c in nbformat.read(path, as_version=4).cells if "scale-banner" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "one scale banner per page"
+    return cells[0].source
+
+
+def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_path, monkeypatch):
+    """The paper book on a store without the chapter's cells: the chapter is rendered at the
+    fallback set (smoke here, for speed), its page carries a warning, and the book's scorecard
+    reads that chapter's rows from the set it was rendered at, labelled with that scale."""
+    monkeypatch.setattr(book, "FALLBACK_SET", "smoke")
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "empty-store").mkdir()
+    book.run(ROOT, "paper", only=["synthetic"], build=False, build_root=tmp_path / "build",
+             results_root=tmp_path / "results", store=tmp_path / "empty-store")
+    banner = _banner(tmp_path / "build" / "paper" / "src" / "notebooks" / "synthetic.ipynb")
+    assert "**Scale: `smoke`, not `paper`.**" in banner and "--only synthetic --missing compute" in banner
+    assert json.loads((tmp_path / "results" / "paper" / "chapter_scales.json").read_text()) == {"synthetic": "smoke"}
+    table = report.collect_scorecard(tmp_path / "results", "paper")
+    assert len(table) and set(table.chapter) == {"synthetic"} and set(table.scale) == {"smoke"}
+    assert not list(ResultStore(tmp_path / "empty-store").records())  # a fallback writes nothing to the store
+
+
+def test_missing_modes_are_checked_before_anything_runs(tmp_path):
+    with pytest.raises(book.BookError, match="--missing must be one of"):
+        book.run(ROOT, "paper", only=["synthetic"], build=False, missing="skip", store=tmp_path)
+    with pytest.raises(book.BookError, match="needs a result store"):
+        book.run(ROOT, "smoke", only=["synthetic"], build=False, missing="fail", store=False)
+    with pytest.raises(book.BookError, match="is that set already"):
+        book.run(ROOT, "default", only=["synthetic"], build=False, missing="fallback", store=tmp_path)
+
+
+def _rows(root, scale, chapter, verdicts):
+    folder = root / scale / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = pd.DataFrame({"chapter": chapter, "condition": [f"c{i}" for i in range(len(verdicts))],
+                         "verdict": verdicts, "mi_gap": 0.1, "kd_gain": 0.2, "n_seeds": 5})
+    rows.to_csv(folder / "scorecard_rows.csv", index=False)
+
+
+def test_chapter_files_follow_the_scale_each_chapter_was_rendered_at(tmp_path):
+    _rows(tmp_path, "paper", "a", ["agrees"])
+    _rows(tmp_path, "paper", "b", ["agrees"])  # stale: this book rendered b at default
+    _rows(tmp_path, "default", "b", ["unresolved", "agrees"])
+    report.record_chapter_scale(tmp_path, "paper", "b", "default")
+    found = report.chapter_files(tmp_path, "paper", "scorecard_rows.csv")
+    assert [(p.parent.parent.name, p.parent.name, scale) for p, scale in found] == [
+        ("paper", "a", "paper"), ("default", "b", "default")]
+    # the comparison of scales leaves out the chapter the paper book showed at default
+    both = report.compare_scales(tmp_path, "paper", "default")
+    assert both is None or "b" not in set(both.chapter)
+
+
+def test_a_chapter_page_names_the_conditions_whose_verdict_changes_with_scale(tmp_path):
+    _rows(tmp_path, "paper", "a", ["agrees", "unresolved", "disagrees"])
+    _rows(tmp_path, "default", "a", ["agrees", "agrees", "disagrees"])
+    text = report.compare_chapter_scales(tmp_path, "a", "paper", "default")
+    assert "of the 3 conditions both ran, the verdict differs on 1" in text
+    assert "c1: unresolved here, agrees at `default`" in text
+    assert report.compare_chapter_scales(tmp_path, "missing", "paper", "default") == ""
+    banner = book.scale_banner("a", "paper", "paper", tmp_path, from_store=True)
+    assert banner.startswith("```{note}") and "differs on 1" in banner

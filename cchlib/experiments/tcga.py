@@ -308,8 +308,8 @@ _PAPER_NOISE = {  # cohort: (I_TS per level, I_SL, KD F1 per level, no-KD F1, te
 def paper_noise_table() -> pd.DataFrame:
     """Tables 5 (BRCA), 6 (KIPAN), 7 (LIHC): mRNA teacher, CNV student, means over five runs."""
     rows = []
-    for cohort, (ts, sl, kd, nokd, t_f1, tl) in _PAPER_NOISE.items():
-        for level, i_ts, f1 in zip(_LEVELS, ts, kd):
+    for cohort, (ts, sl, kd_f1, nokd, t_f1, tl) in _PAPER_NOISE.items():
+        for level, i_ts, f1 in zip(_LEVELS, ts, kd_f1):
             rows.append({"cohort": cohort, "teacher": "mrna", "noise": level, "mi_ts": i_ts, "mi_sl": sl,
                          "f1_kd": f1, "f1_nokd": nokd, "mi_gap": round(i_ts - sl, 4),
                          "kd_gain": round(f1 - nokd, 4), "teacher_f1": t_f1, "mi_tl": tl})
