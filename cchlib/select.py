@@ -160,6 +160,12 @@ class Selection:
     data: str
     options: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_per_seed(cls, per_seed: pd.DataFrame, baselines: pd.DataFrame, task: str, data: str,
+                      options: dict) -> "Selection":
+        """The selection that per-seed rows give (ranking: :func:`rank` of :func:`summarise`)."""
+        return cls(rank(summarise(per_seed)), per_seed, baselines, task, data, options)
+
     def scorecard_conditions(self) -> pd.DataFrame:
         """Rows for :func:`cchlib.report.write_scorecard_rows` (needs a KD check)."""
         if "kd_gain" not in self.ranking:
@@ -251,7 +257,7 @@ def select_teachers(
                  for m in kinds for s, v in zip(seeds, _score(ds.task, result.scores[m]))]
     per_seed = _per_seed(result.rows, ds.task, kd_check)
     options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings))
-    return Selection(rank(summarise(per_seed)), per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
+    return Selection.from_per_seed(per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
 
 
 def _per_seed(rows: dict, task: str, kd_check: bool) -> pd.DataFrame:

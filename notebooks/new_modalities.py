@@ -48,6 +48,9 @@
 # %% tags=["parameters", "remove-cell"]
 params_name = "default"  # name of the parameter set; results go to results/<params_name>/
 results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
+cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
+executor = "local"  # how sweep cells run: "local" or "dask"
+executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
 datasets = ["breast_cancer", "digits"]
 seeds = [0, 1, 2]
 test_frac = 0.3  # held-out share; accuracy and MI are measured there
@@ -70,18 +73,17 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
-from sklearn.datasets import load_breast_cancer, load_digits
 
 from cchlib import report
 from cchlib import select as cch
 from cchlib.chapter import Chapter
+from cchlib.experiments import new_modalities as exp
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
-chapter = Chapter("new_modalities", params_name, results_root)
-settings = cch.Settings(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden, lam=lam, temperature=temperature)
+chapter = Chapter("new_modalities", params_name, results_root, cache_root, executor, executor_options)
 record = chapter.provenance(
     seeds, default_device(),
     **{"data": "scikit-learn bundled breast cancer and digits", "MI estimator": mi_method, "epochs": epochs},
@@ -118,38 +120,13 @@ display(Markdown(report.provenance_markdown(record)))
 
 # %% [markdown]
 # ## The modalities
-
+# Breast cancer: the mean, standard-error and worst-value summaries of ten measurements
+# of the cell nuclei, one view each. Digits: the top and bottom halves of each 8x8 image
+# (4x8 pixels each) and its row- and column-sum profile. The loaders are in
+# `cchlib/experiments/new_modalities.py`.
 
 # %%
-def breast_cancer_views():
-    """Mean, standard-error and worst-value summaries of the ten nucleus measurements."""
-    bunch = load_breast_cancer()
-    names = bunch.feature_names
-    views = {view: bunch.data[:, [view in n.split() for n in names]] for view in ("mean", "error", "worst")}
-    return views, bunch.target
-
-
-def digits_views():
-    """Top and bottom image halves (4x8 pixels each) and the row/column-sum profile."""
-    bunch = load_digits()
-    images = bunch.images
-    views = {
-        "top": images[:, :4, :, None],
-        "bottom": images[:, 4:, :, None],
-        "profile": np.hstack([images.sum(axis=1), images.sum(axis=2)]),
-    }
-    return views, bunch.target
-
-
-LOADERS = {"breast_cancer": breast_cancer_views, "digits": digits_views}
-DESCRIPTION = {
-    "breast_cancer": "scikit-learn breast cancer (Wisconsin diagnostic), views mean / error / worst",
-    "digits": "scikit-learn digits (UCI optical digits), views top / bottom / profile",
-}
-data = {}
-for name in datasets:
-    views, y = LOADERS[name]()
-    data[name] = cch.from_arrays(views, y, test_frac=test_frac, split_seed=split_seed, name=name)
+data = {name: exp.load(name, test_frac, split_seed) for name in datasets}
 overview = pd.DataFrame([
     {"dataset": name, "modality": m, "shape per sample": str(ds.modalities[m].shape[1:]),
      "model kind": cch.infer_kind(ds.modalities[m]), "samples": ds.n_samples,
@@ -167,14 +144,16 @@ display(overview)
 # baseline's (positive: distillation helped).
 
 # %%
-results, started = {}, time.monotonic()
-for name, ds in data.items():
-    results[name] = cch.select_teachers(
-        ds, seeds=seeds, settings=settings, mi_method=mi_method, mi_repeats=mi_repeats,
-        mi_options=mi_options, kd_check=True, criteria=True,  # + the criteria chapter's candidates
-    )
-    _ = chapter.table(results[name].ranking, f"ranking_{name}")
-    _ = chapter.table(results[name].per_seed, f"per_seed_{name}")
+started = time.monotonic()
+cell_settings = exp.Settings(test_frac=test_frac, split_seed=split_seed, epochs=epochs, lr=lr, batch_size=batch_size,
+                             hidden=hidden, lam=lam, temperature=temperature, mi_method=mi_method,
+                             mi_repeats=mi_repeats, mi_options=mi_options)
+rows = chapter.sweep(exp.run_cell, [{"dataset": name} for name in datasets], seeds, cell_settings)
+kinds = {name: {m: cch.infer_kind(ds.modalities[m]) for m in ds.modalities} for name, ds in data.items()}
+results = {name: exp.selection(rows, name, kinds[name], cell_settings.as_dict()) for name in datasets}
+for name, result in results.items():
+    _ = chapter.table(result.ranking, f"ranking_{name}")
+    _ = chapter.table(result.per_seed, f"per_seed_{name}")
 glue("new_modalities_minutes", (time.monotonic() - started) / 60, display=False)
 
 # %% [markdown]
@@ -195,7 +174,7 @@ def show_selection(name: str) -> None:
     """Print a dataset's ranking and glue its figure (a placeholder if this set did not run it)."""
     if name in results:
         print(cch.format_ranking(results[name].ranking))
-        fig = cch.plot_selection(results[name].ranking, title=DESCRIPTION[name])
+        fig = cch.plot_selection(results[name].ranking, title=exp.DESCRIPTION[name])
     else:  # not in this parameter set's datasets: a placeholder keeps the page's figure
         fig, ax = plt.subplots(figsize=(6, 1))
         ax.text(0.5, 0.5, f"{name}: not run with this parameter set", ha="center", va="center")
@@ -245,7 +224,7 @@ show_selection("digits")
 conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ": " + t.condition)
               for n, r in results.items()}
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
-score = chapter.scorecard(pd.concat([c.assign(data=DESCRIPTION[n]) for n, c in conditions.items()]))
+score = chapter.scorecard(pd.concat([c.assign(data=exp.DESCRIPTION[n]) for n, c in conditions.items()]))
 _ = chapter.criteria(  # the criteria chapter's candidates, per (dataset, teacher, student)
     pd.concat([r.per_seed.assign(dataset=n) for n, r in results.items()], ignore_index=True),
     ["dataset", "teacher", "student"],
@@ -281,8 +260,9 @@ glue("new_modalities_min_gain", float(ranking.kd_gain.min()), display=False)
 # {glue:text}`new_modalities_students` students. The measured gains range from
 # {glue:text}`new_modalities_min_gain:.3f` to {glue:text}`new_modalities_max_gain:.3f` in
 # accuracy; the table above says how many gaps and gains are more than two standard
-# errors from zero, and only those signs are resolved by this many seeds. The whole
-# workflow took {glue:text}`new_modalities_minutes:.1f` minutes on this machine.
+# errors from zero, and only those signs are resolved by this many seeds. Running the
+# workflow (or reading its cells from the cache or the result store) took
+# {glue:text}`new_modalities_minutes:.1f` minutes on this machine.
 #
 # To run the same analysis on your own modalities, see {doc}`../book/adapt`.
 
