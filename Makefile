@@ -3,7 +3,9 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-PARAMS ?= default
+# The paper book: chapters whose paper-scale cells are in store/paper are rendered from
+# it, the others at the default set (each page says which). PARAMS=default: all at default.
+PARAMS ?= paper
 # The data root shared by every loader; the development/CI checkout keeps data beside it.
 DATA_ROOT ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export CCH_DATA_ROOT := $(DATA_ROOT)
@@ -19,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-book: install  ## execute every notebook with PARAMS (default: default) and build the HTML book
+book: install  ## execute every notebook with PARAMS (default: paper, from the store) and build the HTML book
 	$(BIN)/python -m cchlib.book --params $(PARAMS)
 
 test: install  ## run the test suite (includes a smoke execution of the whole book)

@@ -66,6 +66,9 @@ STORE_DIR = Path("store")  # committed result stores, one folder per parameter s
 STORED_SETS = ("paper",)  # the sets whose results are committed (the others are build outputs)
 FALLBACK_SET = "default"  # what a chapter is rendered at when the store lacks its cells (--missing fallback)
 MISSING = ("fallback", "compute", "fail")  # what --missing can do with a chapter the store does not cover
+# The errors after which --missing fallback renders a chapter at FALLBACK_SET: the store
+# lacks cells, or the set needs data this machine does not have (the real CMU-MOSEI features).
+FALLBACK_ON = ("MissingCells", "MoseiFileMissing")
 # jupyter-book's command, run with this interpreter (its package has no __main__).
 JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
@@ -443,7 +446,8 @@ class Runner:
         except BookError as error:
             if not lacks_cells(error):
                 raise
-        print(f"      the store lacks cells of {entry}: rendering it at {FALLBACK_SET!r} instead", flush=True)
+        print(f"      the store lacks cells of {entry} (or this machine its data): rendering it at "
+              f"{FALLBACK_SET!r} instead", flush=True)
         with store_environment(None, False):
             execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)
         return FALLBACK_SET
@@ -458,9 +462,9 @@ class Runner:
 
 
 def lacks_cells(error: BookError) -> bool:
-    """Whether a chapter failed because a store-only run met cells the store lacks."""
+    """Whether a chapter failed because the store lacks its cells or this machine its data."""
     cause = error.__cause__
-    return isinstance(cause, papermill.PapermillExecutionError) and cause.ename == resultstore.MissingCells.__name__
+    return isinstance(cause, papermill.PapermillExecutionError) and cause.ename in FALLBACK_ON
 
 
 def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path, from_store: bool) -> str:
@@ -474,7 +478,7 @@ def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path,
     else:
         kind = "warning"
         text = (f"**Scale: `{scale}`, not `{params_name}`.** The result store lacks some of this chapter's "
-                f"`{params_name}` cells, so this page shows the `{scale}` set "
+                f"`{params_name}` cells (or this machine lacks the data they need), so this page shows the `{scale}` set "
                 f"({described}). To compute them, on a machine that can: "
                 f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute`.")
     other = {"paper": FALLBACK_SET, FALLBACK_SET: "paper"}.get(scale)

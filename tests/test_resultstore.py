@@ -275,6 +275,18 @@ def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_p
     assert not list(ResultStore(tmp_path / "empty-store").records())  # a fallback writes nothing to the store
 
 
+@pytest.mark.parametrize("ename, falls_back", [("MissingCells", True), ("MoseiFileMissing", True),
+                                               ("ValueError", False), ("StoreError", False)])
+def test_only_missing_cells_or_missing_data_make_a_chapter_fall_back(ename, falls_back):
+    import papermill
+
+    cause = papermill.PapermillExecutionError(0, 1, "", ename, "evalue", [])
+    try:
+        raise book.BookError("notebook failed") from cause
+    except book.BookError as error:
+        assert book.lacks_cells(error) is falls_back
+
+
 def test_missing_modes_are_checked_before_anything_runs(tmp_path):
     with pytest.raises(book.BookError, match="--missing must be one of"):
         book.run(ROOT, "paper", only=["synthetic"], build=False, missing="skip", store=tmp_path)
