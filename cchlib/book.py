@@ -33,7 +33,7 @@ Every chapter page of a book built with a store says which scale it shows and, w
 the other scale's results are also on this machine, on which conditions the two
 scales' verdicts differ. ``--store DIR`` names another store (for any set),
 ``--no-store`` turns it off. ``--verify-store --sample N`` recomputes N random stored
-cells and reports any that no longer reproduce.
+cells of each cell function and reports any that no longer reproduce.
 
     python -m cchlib.book --params paper                       # render from the store
     python -m cchlib.book --params paper --only mnist --missing compute   # fill the store
@@ -558,17 +558,19 @@ def executor_overrides(executor, workers=None, scheduler=None, scheduler_file=No
     return {"executor": executor, "executor_options": options}
 
 
-def verify_store(root: Path, params_name: str, store: Path | bool, sample: int, seed: int) -> int:
+def verify_store(root: Path, params_name: str, store: Path | bool, sample: int, seed: int,
+                 functions: list[str] | None = None) -> int:
     """Recompute a random sample of stored cells; print a report; 0 when all reproduce."""
     folder = default_store(root, params_name) if store is True else store
     if not folder or not Path(folder).is_dir():
         raise BookError(f"no result store to verify for parameter set {params_name!r} "
                         f"(looked for {folder or root / STORE_DIR / params_name}); name one with --store DIR")
     tolerance = resultstore.VERIFY_TOLERANCE
-    report = resultstore.verify(resultstore.ResultStore(Path(folder)), sample, seed, **tolerance)
-    print(report.to_string(index=False))
-    failed = int((~report["reproduced"]).sum())
-    print(f"{len(report) - failed} of {len(report)} sampled cells reproduced within rtol {tolerance['rtol']}, "
+    outcome = resultstore.verify(resultstore.ResultStore(Path(folder)), sample, seed, functions=functions,
+                                **tolerance)
+    print(outcome.to_string(index=False))
+    failed = int((~outcome["reproduced"]).sum())
+    print(f"{len(outcome) - failed} of {len(outcome)} sampled cells reproduced within rtol {tolerance['rtol']}, "
           f"atol {tolerance['atol']} (on each value: |stored - recomputed| <= atol + rtol * |stored|)")
     return 1 if failed else 0
 
@@ -597,13 +599,16 @@ def main(argv=None) -> int:
                         help="the same as --missing fail: a cell the store lacks is an error, nothing is trained")
     parser.add_argument("--verify-store", action="store_true",
                         help="recompute --sample random stored cells and report any that no longer reproduce")
-    parser.add_argument("--sample", type=int, default=3, help="--verify-store: how many cells (default 3)")
+    parser.add_argument("--sample", type=int, default=3,
+                        help="--verify-store: how many cells of each cell function (default 3)")
+    parser.add_argument("--functions", nargs="+", metavar="NAME",
+                        help="--verify-store: only the cell functions whose name contains one of these")
     parser.add_argument("--sample-seed", type=int, default=0, help="--verify-store: which random sample")
     args = parser.parse_args(argv)
     store = False if args.no_store else (args.store or True)
     try:
         if args.verify_store:
-            return verify_store(args.root.resolve(), args.params, store, args.sample, args.sample_seed)
+            return verify_store(args.root.resolve(), args.params, store, args.sample, args.sample_seed, args.functions)
         overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
         run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides,
             keep_going=args.keep_going, store=store, missing="fail" if args.store_only else args.missing)

@@ -291,18 +291,28 @@ def compare_rows(stored: list[dict], fresh: list[dict], rtol: float, atol: float
 
 
 def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_TOLERANCE["rtol"],
-           atol: float = VERIFY_TOLERANCE["atol"], progress=print) -> pd.DataFrame:
+           atol: float = VERIFY_TOLERANCE["atol"], functions: list[str] | None = None,
+           progress=print) -> pd.DataFrame:
     """Recompute a random sample of stored cells and compare them with what is stored.
 
-    Each sampled cell is recomputed with the seeds of its original batch (so batched
-    training sums in the same order) on this machine's device. Returns one row per
-    sampled cell: the function, condition, seed, whether it reproduced, the largest
-    absolute difference, what differed, and the seconds the recomputation took.
+    ``sample`` cells are drawn from *each* cell function (so that every code path is
+    checked, not mostly the function with the most cells), or from those whose name
+    contains one of ``functions``. Each sampled cell is recomputed with the seeds of its
+    original batch (so batched training sums in the same order) on this machine's
+    device. Returns one row per sampled cell: the function, condition, seed, whether
+    it reproduced, the largest absolute difference, what differed, and the seconds the
+    recomputation took.
     """
-    records = store.records()
-    if not records:
-        raise StoreError(f"the store {store.root} holds no cells to verify")
-    chosen = random.Random(seed).sample(records, min(sample, len(records)))
+    by_function: dict[str, list] = {}
+    for path, record in store.records():
+        if not functions or any(part in record["fn"] for part in functions):
+            by_function.setdefault(record["fn"], []).append((path, record))
+    if not by_function:
+        raise StoreError(f"the store {store.root} holds no cells to verify"
+                         + (f" of functions matching {functions}" if functions else ""))
+    rng = random.Random(seed)
+    chosen = [pick for name in sorted(by_function)
+              for pick in rng.sample(by_function[name], min(sample, len(by_function[name])))]
     results = []
     for number, (path, record) in enumerate(chosen, 1):
         progress(f"[{number}/{len(chosen)}] recomputing {record['fn']} {record['condition']} seed {record['seed']} "

@@ -207,6 +207,22 @@ def test_the_book_names_the_store_to_its_kernels_and_restores_the_environment(tm
     assert book.default_store(ROOT, "smoke") is None
 
 
+def other_cell(condition, seeds, settings):
+    return {s: [{"value": -condition["a"] - s, "seed": s}] for s in seeds}
+
+
+def test_verify_samples_every_cell_function_and_can_be_narrowed_to_some(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    _sweep(tmp_path, store)  # 4 cells of toy_cell
+    sweep.run_sweep(other_cell, [{"a": 1}], [0], {}, cache=tmp_path / "cache", progress=False, store=store)
+    report = resultstore.verify(store, sample=1, progress=lambda _: None)
+    assert sorted(report.fn) == ["test_resultstore.other_cell", "test_resultstore.toy_cell"]
+    narrowed = resultstore.verify(store, sample=3, functions=["other"], progress=lambda _: None)
+    assert list(narrowed.fn) == ["test_resultstore.other_cell"] and narrowed.reproduced.all()
+    with pytest.raises(StoreError, match="no cells to verify of functions matching"):
+        resultstore.verify(store, sample=1, functions=["absent"], progress=lambda _: None)
+
+
 def test_verify_store_command_reports_and_fails_on_a_stale_cell(tmp_path, capsys):
     store = ResultStore(tmp_path / "store")
     _sweep(tmp_path, store, seeds=[0])
