@@ -155,6 +155,8 @@ glue("scorecard_no_null_chapters", ", ".join(dict.fromkeys(table.chapter[no_null
 # %% tags=["remove-input"]
 show = summary.rename(columns={"spearman": "Spearman", "spearman_low": "low", "spearman_high": "high",
                                "spearman_p": "p (Spearman)"})
+scales = table.groupby("chapter", sort=False).scale.first()  # the scale each chapter's page shows
+show.insert(0, "scale", scales.reindex(show.index).fillna(" + ".join(sorted(set(table.scale)))))
 display(show.round(3))
 
 # %% [markdown]

@@ -69,6 +69,7 @@ MISSING = ("fallback", "compute", "fail")  # what --missing can do with a chapte
 # The errors after which --missing fallback renders a chapter at FALLBACK_SET: the store
 # lacks cells, or the set needs data this machine does not have (the real CMU-MOSEI features).
 FALLBACK_ON = ("MissingCells", "MoseiFileMissing")
+GATHERERS = ("criteria", "scorecard")  # pages built from the other chapters' rows
 # jupyter-book's command, run with this interpreter (its package has no __main__).
 JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
@@ -435,6 +436,8 @@ class Runner:
     def execute(self, entry: str) -> str:
         """Execute one chapter; return the parameter set it was rendered at."""
         args = (self.root, entry, self.params_name, self.out_dir, self.results_root, self.overrides)
+        stale = self.results_root / self.params_name / Path(entry).name / report.STORE_USE_FILE
+        stale.unlink(missing_ok=True)  # written afresh by the chapter's sweeps
         if self.missing != "fallback":
             with store_environment(self.store, self.missing == "fail"):
                 execute_chapter(*args)
@@ -473,14 +476,16 @@ def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path,
     if scale == params_name:
         kind, text = "note", f"**Scale: `{scale}`**: {described}."
         if from_store:
-            text += (" Its sweep cells were read from the committed result store, each with the provenance "
-                     "of the run that computed it.")
+            text = f"{text} {report.store_use_sentence(results_root, scale, chapter)}".rstrip()
     else:
         kind = "warning"
         text = (f"**Scale: `{scale}`, not `{params_name}`.** The result store lacks some of this chapter's "
                 f"`{params_name}` cells (or this machine lacks the data they need), so this page shows the `{scale}` set "
                 f"({described}). To compute them, on a machine that can: "
                 f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute`.")
+    if chapter in GATHERERS:
+        text += (" This page gathers the other chapters' rows, each at the scale that chapter's page shows "
+                 "(the `scale` column).")
     other = {"paper": FALLBACK_SET, FALLBACK_SET: "paper"}.get(scale)
     comparison = report.compare_chapter_scales(results_root, chapter, scale, other) if other else ""
     return f"```{{{kind}}}\n{text} {comparison}".rstrip() + "\n```"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
+from cchlib.resultstore import ResultStore, function_name
 from cchlib.settings import CellSettings
 
 
@@ -35,6 +36,7 @@ class Chapter:
     cache_root: str | Path | None = None
     executor: str = "local"
     executor_options: dict = field(default_factory=dict)
+    _store_use: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fn -> (stored, cells)
 
     def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
               cache_name: str | None = None) -> pd.DataFrame:
@@ -47,8 +49,20 @@ class Chapter:
             raise TypeError(f"settings must be a CellSettings dataclass (e.g. the cell module's Settings), "
                             f"got {type(settings).__name__}")
         cache = self.cache_root if self.cache_root is not None else cache_dir("sweeps", cache_name or self.name)
+        self._note_store_use(fn, conditions, seeds, settings.as_dict())
         return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
                                executor_options=self.executor_options, label=label or self.name)
+
+    def _note_store_use(self, fn, conditions, seeds, settings: dict) -> None:
+        """Count the sweep's cells the result store holds (none without a store), for the page's banner."""
+        store = ResultStore.from_environment()
+        if store is None:
+            return
+        name = function_name(fn)
+        held = sum(store.get(name, c, int(s), settings) is not None for c in conditions for s in seeds)
+        read, total = self._store_use.get(name, (0, 0))
+        self._store_use[name] = (read + held, total + len(conditions) * len(seeds))
+        report.write_store_use(self._store_use, self.results_root, self.params_name, self.name)
 
     def table(self, frame: pd.DataFrame, name: str) -> Path:
         """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""

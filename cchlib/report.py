@@ -215,6 +215,29 @@ def chapter_files(results_root: str | Path, params_name: str, filename: str) -> 
     return [found[chapter] for chapter in sorted(found)]
 
 
+STORE_USE_FILE = "store_use.json"  # per chapter: its sweeps' cells, and how many the result store held
+
+
+def write_store_use(use: dict, results_root: str | Path, params_name: str, chapter: str) -> Path:
+    """Write ``{cell function: (cells read from the result store, cells)}`` beside a chapter's tables."""
+    path = results_dir(results_root, params_name, chapter) / STORE_USE_FILE
+    return atomic_write_text(path, json.dumps({fn: list(counts) for fn, counts in use.items()}, indent=1))
+
+
+def store_use_sentence(results_root: str | Path, params_name: str, chapter: str) -> str:
+    """How many of a chapter's sweep cells its last run read from the result store (empty: none used)."""
+    path = Path(results_root) / params_name / chapter / STORE_USE_FILE
+    if not path.exists():
+        return ""
+    counts = json.loads(path.read_text()).values()
+    read, total = sum(r for r, _ in counts), sum(t for _, t in counts)
+    if read == total:
+        return (f"All {total:,} of its sweep cells were read from the committed result store, each with the "
+                "provenance of the run that computed it.")
+    return (f"{read:,} of its {total:,} sweep cells were read from the committed result store; the other "
+            f"{total - read:,} were computed in this build.")
+
+
 def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:
     """Gather every chapter's scorecard rows for one parameter set's book, and write them.
 

@@ -135,6 +135,7 @@ calibration = calibrate_on if calibrate_on in chapters else chapters[0]
 overview = table.groupby("chapter", sort=False).agg(
     conditions=("condition", "size"), gain_resolved=("gain_resolved", "sum"),
     gain_positive=("kd_gain", lambda g: int((g > 0).sum())), estimator=("estimator", "first"),
+    scale=("scale", "first"),  # the parameter set the chapter's page shows
 )
 display(overview)
 glue("criteria_n", len(table), display=False)

@@ -263,7 +263,13 @@ def test_a_chapter_renders_from_a_fixture_store_without_training(tmp_path, monke
         first = pd.read_csv(tmp_path / "first" / "smoke" / "synthetic" / table)
         pd.testing.assert_frame_equal(first, pd.read_csv(tmp_path / "second" / "smoke" / "synthetic" / table))
     banner = _banner(tmp_path / "build" / "smoke" / "src" / "notebooks" / "synthetic.ipynb")
-    assert "**Scale: `smoke`**" in banner and "read from the committed result store" in banner
+    params = book.load_parameters(ROOT, "smoke", "notebooks/synthetic")
+    cells = len(params["seeds"]) * len(params["sigma12_grid"])
+    assert "**Scale: `smoke`**" in banner and f"All {cells} of its sweep cells were read from the committed" in banner
+    (tmp_path / "store" / "cchlib.experiments.synthetic.run_cell.jsonl.gz").unlink()
+    book.run(ROOT, "smoke", results_root=tmp_path / "third", missing="compute", **run)  # computed from the cache
+    banner = _banner(tmp_path / "build" / "smoke" / "src" / "notebooks" / "synthetic.ipynb")
+    assert f"0 of its {cells} sweep cells were read from the committed result store; the other {cells}" in banner
 
 
 def _banner(path) -> str:
