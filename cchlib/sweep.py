@@ -398,7 +398,7 @@ def run_sweep(
     keys = {(i, s): cell_key(fn, c, s, settings) for i, c in enumerate(conditions) for s in seeds}
     store = store if store is not None else ResultStore.from_environment()
     locks = CellLocks(cache)
-    done, busy = _from_store(store, fn, conditions, seeds, settings), set()  # busy: cells another run computes now
+    done = _from_store(store, fn, conditions, seeds, settings)
     bar = tqdm(total=len(keys), desc=label, unit="cell", disable=not progress)
     failures = []
     run = dict(fn=fn, conditions=conditions, seeds=seeds, settings=settings, cache=cache, keys=keys,
@@ -406,28 +406,9 @@ def run_sweep(
                executor_options=executor_options or {}, chunk=seeds_per_task or len(seeds), store=store)
     bar.update(len(done))
     try:
-        for cell, key in keys.items():
-            if cell in done:
-                continue
-            rows = _load(cache, key, settings)
-            if rows is None and not locks.acquire(key, wait=False):
-                busy.add(cell)
-                continue
-            if rows is None:  # locked: re-read, another run may have just finished it
-                rows = _load(cache, key, settings)
-            if rows is not None:
-                locks.release(key)
-                done[cell] = rows
-                _put(store, fn, conditions[cell[0]], cell[1], settings, rows,
-                     _batch_provenance(store, [cell[1]], None))
-                bar.update(1)
+        busy = _from_cache(**run)
         _compute(skip=busy, **run)
-        for cell in sorted(busy):  # wait for the other run, then take what it stored
-            locks.acquire(keys[cell], wait=True)
-            if (rows := _load(cache, keys[cell], settings)) is not None:
-                locks.release(keys[cell])
-                done[cell] = rows
-                bar.update(1)
+        _wait_for_others(busy, **run)
         _compute(skip=set(), **run)  # cells the other run left undone (it died or failed)
     finally:
         locks.release_all()
@@ -438,6 +419,39 @@ def run_sweep(
         raise SweepError(f"{len(failures)} sweep task(s) failed:\n  " + "\n  ".join(failures))
     rows = [row for cell in keys for row in done[cell]]
     return pd.DataFrame(rows)
+
+
+def _from_cache(fn, conditions, settings, cache, keys, done, locks, bar, store, **_) -> set:
+    """Take the cells the cache holds (and add them to the store); lock the others.
+
+    Returns the cells another run holds the lock of (it computes them now).
+    """
+    busy = set()
+    for cell, key in keys.items():
+        if cell in done:
+            continue
+        rows = _load(cache, key, settings)
+        if rows is None and not locks.acquire(key, wait=False):
+            busy.add(cell)
+            continue
+        if rows is None:  # locked: re-read, another run may have just finished it
+            rows = _load(cache, key, settings)
+        if rows is not None:
+            locks.release(key)
+            done[cell] = rows
+            _put(store, fn, conditions[cell[0]], cell[1], settings, rows, _batch_provenance(store, [cell[1]], None))
+            bar.update(1)
+    return busy
+
+
+def _wait_for_others(busy: set, settings, cache, keys, done, locks, bar, **_) -> None:
+    """Wait for the other runs computing ``busy`` cells, then take what they cached."""
+    for cell in sorted(busy):
+        locks.acquire(keys[cell], wait=True)
+        if (rows := _load(cache, keys[cell], settings)) is not None:
+            locks.release(keys[cell])
+            done[cell] = rows
+            bar.update(1)
 
 
 def _from_store(store: ResultStore | None, fn, conditions, seeds, settings) -> dict:
