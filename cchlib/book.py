@@ -480,8 +480,8 @@ def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path,
     else:
         kind = "warning"
         text = (f"**Scale: `{scale}`, not `{params_name}`.** The result store lacks some of this chapter's "
-                f"`{params_name}` cells (or this machine lacks the data they need), so this page shows the `{scale}` set "
-                f"({described}). To compute them, on a machine that can: "
+                f"`{params_name}` cells (or this machine lacks the data they need), so this page shows the "
+                f"`{scale}` set: {described}. To compute them, on a machine that can: "
                 f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute`.")
     if chapter in GATHERERS:
         text += (" This page gathers the other chapters' rows, each at the scale that chapter's page shows "
