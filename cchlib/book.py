@@ -47,6 +47,7 @@ import ast
 import contextlib
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -433,35 +434,47 @@ class Runner:
     store: Path | None
     missing: str
 
-    def execute(self, entry: str) -> str:
-        """Execute one chapter; return the parameter set it was rendered at."""
+    def execute(self, entry: str) -> tuple[str, str]:
+        """Execute one chapter; return the parameter set it was rendered at, and why (if a fallback)."""
         args = (self.root, entry, self.params_name, self.out_dir, self.results_root, self.overrides)
         stale = self.results_root / self.params_name / Path(entry).name / report.STORE_USE_FILE
         stale.unlink(missing_ok=True)  # written afresh by the chapter's sweeps
         if self.missing != "fallback":
             with store_environment(self.store, self.missing == "fail"):
                 execute_chapter(*args)
-            return self.params_name
+            return self.params_name, ""
         try:
             with store_environment(self.store, True):
                 execute_chapter(*args)
-            return self.params_name
+            return self.params_name, ""
         except BookError as error:
             if not lacks_cells(error):
                 raise
-        print(f"      the store lacks cells of {entry} (or this machine its data): rendering it at "
-              f"{FALLBACK_SET!r} instead", flush=True)
+            reason = fallback_reason(error.__cause__, self.params_name)
+        print(f"      {reason}: rendering {entry} at {FALLBACK_SET!r} instead", flush=True)
         with store_environment(None, False):
             execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)
-        return FALLBACK_SET
+        return FALLBACK_SET, reason
 
-    def record(self, entry: str, scale: str) -> None:
+    def record(self, entry: str, scale: str, reason: str = "") -> None:
         """Note the scale a chapter was rendered at (for the scorecard), and say it on its page."""
         chapter = Path(entry).name
         report.record_chapter_scale(self.results_root, self.params_name, chapter, scale)
         from_store = self.store is not None and scale == self.params_name
-        banner = scale_banner(chapter, scale, self.params_name, self.results_root, from_store)
+        banner = scale_banner(chapter, scale, self.params_name, self.results_root, from_store, reason)
         add_banner(self.out_dir / "src" / f"{entry}.ipynb", banner)
+
+
+def fallback_reason(cause: papermill.PapermillExecutionError, params_name: str) -> str:
+    """Why a chapter could not be rendered at ``params_name``, in words fit for its page (no paths)."""
+    if cause.ename == "MoseiFileMissing":
+        return f"this machine lacks the real CMU-MOSEI features that the `{params_name}` set needs"
+    counts = re.search(r"lacks (\d+) of (\d+) cells of (\S+)", cause.evalue)
+    if counts is None:
+        return f"the result store lacks some of the chapter's `{params_name}` cells"
+    missing, total, function = counts.groups()
+    return (f"the result store lacks {missing} of the {total} `{params_name}` cells of the chapter's sweep of "
+            f"`{function}` (the first sweep it met with cells missing)")
 
 
 def lacks_cells(error: BookError) -> bool:
@@ -470,7 +483,8 @@ def lacks_cells(error: BookError) -> bool:
     return isinstance(cause, papermill.PapermillExecutionError) and cause.ename in FALLBACK_ON
 
 
-def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path, from_store: bool) -> str:
+def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path, from_store: bool,
+                 reason: str = "") -> str:
     """The note at the top of a chapter page: its scale, and where the other scale's verdicts differ."""
     described = report.SCALES.get(scale, f"{scale}: a parameter set of your own").split(": ", 1)[-1]
     if scale == params_name:
@@ -479,10 +493,10 @@ def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path,
             text = f"{text} {report.store_use_sentence(results_root, scale, chapter)}".rstrip()
     else:
         kind = "warning"
-        text = (f"**Scale: `{scale}`, not `{params_name}`.** The result store lacks some of this chapter's "
-                f"`{params_name}` cells (or this machine lacks the data they need), so this page shows the "
-                f"`{scale}` set: {described}. To compute them, on a machine that can: "
-                f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute`.")
+        text = (f"**Scale: `{scale}`, not `{params_name}`.** This page shows the `{scale}` set because "
+                f"{reason or 'the chapter could not be rendered at ' + params_name}. The `{scale}` set: "
+                f"{described}. On a machine with what the `{params_name}` set needs, "
+                f"`python -m cchlib.book --params {params_name} --only {chapter} --missing compute` computes it.")
     if chapter in GATHERERS:
         text += (" This page gathers the other chapters' rows, each at the scale that chapter's page shows "
                  "(the `scale` column).")
@@ -507,14 +521,14 @@ def execute_all(runner: Runner, selected: list[str], keep_going: bool, failures:
         print(f"[{number}/{len(selected)}] executing {entry} with parameter set {runner.params_name!r} "
               f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
         try:
-            scale = runner.execute(entry)
+            scale, reason = runner.execute(entry)
         except BookError as error:
             if not keep_going:
                 raise
             failures[entry] = str(error)
             print(f"error: {error}\n      continuing (--keep-going)", file=sys.stderr, flush=True)
             continue
-        runner.record(entry, scale)
+        runner.record(entry, scale, reason)
         print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
 
 

@@ -291,10 +291,27 @@ def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_p
              results_root=tmp_path / "results", store=tmp_path / "empty-store")
     banner = _banner(tmp_path / "build" / "paper" / "src" / "notebooks" / "synthetic.ipynb")
     assert "**Scale: `smoke`, not `paper`.**" in banner and "--only synthetic --missing compute" in banner
+    cells = len(book.load_parameters(ROOT, "paper", "notebooks/synthetic")["seeds"]) * len(
+        book.load_parameters(ROOT, "paper", "notebooks/synthetic")["sigma12_grid"])
+    assert (f"the result store lacks {cells} of the {cells} `paper` cells of the chapter's sweep of "
+            "`cchlib.experiments.synthetic.run_cell`") in banner
+    assert str(tmp_path) not in banner  # no machine path on a page
     assert json.loads((tmp_path / "results" / "paper" / "chapter_scales.json").read_text()) == {"synthetic": "smoke"}
     table = report.collect_scorecard(tmp_path / "results", "paper")
     assert len(table) and set(table.chapter) == {"synthetic"} and set(table.scale) == {"smoke"}
     assert not list(ResultStore(tmp_path / "empty-store").records())  # a fallback writes nothing to the store
+
+
+def test_the_reason_for_a_fallback_names_what_is_missing_without_a_path():
+    import papermill
+
+    lacks = papermill.PapermillExecutionError(
+        0, 1, "", "MissingCells", "the result store /home/me/store/paper lacks 5 of 5 cells of "
+        "cchlib.experiments.unpaired.run_cell (store-only run, nothing is computed): ...", [])
+    reason = book.fallback_reason(lacks, "paper")
+    assert reason.startswith("the result store lacks 5 of the 5 `paper` cells") and "/home/me" not in reason
+    mosei = papermill.PapermillExecutionError(0, 1, "", "MoseiFileMissing", "no file was found", [])
+    assert "real CMU-MOSEI features" in book.fallback_reason(mosei, "paper")
 
 
 @pytest.mark.parametrize("ename, falls_back", [("MissingCells", True), ("MoseiFileMissing", True),
