@@ -198,6 +198,12 @@ def record_chapter_scale(results_root: str | Path, params_name: str, chapter: st
     atomic_write_text(path, json.dumps(scales, indent=1, sort_keys=True))
 
 
+def rendered_scale(results_root: str | Path, params_name: str, chapter: str) -> str:
+    """The set a book of ``params_name`` rendered ``chapter`` at (itself unless recorded otherwise)."""
+    path = Path(results_root) / params_name / SCALES_FILE
+    return json.loads(path.read_text()).get(chapter, params_name) if path.exists() else params_name
+
+
 def chapter_files(results_root: str | Path, params_name: str, filename: str) -> list[tuple[Path, str]]:
     """Each chapter's ``filename`` for a book of ``params_name``, with the scale it comes from.
 
@@ -281,7 +287,7 @@ def compare_chapter_scales(results_root: str | Path, chapter: str, scale: str, o
     writes no scorecard rows).
     """
     paths = [Path(results_root) / name / chapter / "scorecard_rows.csv" for name in (scale, other)]
-    if not all(path.exists() for path in paths):
+    if not all(path.exists() for path in paths) or rendered_scale(results_root, other, chapter) != other:
         return ""
     here, there = (pd.read_csv(path)[COMPARED] for path in paths)
     both = here.merge(there, on=["chapter", "condition"], suffixes=("", "_other"))

@@ -365,3 +365,5 @@ def test_a_chapter_page_names_the_conditions_whose_verdict_changes_with_scale(tm
     assert report.compare_chapter_scales(tmp_path, "missing", "paper", "default") == ""
     banner = book.scale_banner("a", "paper", "paper", tmp_path, from_store=True)
     assert banner.startswith("```{note}") and "differs on 1" in banner
+    report.record_chapter_scale(tmp_path, "default", "a", "smoke")  # the default book showed it at smoke:
+    assert report.compare_chapter_scales(tmp_path, "a", "paper", "default") == ""  # its default rows are stale
