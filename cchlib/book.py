@@ -451,6 +451,8 @@ class Runner:
             if not lacks_cells(error):
                 raise
             reason = fallback_reason(error.__cause__, self.params_name)
+        # what the failed attempt wrote (its provenance, early tables) is not this book's result
+        shutil.rmtree(self.results_root / self.params_name / Path(entry).name, ignore_errors=True)
         print(f"      {reason}: rendering {entry} at {FALLBACK_SET!r} instead", flush=True)
         with store_environment(None, False):
             execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)

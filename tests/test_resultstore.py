@@ -300,6 +300,7 @@ def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_p
     table = report.collect_scorecard(tmp_path / "results", "paper")
     assert len(table) and set(table.chapter) == {"synthetic"} and set(table.scale) == {"smoke"}
     assert not list(ResultStore(tmp_path / "empty-store").records())  # a fallback writes nothing to the store
+    assert not (tmp_path / "results" / "paper" / "synthetic").exists()  # nor keeps the failed attempt's outputs
 
 
 def test_the_reason_for_a_fallback_names_what_is_missing_without_a_path():
