@@ -49,15 +49,14 @@ class Chapter:
             raise TypeError(f"settings must be a CellSettings dataclass (e.g. the cell module's Settings), "
                             f"got {type(settings).__name__}")
         cache = self.cache_root if self.cache_root is not None else cache_dir("sweeps", cache_name or self.name)
-        self._note_store_use(fn, conditions, seeds, settings.as_dict())
+        store = ResultStore.from_environment()  # one instance: the sweep reuses the cells read here
+        if store is not None:
+            self._note_store_use(store, fn, conditions, seeds, settings.as_dict())
         return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
-                               executor_options=self.executor_options, label=label or self.name)
+                               executor_options=self.executor_options, label=label or self.name, store=store)
 
-    def _note_store_use(self, fn, conditions, seeds, settings: dict) -> None:
-        """Count the sweep's cells the result store holds (none without a store), for the page's banner."""
-        store = ResultStore.from_environment()
-        if store is None:
-            return
+    def _note_store_use(self, store: ResultStore, fn, conditions, seeds, settings: dict) -> None:
+        """Count the sweep's cells the result store holds, for the page's banner."""
         name = function_name(fn)
         held = sum(store.get(name, c, int(s), settings) is not None for c in conditions for s in seeds)
         read, total = self._store_use.get(name, (0, 0))

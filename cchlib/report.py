@@ -191,17 +191,22 @@ def record_chapter_scale(results_root: str | Path, params_name: str, chapter: st
     cells the result store lacks; the scorecard and the criteria chapter then read that
     chapter's rows from the scale it was rendered at.
     """
-    path = Path(results_root) / params_name / SCALES_FILE
-    scales = json.loads(path.read_text()) if path.exists() else {}
+    scales = recorded_scales(results_root, params_name)
     scales[chapter] = scale
+    path = Path(results_root) / params_name / SCALES_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(scales, indent=1, sort_keys=True))
 
 
+def recorded_scales(results_root: str | Path, params_name: str) -> dict[str, str]:
+    """``{chapter: set}`` as recorded by :func:`record_chapter_scale` for a book of ``params_name``."""
+    path = Path(results_root) / params_name / SCALES_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def rendered_scale(results_root: str | Path, params_name: str, chapter: str) -> str:
     """The set a book of ``params_name`` rendered ``chapter`` at (itself unless recorded otherwise)."""
-    path = Path(results_root) / params_name / SCALES_FILE
-    return json.loads(path.read_text()).get(chapter, params_name) if path.exists() else params_name
+    return recorded_scales(results_root, params_name).get(chapter, params_name)
 
 
 def chapter_files(results_root: str | Path, params_name: str, filename: str) -> list[tuple[Path, str]]:
@@ -210,10 +215,8 @@ def chapter_files(results_root: str | Path, params_name: str, filename: str) -> 
     A chapter rendered at another set (see :func:`record_chapter_scale`) is read from
     that set's folder; sorted by chapter.
     """
-    root = Path(results_root) / params_name
-    scales = json.loads((root / SCALES_FILE).read_text()) if (root / SCALES_FILE).exists() else {}
-    found = {p.parent.name: (p, params_name) for p in root.glob(f"*/{filename}")}
-    for chapter, scale in scales.items():
+    found = {p.parent.name: (p, params_name) for p in (Path(results_root) / params_name).glob(f"*/{filename}")}
+    for chapter, scale in recorded_scales(results_root, params_name).items():
         found.pop(chapter, None)
         path = Path(results_root) / scale / chapter / filename
         if path.exists():

@@ -32,13 +32,14 @@ def breast_cancer_views() -> tuple[dict, np.ndarray]:
 
 def digits_views() -> tuple[dict, np.ndarray]:
     """Top and bottom image halves (4x8 pixels each) and the row/column-sum profile."""
-    images = load_digits().images
+    bunch = load_digits()
+    images = bunch.images
     views = {
         "top": images[:, :4, :, None],
         "bottom": images[:, 4:, :, None],
         "profile": np.hstack([images.sum(axis=1), images.sum(axis=2)]),
     }
-    return views, load_digits().target
+    return views, bunch.target
 
 
 LOADERS = {"breast_cancer": breast_cancer_views, "digits": digits_views}
