@@ -43,7 +43,6 @@ bootstrap_seed = 0
 min_resolved = 10  # the verdict uses resolved-gain conditions when at least this many are pooled
 
 # %% tags=["hide-cell"]
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
