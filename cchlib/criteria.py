@@ -38,7 +38,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
@@ -315,14 +314,6 @@ def collect(results_root, params_name: str) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def spearman_rho(score, gain) -> float:
-    """Spearman's rho of score and gain; NaN with fewer than 3 values or a constant one."""
-    score, gain = np.asarray(score, float), np.asarray(gain, float)
-    if len(score) < 3 or np.ptp(score) == 0 or np.ptp(gain) == 0:
-        return float("nan")
-    return float(sps.spearmanr(score, gain).statistic)
-
-
 def sign_accuracy(score, gain, threshold: float) -> float:
     """Share of conditions where "distil when score > threshold" matches "gain > 0"."""
     score, gain = np.asarray(score, float), np.asarray(gain, float)
@@ -394,11 +385,11 @@ def score_row(candidate: str, chapter: str, score, gain, threshold: float, n_boo
     """One row of the results table (:data:`RESULT_COLUMNS`) for one candidate and chapter."""
     ok = np.isfinite(score) & np.isfinite(gain)
     score, gain = score[ok], gain[ok]
-    rho_low, rho_high = bootstrap_interval(spearman_rho, score, gain, n_boot=n_boot, seed=seed)
+    rho_low, rho_high = bootstrap_interval(stats.spearman_rho, score, gain, n_boot=n_boot, seed=seed)
     acc = (lambda s, g: sign_accuracy(s, g, threshold)) if not np.isnan(threshold) else (lambda s, g: np.nan)
     acc_low, acc_high = bootstrap_interval(acc, score, gain, n_boot=n_boot, seed=seed)
     return {"candidate": candidate, "chapter": chapter, "n_conditions": int(ok.sum()),
-            "spearman": spearman_rho(score, gain), "spearman_low": rho_low, "spearman_high": rho_high,
+            "spearman": stats.spearman_rho(score, gain), "spearman_low": rho_low, "spearman_high": rho_high,
             "sign_accuracy": acc(score, gain) if len(score) else np.nan,
             "sign_accuracy_low": acc_low, "sign_accuracy_high": acc_high}
 

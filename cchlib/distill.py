@@ -60,3 +60,16 @@ def classification_kd_loss(
     log_pt_t = F.log_softmax(teacher_logits / temperature, dim=-1)
     kl = (log_pt_t.exp() * (log_pt_t - log_ps_t)).sum(-1).mean(-1)
     return (1 - lam) * ce + lam * temperature**2 * kl
+
+
+def fusion_kd_loss(outputs: torch.Tensor, labels: torch.Tensor, lam, temperature: float) -> torch.Tensor:
+    """Fusion+KD in one network (the paper's Table 18): CE(joint) + CE(head 1) + Eq. (2) on head 2.
+
+    ``outputs`` (..., n, 3K) are [joint logits, modality-1 head, modality-2 head]. The
+    modality-2 (student) head is distilled from the modality-1 (teacher) head's detached
+    soft targets; ``lam = 0`` (direct fusion) leaves three plain cross-entropy terms.
+    """
+    k = outputs.shape[-1] // 3
+    joint, head1, head2 = outputs[..., :k], outputs[..., k : 2 * k], outputs[..., 2 * k :]
+    return (cross_entropy(joint, labels) + cross_entropy(head1, labels)
+            + classification_kd_loss(head2, labels, head1.detach(), lam, temperature))

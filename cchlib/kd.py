@@ -19,6 +19,10 @@ Regression (Eq. 4) and classification (Eq. 2) are the two tasks; noise on the te
 is a set of teacher copies whose inputs carry the noise; a fusion student is a student
 network whose input concatenates modalities. A chapter prepares the data
 (:class:`SeedData` per seed) and the configuration, and calls :func:`run`.
+
+Two relatives share its pieces: :func:`run_pairs` (every modality the others' teacher
+and baseline) and :func:`run_fusion` (teacher and student as two heads of one fusion
+network, trained together, the paper's Fusion+KD).
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from tqdm.auto import tqdm
 
 from cchlib import criteria, mi, stats
-from cchlib.distill import classification_kd_loss, cross_entropy, regression_kd_loss
+from cchlib.distill import classification_kd_loss, cross_entropy, fusion_kd_loss, regression_kd_loss
 from cchlib.models import check_stack
 from cchlib.train import default_device, drop_constant_columns, fit
 
@@ -553,3 +557,59 @@ def _diagnostics(results, data, variants, teachers, students, t_eval, s_eval, sp
     out_t = _teacher_on(teachers, data, "mi", device, chunk).cpu().numpy()
     out_s = _apply(students.model, _tensor(students.inputs, [d.rows("mi") for d in students.data], device), chunk=chunk)
     return criteria.add_columns(results, data, variants, t_eval[1], s_eval[1], out_t, out_s.cpu().numpy(), specs, task)
+
+
+# ---------------------------------------------------------------------------
+# Fusion+KD: teacher and student as two heads of one network
+# ---------------------------------------------------------------------------
+
+
+def fusion_scores(outputs: torch.Tensor, y: torch.Tensor) -> list[dict]:
+    """Per copy: accuracy, one-vs-rest macro AUC, macro and weighted F1 of joint logits (M, n, K)."""
+    probs = torch.softmax(outputs.double(), -1).cpu().numpy()
+    out = []
+    for p, t in zip(probs, y.cpu().numpy()):
+        pred = p.argmax(-1)
+        try:
+            auc = roc_auc_score(t, p, multi_class="ovr", average="macro", labels=np.arange(p.shape[1]))
+        except ValueError:  # a class absent from this test split
+            auc = float("nan")
+        out.append({"acc": float(accuracy_score(t, pred)), "auc": float(auc),
+                    "f1_macro": float(f1_score(t, pred, average="macro")),
+                    "f1_weighted": float(f1_score(t, pred, average="weighted"))})
+    return out
+
+
+FUSION_METHODS = ("fusion", "fusion_kd")
+
+
+def run_fusion(data: list[SeedData], seeds, *, net: Callable, lam: float, temperature: float,
+               schedule: Schedule, device=None) -> dict[int, list[dict]]:
+    """Direct fusion and Fusion+KD (Tables 8, 20) for a batch of seeds; per seed one row per method.
+
+    The input is the teacher modality (``teacher_x[0]``) and the student modality
+    concatenated; ``net(seeds, d_teacher, d_student, n_classes)`` is a stack whose
+    output is [joint, teacher-head, student-head] logits (e.g.
+    :class:`cchlib.models.StackedFusionNet`). Per seed two copies from the same
+    initialisation and batches: ``fusion`` (three cross-entropies) and ``fusion_kd``
+    (the student head also distilled from the teacher head with weight ``lam``,
+    :func:`cchlib.distill.fusion_kd_loss`). Rows hold ``seed``, ``method`` and the
+    joint head's test scores (:func:`fusion_scores`).
+    """
+    seeds, device = [int(s) for s in seeds], device or default_device()
+    if len(data) != len(seeds) or not seeds:
+        raise ValueError(f"give one SeedData per seed: {len(data)} for {len(seeds)} seeds")
+    joined = [np.concatenate([d.teacher_x[0], d.student_x], 1) for d in data]
+    per_copy = [(x, d) for x, d in zip(joined, data) for _ in FUSION_METHODS]
+    x = _tensor([x for x, _ in per_copy], [d.train for _, d in per_copy], device)
+    n_classes = int(max(d.y.max() for d in data)) + 1
+    d1 = data[0].teacher_x[0].shape[1]
+    model = net([s for s in seeds for _ in FUSION_METHODS], d1, x.shape[-1] - d1, n_classes).to(device)
+    check_stack(model)
+    lams = torch.tensor([value for _ in seeds for value in (0.0, float(lam))], device=device)
+    fit(model, x, {"y": _targets("classification", data, 2, "train", device)},
+        lambda out, b: fusion_kd_loss(out, b["y"], lams, temperature), **asdict(schedule))
+    x_test = _tensor([x for x, _ in per_copy], [d.test for _, d in per_copy], device)
+    scores = fusion_scores(_apply(model, x_test)[..., :n_classes], _targets("classification", data, 2, "test", device))
+    return {seed: [{"seed": seed, "method": name, **scores[i * 2 + j]} for j, name in enumerate(FUSION_METHODS)]
+            for i, seed in enumerate(seeds)}

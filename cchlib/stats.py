@@ -317,6 +317,14 @@ def agreement_pvalue(gap, gain, groups=None, permutations: int = 4999, seed: int
     return float((hits + 1) / (permutations + 1))
 
 
+def spearman_rho(x, y) -> float:
+    """Spearman's rho of x and y; NaN with fewer than 3 values or a constant side."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(sps.spearmanr(x, y).statistic)
+
+
 def spearman(gap, gain, level: float = LEVEL) -> dict:
     """Spearman's rho between gap and gain, its Fisher-z interval and two-sided p-value.
 

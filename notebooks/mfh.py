@@ -88,7 +88,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, stats
+from cchlib import paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.experiments import mfh, synthetic
 from cchlib.train import default_device
@@ -221,7 +221,7 @@ plot_setting(ax_a, "gamma", "gamma", r"$\gamma$ (share of decisive features shar
              "(a) MFH Fig. 2 setting")
 ax_a.legend()
 ax_b.errorbar(fig2.gamma, fig2.kd_gain, fig2.kd_gain_se, marker="o", label="ours (mean ± SE)")
-ax_b.plot([1.0], [2.1], "r*", ms=14, label="paper: +2.1 pp at γ = 1 (MFH text)")
+ax_b.plot([1.0], [paper.MFH_FIG2_GAIN], "r*", ms=14, label=f"paper: +{paper.MFH_FIG2_GAIN} pp at γ = 1 (MFH text)")
 ax_b.axhline(0, color="grey", lw=0.8)
 ax_b.set(xlabel=r"$\gamma$ (share of decisive features shared)", ylabel="KD gain (accuracy points)",
          title="(b) student gain from distillation")
@@ -245,7 +245,7 @@ plt.close(fig)
 # %%
 fig2_table = fig2[["level", "gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain", "kd_gain_se"]].rename(
     columns={"level": "|J1nJ2|"})
-fig2_table["paper: kd_gain"] = np.where(np.isclose(fig2_table.gamma, 1.0), 2.1, np.nan)
+fig2_table["paper: kd_gain"] = np.where(np.isclose(fig2_table.gamma, 1.0), paper.MFH_FIG2_GAIN, np.nan)
 _ = chapter.table(fig2_table, "fig2")
 display(fig2_table.round(3))
 
@@ -303,16 +303,16 @@ def claim(text: str, paper: str, value: float, holds: bool) -> dict:
 gain_at_1 = fig2[np.isclose(fig2.gamma, 1.0)]
 claims = [
     claim("Fig. 2: KD gain rises with gamma (Spearman)", "crossmodal KD becomes more effective",
-          mfh.spearman(fig2.gamma, fig2.kd_gain), mfh.spearman(fig2.gamma, fig2.kd_gain) > 0),
+          stats.spearman_rho(fig2.gamma, fig2.kd_gain), stats.spearman_rho(fig2.gamma, fig2.kd_gain) > 0),
     claim("Fig. 2: teacher accuracy range over gamma (pp)", "does not vary much",
           np.ptp(fig2.teacher_acc), np.ptp(fig2.teacher_acc) < np.ptp(fig2.acc_kd)),
 ]
 if len(gain_at_1):
     g = gain_at_1.iloc[0]
-    claims.append(claim("Fig. 2: KD gain at gamma = 1 (pp)", "+2.1", g.kd_gain, g.kd_gain > 0))
+    claims.append(claim("Fig. 2: KD gain at gamma = 1 (pp)", f"+{paper.MFH_FIG2_GAIN}", g.kd_gain, g.kd_gain > 0))
 for setting in alpha_settings:
     part = fig3[fig3.setting == setting]
-    rho_t = mfh.spearman(part.alpha, part.teacher_acc)
+    rho_t = stats.spearman_rho(part.alpha, part.teacher_acc)
     claims.append(claim(f"Fig. 3 ({setting}): teacher accuracy rises with alpha (Spearman)",
                         "the teacher improves", rho_t, rho_t > 0))
     worst = part.sort_values("alpha").iloc[-1]
@@ -351,15 +351,7 @@ table2 = pd.DataFrame([
     }
     for level in sorted(t2.index.get_level_values(0).unique())
 ])
-paper_table2 = pd.DataFrame({
-    "gamma": [0.25, 0.5, 0.75],
-    "regular teacher acc": [89.70, 89.62, 89.70],
-    "general teacher acc": [64.84, 73.41, 79.41],
-    "No-KD": [59.29, 67.64, 76.46],
-    "Regular-KD": [59.46, 67.86, 76.53],
-    "Modality-general-KD": [61.01, 70.25, 77.70],
-})
-table2 = report.beside_paper(table2, paper_table2, on=["gamma"])
+table2 = report.beside_paper(table2, paper.mfh_table2(), on=["gamma"])
 _ = chapter.table(table2, "table2")
 display(table2)
 general_minus_regular = (

@@ -85,7 +85,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, stats
+from cchlib import paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data import mnist as mnist_data
 from cchlib.data.store import shown_path
@@ -289,8 +289,8 @@ teacher_acc, teacher_acc_se, _ = stats.summarise(main_rows.groupby("seed").teach
 mi_tl, mi_tl_se, _ = stats.summarise(main_rows.groupby("seed").mi_tl.first())
 glue("mnist_teacher_acc", teacher_acc, display=False)
 glue("mnist_mi_tl", mi_tl, display=False)
-glue("mnist_paper_teacher_acc", exp.PAPER_TEACHER[0.2]["teacher_acc"], display=False)
-glue("mnist_paper_mi_tl", exp.PAPER_TEACHER[0.2]["mi_tl"], display=False)
+glue("mnist_paper_teacher_acc", paper.MNIST_TEACHER[0.2]["teacher_acc"], display=False)
+glue("mnist_paper_mi_tl", paper.MNIST_TEACHER[0.2]["mi_tl"], display=False)
 
 # %% [markdown]
 # Our teacher reaches a test accuracy of {glue:text}`mnist_teacher_acc:.3f` on clean
@@ -306,7 +306,7 @@ glue("mnist_paper_mi_tl", exp.PAPER_TEACHER[0.2]["mi_tl"], display=False)
 # no value of ours.
 
 # %%
-paper1 = exp.paper_table1()
+paper1 = paper.mnist_table1()
 ours1 = summary[["gamma", "T", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se", "n_seeds"]]
 table1 = report.beside_paper(ours1, paper1, on=["gamma", "T"])
 table1["CCH predicts gain"] = table1.mi_gap > 0
@@ -404,7 +404,7 @@ ours13 = pd.DataFrame({
     "no-KD acc": s13.acc_nokd, "no-KD acc SE": s13.acc_nokd_se, "MI gap": s13.mi_gap,
     "acc diff": s13.kd_gain, "acc diff SE": s13.kd_gain_se,
 })
-table13 = report.beside_paper(ours13, exp.paper_table13(), on=["gamma"])
+table13 = report.beside_paper(ours13, paper.mnist_table13(), on=["gamma"])
 table13["CCH predicts gain"] = table13["MI gap"] > 0
 table13["KD helped"] = table13["acc diff"] > 0
 _ = chapter.table(table13, "table13_beside_paper")
@@ -413,13 +413,13 @@ teacher13, _, _ = stats.summarise(rows13.groupby("seed").teacher_acc.first())
 mi_tl13, _, _ = stats.summarise(rows13.groupby("seed").mi_tl.first())
 glue("mnist_t13_teacher_acc", teacher13, display=False)
 glue("mnist_t13_mi_tl", mi_tl13, display=False)
-glue("mnist_t13_paper_teacher_acc", exp.PAPER_TEACHER[0.18]["teacher_acc"], display=False)
-glue("mnist_t13_paper_mi_tl", exp.PAPER_TEACHER[0.18]["mi_tl"], display=False)
+glue("mnist_t13_paper_teacher_acc", paper.MNIST_TEACHER[0.18]["teacher_acc"], display=False)
+glue("mnist_t13_paper_mi_tl", paper.MNIST_TEACHER[0.18]["mi_tl"], display=False)
 glue("mnist_t13_agree", int((table13["CCH predicts gain"] == table13["KD helped"]).sum()), display=False)
 glue("mnist_t13_total", len(table13), display=False)
 glue("mnist_t13_same_sign", int(((table13["acc diff"] > 0) == (table13["paper: acc diff"] > 0)).sum()), display=False)
 glue("mnist_t13_nokd", float(s13.acc_nokd.iloc[0]), display=False)
-glue("mnist_t13_paper_nokd", float(exp.paper_table13()["no-KD acc"].iloc[0]), display=False)
+glue("mnist_t13_paper_nokd", float(paper.mnist_table13()["no-KD acc"].iloc[0]), display=False)
 
 # %% [markdown]
 # At $\alpha$ = {glue:text}`mnist_alpha13` the baseline student reaches

@@ -87,7 +87,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import report, stats
+from cchlib import paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data import mosei as mosei_data
 from cchlib.experiments import mosei
@@ -256,7 +256,7 @@ for estimator in estimators:
     table2_rows.append(row)
 table2 = pd.DataFrame(table2_rows)
 table2["data"] = DATA_NAME
-table2_full = report.beside_paper(table2, mosei.paper_table2(), on=["estimator"])
+table2_full = report.beside_paper(table2, paper.mosei_table2(), on=["estimator"])
 _ = chapter.table(table2_full, "table2")
 display(table2_full.round(4))
 
@@ -322,7 +322,7 @@ _ = chapter.table(pair_summary, "pairs_summary")
 t3_cols = ["teacher", "student", "mi_ts", "mi_sl", "acc_nokd", "acc_nokd_se", "f1_nokd", "f1_nokd_se",
            "acc_kd", "acc_kd_se", "f1_kd", "f1_kd_se", "teacher_acc", "teacher_f1", "data"]
 table3 = pair_summary[pair_summary.teacher == "text"][t3_cols].reset_index(drop=True)
-table3_full = report.beside_paper(table3, mosei.paper_table3(), on=["teacher", "student"])
+table3_full = report.beside_paper(table3, paper.mosei_table3(), on=["teacher", "student"])
 _ = chapter.table(table3_full, "table3")
 display(table3_full.round(4))
 for student in ("vision", "audio"):
@@ -331,7 +331,7 @@ for student in ("vision", "audio"):
     glue(f"mosei_t3_{student}_gain_se", r.kd_gain_se, display=False)
     glue(f"mosei_t3_{student}_gap", r.mi_gap, display=False)
 glue("mosei_teacher_acc", float(table3.teacher_acc.iloc[0]), display=False)
-paper3 = mosei.paper_table3().set_index("student")
+paper3 = paper.mosei_table3().set_index("student")
 for student in ("vision", "audio"):
     glue(f"mosei_paper_{student}_gain", float(paper3.f1_kd[student] - paper3.f1_nokd[student]), display=False)
 
@@ -387,7 +387,7 @@ _ = chapter.table(noise_summary, "noise_summary")
 t4_cols = ["teacher", "student", "noise", "mi_ts", "mi_ts_se", "mi_sl", "mi_sl_se", "f1_kd", "f1_kd_se",
            "f1_nokd", "f1_nokd_se", "kd_gain", "kd_gain_se", "teacher_f1", "data"]
 table4 = noise_summary[t4_cols]
-paper4 = mosei.paper_table4().assign(teacher="text", student="vision")
+paper4 = paper.mosei_table4().assign(teacher="text", student="vision")
 table4_full = report.beside_paper(table4, paper4, on=["teacher", "student", "noise"])
 _ = chapter.table(table4_full, "table4")
 display(table4_full.round(4))

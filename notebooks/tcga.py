@@ -88,7 +88,7 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from cchlib import criteria, report, stats
+from cchlib import criteria, paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data.store import shown_path
 from cchlib.experiments import tcga as exp
@@ -211,7 +211,7 @@ counts = pd.concat(
     [d.class_counts().rename("n (ours)").rename_axis("class").reset_index().assign(cohort=c)
      for c, d in cohort_data.items()]
 )[["cohort", "class", "n (ours)"]]
-paper_counts = exp.paper_class_counts().rename(columns={"n": "paper: n"})
+paper_counts = paper.tcga_class_counts().rename(columns={"n": "paper: n"})
 paper_counts = paper_counts[paper_counts.cohort.isin(cohorts)]
 class_table = counts.merge(paper_counts, on=["cohort", "class"], how="outer").sort_values(["cohort", "class"])
 class_table = class_table.astype({"n (ours)": "Int64", "paper: n": "Int64"})
@@ -297,7 +297,7 @@ _ = chapter.table(summary, "noise_summary")
 # %%
 shown = ["split", "cohort", "teacher", "noise", "mi_ts", "mi_sl", "mi_gap", "f1_kd", "f1_nokd", "kd_gain",
          "teacher_f1", "mi_tl"]
-paper_noise = exp.paper_noise_table()
+paper_noise = paper.tcga_noise()
 beside = report.beside_paper(
     summary[shown].assign(noise=summary.noise.round(4)),
     paper_noise.assign(noise=paper_noise.noise.round(4)),
@@ -467,7 +467,7 @@ if fusion_conditions:
     value_columns = ["mi_tl", "mi_ts", "mi_sl", "mi_gap"] + [f"{m} {x}" for m in ("fusion", "fusion_kd") for x in metrics] + ["kd_gain"]
     fusion_summary = stats.summarise_seeds(per_seed, ["split", "cohort", "teacher"], value_columns + ["mi_gap_null"])
     fusion_beside = report.beside_paper(
-        fusion_summary[["split", "cohort", "teacher"] + value_columns], exp.paper_fusion_table(), on=["cohort", "teacher"]
+        fusion_summary[["split", "cohort", "teacher"] + value_columns], paper.tcga_fusion(), on=["cohort", "teacher"]
     )
     _ = chapter.table(fusion_summary, "fusion_summary")
     _ = chapter.table(fusion_beside, "tables_8_20")

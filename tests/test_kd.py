@@ -118,3 +118,23 @@ def test_run_pairs_every_modality_teaches_the_others():
     assert alone.rows[1][0]["acc_nokd"] == a["acc_nokd"]  # a seed's baseline does not depend on its batch-mates
     with pytest.raises(ValueError, match="two different modalities"):
         kd.run_pairs(data, nets, [0], pairs=[("x1", "x1")], schedule=SCHEDULE, mi_spec=KSG)
+
+
+def _fusion(seeds, lam=0.8):
+    from cchlib.models import StackedFusionNet
+
+    return kd.run_fusion([kd.seed_data(_classes(s), "x1", "x2") for s in seeds], seeds,
+                         net=lambda seeds, d1, d2, k: StackedFusionNet(seeds, d1, d2, k, n_enc=6),
+                         lam=lam, temperature=2.0, schedule=SCHEDULE)
+
+
+def test_run_fusion_trains_fusion_and_fusion_kd_per_seed():
+    out = _fusion([0, 3])
+    assert sorted(out) == [0, 3] and [r["method"] for r in out[3]] == ["fusion", "fusion_kd"]
+    for row in out[3]:
+        assert {"acc", "auc", "f1_macro", "f1_weighted"} <= set(row) and 0 <= row["acc"] <= 1
+    assert out[3] == _fusion([3])[3]  # a seed's rows do not depend on its batch-mates
+    # lam = 0 makes Fusion+KD the same objective as direct fusion: the two copies agree
+    plain = _fusion([3], lam=0.0)[3]
+    assert {k: v for k, v in plain[0].items() if k != "method"} == {k: v for k, v in plain[1].items() if k != "method"}
+    assert out[3][0] == plain[0]  # the direct-fusion copy does not see lam

@@ -14,6 +14,7 @@ from cchlib.data.mvd import (
     mvd_shares,
     sample_mvd,
 )
+from cchlib import stats
 from cchlib.experiments import mfh
 from cchlib.models import DecisionValueLR, logistic_regression
 
@@ -163,7 +164,7 @@ def test_criterion_agreement_counts_signs_and_ranks():
     assert out.loc["s", "Spearman(MI gap, KD gain)"] == pytest.approx(1.0)
     assert out.loc["s", "Spearman(MFH gamma, KD gain)"] == pytest.approx(-1.0)
     assert out.loc["all", "conditions"] == 4
-    assert np.isnan(mfh.spearman([1, 1, 1], [1, 2, 3]))
+    assert np.isnan(stats.spearman_rho([1, 1, 1], [1, 2, 3]))
     with pytest.raises(ValueError, match="mfh_gamma"):
         mfh.criterion_agreement(table.drop(columns="mfh_gamma"), "setting")
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cchlib.data import mnist as M
+from cchlib.data.paired import PairedDataset
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -225,10 +226,9 @@ def tiny_data(alpha, settings):
         student = (alpha * digits + (1 - alpha) * rng.random((n, 28, 28))).reshape(n, -1).astype(np.float32)
         return digits, student, y.astype(np.int64)
 
-    t_train, s_train, y_train = split(96)
-    t_test, s_test, y_test = split(40)
-    return {"teacher_train": t_train, "teacher_test": t_test, "student_train": s_train, "student_test": s_test,
-            "y_train": y_train, "y_test": y_test, "backgrounds": "noise"}
+    parts = [split(96), split(40)]
+    teacher, student, y = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    return PairedDataset({"mnist": teacher, "mnistm": student}, y, np.arange(96), np.arange(96, 136), name="tiny")
 
 
 def test_run_cell_rows_and_seed_batching(monkeypatch):

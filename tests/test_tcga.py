@@ -6,9 +6,10 @@ import pytest
 import torch
 from scipy.stats import f_oneway
 
+from cchlib.distill import fusion_kd_loss
 from cchlib.data import tcga
 from cchlib.experiments import tcga as exp
-from cchlib.models import StackedBatchNorm
+from cchlib.models import StackedBatchNorm, StackedFusionNet
 from cchlib.features import f_statistic, fit_modality, mrmr
 
 # ---------------------------------------------------------------------------
@@ -305,11 +306,11 @@ def test_fusion_copy_trains_as_it_would_alone():
     y = torch.as_tensor(rng.integers(0, 3, 40))
 
     def train(seeds):
-        net = exp.StackedFusionNet(seeds, 4, 3, 3, n_enc=6)
+        net = StackedFusionNet(seeds, 4, 3, 3, n_enc=6)
         lam = torch.full((len(seeds),), 0.5)
         net.train()
         fit(net, x.expand(len(seeds), -1, -1), {"y": y.expand(len(seeds), -1)},
-            lambda out, b: exp.fusion_loss(out, b["y"], lam, 2.0), epochs=3, lr=0.01, batch_size=16)
+            lambda out, b: fusion_kd_loss(out, b["y"], lam, 2.0), epochs=3, lr=0.01, batch_size=16)
         net.eval()
         return net(x.expand(len(seeds), -1, -1)).detach()
 

@@ -8,10 +8,17 @@ from __future__ import annotations
 import numpy as np
 
 from cchlib.data.mnist import load_backgrounds, load_mnist, load_mnist_m
+from cchlib.data.paired import PairedDataset
+
+TEACHER, STUDENT = "mnist", "mnistm"  # the modalities' names
 
 
-def load_data(alpha: float, settings: dict) -> dict:
-    """MNIST and MNIST-M arrays of the experiment, as float32 in [0, 1].
+def load_data(alpha: float, settings: dict) -> PairedDataset:
+    """MNIST and MNIST-M of the experiment as a :class:`PairedDataset`, float32 in [0, 1].
+
+    Modality ``mnist`` holds the teacher's images (N, 28, 28), so that they can be
+    blurred; ``mnistm`` the student's flattened images (N, 784 x channels). The training
+    rows come first, then the test rows (``train_idx`` and ``test_idx`` say which).
 
     ``settings`` may hold ``mnist_path`` and ``bsds_path`` (explicit data folders),
     ``n_train`` / ``n_test`` (the first images of each split; ``None`` = all),
@@ -31,12 +38,10 @@ def load_data(alpha: float, settings: dict) -> dict:
     if channels == 1 and settings.get("recipe", "paper") != "paper":
         raise ValueError("student_channels = 1 is only valid for the paper recipe (three equal channels)")
     as_student = lambda m: (m[..., :channels].reshape(len(m), -1) / 255.0).astype(np.float32)  # noqa: E731
-    return {
-        "teacher_train": mnist.x_train[:n_train].astype(np.float32) / 255.0,
-        "teacher_test": mnist.x_test[:n_test].astype(np.float32) / 255.0,
-        "student_train": as_student(m_train),
-        "student_test": as_student(m_test),
-        "y_train": mnist.y_train[:n_train],
-        "y_test": mnist.y_test[:n_test],
-        "backgrounds": backgrounds.name,
-    }
+    teacher = np.concatenate([mnist.x_train[:n_train], mnist.x_test[:n_test]]).astype(np.float32) / 255.0
+    labels = np.concatenate([mnist.y_train[:n_train], mnist.y_test[:n_test]])
+    n = len(mnist.y_train[:n_train])
+    return PairedDataset(
+        {TEACHER: teacher, STUDENT: np.concatenate([as_student(m_train), as_student(m_test)])}, labels,
+        np.arange(n), np.arange(n, len(labels)), name=f"MNIST -> MNIST-M (alpha={alpha:g}, backgrounds: {backgrounds.name})",
+    )

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from cchlib import criteria, kd
 from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting, make_mvd, mvd_shares
@@ -53,7 +52,7 @@ from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import cross_entropy
 from cchlib.models import AlignedPair, DecisionValueLR, copy_generator, role_salt
 from cchlib.settings import CellSettings
-from cchlib.stats import gap_columns, summarise_seeds
+from cchlib.stats import gap_columns, spearman_rho, summarise_seeds
 from cchlib.train import default_device, fit
 
 TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
@@ -311,14 +310,6 @@ def summarise(rows: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataF
     return summarise_seeds(rows, list(by), columns)
 
 
-def spearman(x, y) -> float:
-    """Spearman rank correlation; NaN when either side is constant or has fewer than 3 values."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(stats.spearmanr(x, y).statistic)
-
-
 def condition_table(rows: pd.DataFrame, by=("setting", "level", "teacher")) -> pd.DataFrame:
     """Per condition: mean +- SE over seeds of accuracies, MIs, the MI gap and the KD gain.
 
@@ -379,7 +370,7 @@ def criterion_agreement(table: pd.DataFrame, group: str, gamma_threshold: float 
             "KD helped": int(helped.sum()),
             "CCH sign agreements": int(cch.sum()),
             "MFH sign agreements": int(mfh.sum()),
-            "Spearman(MI gap, KD gain)": spearman(part.mi_gap, part.kd_gain),
-            "Spearman(MFH gamma, KD gain)": spearman(part.mfh_gamma, part.kd_gain),
+            "Spearman(MI gap, KD gain)": spearman_rho(part.mi_gap, part.kd_gain),
+            "Spearman(MFH gamma, KD gain)": spearman_rho(part.mfh_gamma, part.kd_gain),
         })
     return pd.DataFrame(out)

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from cchlib import criteria, kd, stats
-from cchlib.data.digits import load_data
+from cchlib.data.digits import STUDENT, TEACHER, load_data
 from cchlib.data.mnist import gaussian_blur
+from cchlib.data.paired import PairedDataset
 from cchlib.models import image_mlp
 from cchlib.settings import CellSettings
 
@@ -67,9 +68,9 @@ class Settings(CellSettings):
     bsds_path: str | None = None
 
 
-def _flat(*parts: np.ndarray) -> np.ndarray:
-    """Images (n, 28, 28) of each part, flattened and stacked into one (N, 784) array."""
-    return np.concatenate([p.reshape(len(p), -1) for p in parts])
+def _flat(images: np.ndarray) -> np.ndarray:
+    """Images (n, 28, 28) as rows (n, 784)."""
+    return images.reshape(len(images), -1)
 
 
 def _net(role: str):
@@ -85,15 +86,12 @@ def _mi_specs(condition: dict, s: Settings) -> dict[str, kd.MISpec]:
     return specs
 
 
-def seed_data(data: dict, gammas: list[float], n_mi: int) -> kd.SeedData:
-    """Train and test images as one :class:`~cchlib.kd.SeedData`; one teacher view per blur gamma."""
-    n_train, n_test = len(data["y_train"]), len(data["y_test"])
-    views = [_flat(gaussian_blur(data["teacher_train"], g), gaussian_blur(data["teacher_test"], g)) for g in gammas]
-    test = np.arange(n_train, n_train + n_test)
-    return kd.SeedData(
-        [_flat(data["teacher_train"], data["teacher_test"])], np.concatenate([data["student_train"], data["student_test"]]),
-        np.concatenate([data["y_train"], data["y_test"]]), np.arange(n_train), test, test[:n_mi], views,
-    )
+def seed_data(ds: PairedDataset, gammas: list[float], n_mi: int) -> kd.SeedData:
+    """The digit pairs as one :class:`~cchlib.kd.SeedData`; one teacher view per blur gamma."""
+    images = ds.modalities[TEACHER]
+    views = [_flat(gaussian_blur(images, g)) for g in gammas]
+    return kd.SeedData([_flat(images)], ds.modalities[STUDENT], ds.labels, ds.train_idx, ds.test_idx,
+                       ds.test_idx[:n_mi], views)
 
 
 def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
@@ -111,7 +109,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     if not gammas or not temps:
         raise ValueError("the MNIST experiment needs at least one blur gamma and one temperature")
     specs = _mi_specs(condition, s)
-    n_mi = max(spec.samples or len(data["y_test"]) for spec in specs.values())
+    n_mi = max(spec.samples or len(data.test_idx) for spec in specs.values())
     plan = [(g, t) for g in gammas for t in temps]
     d = seed_data(data, gammas, n_mi)
     results = kd.run(
@@ -149,41 +147,3 @@ def summarise(rows: pd.DataFrame, keys: list[str], suffix: str = "") -> pd.DataF
     columns = ["acc_kd", "acc_nokd", "kd_gain", "teacher_acc", "teacher_acc_blur", "mi_ts", "mi_sl", "mi_tl",
                "mi_gap", "mi_gap_null"]
     return stats.summarise_seeds(stats.gap_columns(rows), keys, columns).sort_values(keys, ignore_index=True)
-
-
-# ------------------------------------------------------------------ the paper's values
-
-PAPER_TEACHER = {  # alpha -> teacher test accuracy (mean, SE or None) and I(H_teacher; Y) in nats
-    0.2: {"teacher_acc": 0.981, "teacher_acc_se": None, "mi_tl": 2.0485},  # Fig. 2 caption
-    0.18: {"teacher_acc": 0.9812, "teacher_acc_se": 0.0003, "mi_tl": 1.9095},  # Table 13 caption
-}
-
-
-def paper_table1() -> pd.DataFrame:
-    """Table 1 (alpha = 0.2): MI gap per gamma; student accuracy difference +- SE per (gamma, T)."""
-    gaps = {0.0: 0.4399, 0.5: 0.2662, 1.5: 0.0199, 2.5: -0.0032, 3.5: -0.1590}
-    diffs = {
-        0.0: [(0.0010, 0.0040), (0.0146, 0.0035), (0.0318, 0.0040), (0.0350, 0.0046)],
-        0.5: [(0.0069, 0.0054), (0.0152, 0.0055), (0.0296, 0.0031), (0.0353, 0.0028)],
-        1.5: [(0.0002, 0.0089), (0.0149, 0.0034), (0.0156, 0.0042), (0.0091, 0.0051)],
-        2.5: [(-0.1190, 0.0165), (-0.1627, 0.0101), (-0.1757, 0.0219), (-0.1516, 0.0154)],
-        3.5: [(-0.2797, 0.0126), (-0.4597, 0.0041), (-0.4623, 0.0209), (-0.4364, 0.0137)],
-    }
-    return pd.DataFrame([
-        {"gamma": g, "T": float(t), "MI gap": gaps[g], "acc diff": d, "acc diff SE": se}
-        for g, pairs in diffs.items() for t, (d, se) in zip([1, 2, 3, 4], pairs)
-    ])
-
-
-def paper_table13() -> pd.DataFrame:
-    """Table 13 (alpha = 0.18, T = 3): MIs, accuracies with and without KD (+- SE), gap, difference."""
-    values = [  # gamma, I_TS, I_SL, KD acc, SE, no-KD acc, SE, MI gap, acc diff, SE
-        (0.0, 1.3956, 1.2685, 0.8484, 0.0019, 0.8338, 0.0034, 0.1271, 0.0146, 0.0052),
-        (0.5, 1.2949, 1.2685, 0.8425, 0.0042, 0.8338, 0.0034, 0.0264, 0.0087, 0.0070),
-        (1.5, 1.2533, 1.2685, 0.8296, 0.0017, 0.8338, 0.0034, -0.0152, -0.0042, 0.0034),
-        (2.5, 0.9472, 1.2685, 0.6216, 0.0243, 0.8338, 0.0034, -0.3213, -0.2122, 0.0232),
-        (3.5, 0.7817, 1.2685, 0.3325, 0.0179, 0.8338, 0.0034, -0.4868, -0.5013, 0.0190),
-    ]
-    columns = ["gamma", "I_TS", "I_SL", "KD acc", "KD acc SE", "no-KD acc", "no-KD acc SE",
-               "MI gap", "acc diff", "acc diff SE"]
-    return pd.DataFrame(values, columns=columns)

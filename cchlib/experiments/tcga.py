@@ -18,23 +18,19 @@ then per-modality preprocessing and mRMR fitted on the training rows only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
-import torch
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from cchlib import criteria, kd
 from cchlib.data import tcga
+from cchlib.data.paired import PairedDataset
 from cchlib.data.split import stratified_split
-from cchlib.distill import classification_kd_loss, cross_entropy
 from cchlib.features import ModalityTransform, fit_modality
 from cchlib.models import StackedFusionNet, StackedMLP
 from cchlib.settings import CellSettings
-from cchlib.train import default_device, fit, predict
 
 SPLITS = ("fixed", "repeated")
 
@@ -147,10 +143,6 @@ def teacher_noise(x: np.ndarray, level: float, seed: int) -> np.ndarray:
     return (x + level * rng.standard_normal(x.shape)).astype(np.float32)
 
 
-def _stack(arrays, device) -> torch.Tensor:
-    return torch.as_tensor(np.stack(arrays), device=device)
-
-
 def _rows_for_mi(mi_on: str, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Which samples' representations the MI estimates use: the test split, or all."""
     if mi_on == "test":
@@ -165,16 +157,14 @@ def _rows_for_mi(mi_on: str, train: np.ndarray, test: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def seed_data(condition: dict, seeds: list[int], s: DataSettings) -> list[dict]:
-    """Per seed: its split seed, the teacher's and student's preprocessed features, labels
-    and split indices (keys split_seed, x_t, x_s, y, train, test)."""
-    key = data_key(s)
+def seed_data(condition: dict, seeds: list[int], s: DataSettings) -> list[tuple[int, PairedDataset]]:
+    """Per seed: its split seed, and the teacher's and student's preprocessed features on that split."""
+    key, cohort, teacher = data_key(s), condition["cohort"], condition["teacher"]
     out = []
     for seed in seeds:
         sp = split_seed(condition, seed, s)
-        x_t, y, train, test, _ = prepared(condition["cohort"], condition["teacher"], sp, key)
-        x_s = prepared(condition["cohort"], s.student, sp, key).x
-        out.append(dict(split_seed=sp, x_t=x_t, x_s=x_s, y=y, train=train, test=test))
+        t, st = prepared(cohort, teacher, sp, key), prepared(cohort, s.student, sp, key)
+        out.append((sp, PairedDataset({teacher: t.x, s.student: st.x}, t.y, t.train, t.test, name=f"TCGA {cohort}")))
     return out
 
 
@@ -198,26 +188,29 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     s = NoiseSettings.from_dict(settings)
     levels = [float(v) for v in s.noise_levels]
     per_seed = seed_data(condition, seeds, s)
-    data = [
-        kd.SeedData([teacher_noise(d["x_t"], level, seed) for level in levels], d["x_s"], d["y"], d["train"], d["test"],
-                    _rows_for_mi(s.mi_on, d["train"], d["test"]))
-        for seed, d in zip(seeds, per_seed)
-    ]
+    data = []
+    for seed, (_, ds) in zip(seeds, per_seed):
+        d = kd.seed_data(ds, condition["teacher"], s.student, mi_rows=_rows_for_mi(s.mi_on, ds.train_idx, ds.test_idx))
+        data.append(replace(d, teacher_x=[teacher_noise(d.teacher_x[0], level, seed) for level in levels]))
     results = kd.run(
         data, seeds, teacher_net=_mlp("teacher", s.hidden), student_net=_mlp("student", s.hidden),
         variants=[kd.Variant(teacher=j, lam=s.lam, temperature=s.temperature) for j in range(len(levels))],
         schedule=kd.Schedule(epochs=s.epochs, lr=s.lr, batch_size=s.batch_size),
         mi_spec=kd.MISpec(s.mi_method, s.mi_options, null=True),
     )
-    labels = {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s.student,
-              "split": condition["split"]}
     return {
-        seed: [{**labels, "split_seed": d["split_seed"], "noise": levels[r["variant"]], "seed": seed,
-                "n_train": len(d["train"]), "n_test": len(d["test"]), **{c: r[c] for c in NOISE_COLUMNS},
+        seed: [{**_labels(condition, s, sp), "noise": levels[r["variant"]], "seed": seed,
+                "n_train": len(ds.train_idx), "n_test": len(ds.test_idx), **{c: r[c] for c in NOISE_COLUMNS},
                 **criteria.columns_of(r)}
                for r in results[seed]]
-        for seed, d in zip(seeds, per_seed)
+        for seed, (sp, ds) in zip(seeds, per_seed)
     }
+
+
+def _labels(condition: dict, s: DataSettings, split_seed: int) -> dict:
+    """The columns that name a cell's condition in its rows."""
+    return {"cohort": condition["cohort"], "teacher": condition["teacher"], "student": s.student,
+            "split": condition["split"], "split_seed": split_seed}
 
 
 # ---------------------------------------------------------------------------
@@ -225,114 +218,22 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
 # ---------------------------------------------------------------------------
 
 
-def fusion_loss(outputs: torch.Tensor, y: torch.Tensor, lam, temperature: float) -> torch.Tensor:
-    """Per-copy loss: CE(joint) + CE(teacher head) + Eq. 2 on the student head.
-
-    The student (modality-2) head is distilled from the teacher (modality-1) head's
-    detached soft targets; ``lam = 0`` (direct fusion) leaves three plain CE terms.
-    """
-    k = outputs.shape[-1] // 3
-    joint, head1, head2 = outputs[..., :k], outputs[..., k : 2 * k], outputs[..., 2 * k :]
-    return cross_entropy(joint, y) + cross_entropy(head1, y) + classification_kd_loss(head2, y, head1.detach(), lam, temperature)
-
-
-def classification_metrics(y: np.ndarray, probs: np.ndarray) -> dict:
-    """Accuracy, one-vs-rest macro AUC, macro and weighted F1 of class probabilities."""
-    pred = probs.argmax(-1)
-    try:
-        auc = roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=np.arange(probs.shape[1]))
-    except ValueError:  # a class absent from this test split
-        auc = float("nan")
-    return {
-        "acc": float(accuracy_score(y, pred)),
-        "auc": float(auc),
-        "f1_macro": float(f1_score(y, pred, average="macro")),
-        "f1_weighted": float(f1_score(y, pred, average="weighted")),
-    }
-
-
 def run_fusion_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, list[dict]]:
-    """Direct fusion and Fusion+KD of (teacher modality, CNV), for a batch of seeds.
+    """Direct fusion and Fusion+KD of (teacher modality, CNV), for a batch of seeds (:func:`cchlib.kd.run_fusion`).
 
     ``condition``: cohort, teacher, split; ``settings`` is a :class:`FusionSettings` as
     a dict. Returns per seed two rows (method ``fusion`` and ``fusion_kd``).
     """
     s = FusionSettings.from_dict(settings)
-    device = default_device()
-    cohort, teacher_mod, student_mod = condition["cohort"], condition["teacher"], s.student
-    if cohort not in s.fusion:
-        raise ValueError(f"no fusion training settings for {cohort}; add it to the setting 'fusion' (lr, temperature, lam, epochs)")
-    f = s.fusion[cohort]
-    per_seed = [
-        dict(d, x=np.concatenate([d["x_t"], d["x_s"]], 1), d1=d["x_t"].shape[1])
-        for d in seed_data(condition, seeds, s)
-    ]
-    n_classes = int(max(d["y"].max() for d in per_seed)) + 1
-    methods = [("fusion", 0.0), ("fusion_kd", float(f["lam"]))]
-    m_seeds = [seed for seed in seeds for _ in methods]
-    x_train = _stack([d["x"][d["train"]] for d in per_seed for _ in methods], device)
-    y_train = _stack([d["y"][d["train"]] for d in per_seed for _ in methods], device)
-    lam = torch.tensor([value for _ in seeds for _, value in methods], device=device)
-    d1 = per_seed[0]["d1"]
-    net = StackedFusionNet(m_seeds, d1, x_train.shape[-1] - d1, n_classes, s.n_enc, s.dropout).to(device)
-    fit(net, x_train, {"y": y_train}, lambda out, b: fusion_loss(out, b["y"], lam, f["temperature"]),
-        epochs=f["epochs"], lr=f["lr"], batch_size=s.fusion_batch_size)
-    x_test = _stack([d["x"][d["test"]] for d in per_seed for _ in methods], device)
-    probs = torch.softmax(predict(net, x_test)[..., :n_classes].double(), -1).cpu().numpy()
-    results = {}
-    for i, (seed, d) in enumerate(zip(seeds, per_seed)):
-        results[seed] = [
-            {"cohort": cohort, "teacher": teacher_mod, "student": student_mod, "split": condition["split"],
-             "split_seed": d["split_seed"], "seed": seed, "method": name,
-             **classification_metrics(d["y"][d["test"]], probs[i * len(methods) + j])}
-            for j, (name, _) in enumerate(methods)
-        ]
-    return results
-
-
-# ---------------------------------------------------------------------------
-# The paper's values (printed in its text), for the paper columns
-# ---------------------------------------------------------------------------
-
-_LEVELS = [0.0, 0.2, 0.4, 0.6, 0.8]
-_PAPER_NOISE = {  # cohort: (I_TS per level, I_SL, KD F1 per level, no-KD F1, teacher F1, I_TL)
-    "BRCA": ([0.5005, 0.4554, 0.3687, 0.2147, 0.1325], 0.2757,
-             [0.5038, 0.4917, 0.4953, 0.4276, 0.4343], 0.4561, 0.7459, 1.1081),
-    "KIPAN": ([0.7898, 0.7198, 0.6771, 0.6209, 0.6389], 0.6994,
-              [0.8826, 0.8721, 0.8517, 0.8477, 0.8544], 0.8667, 0.9516, 1.0458),
-    "LIHC": ([0.0914, 0.0825, 0.0699, 0.0736, 0.0409], 0.0781,
-             [0.5795, 0.5692, 0.5368, 0.5259, 0.5080], 0.5548, 0.9430, 0.9055),
-}
-
-
-def paper_noise_table() -> pd.DataFrame:
-    """Tables 5 (BRCA), 6 (KIPAN), 7 (LIHC): mRNA teacher, CNV student, means over five runs."""
-    rows = []
-    for cohort, (ts, sl, kd_f1, nokd, t_f1, tl) in _PAPER_NOISE.items():
-        for level, i_ts, f1 in zip(_LEVELS, ts, kd_f1):
-            rows.append({"cohort": cohort, "teacher": "mrna", "noise": level, "mi_ts": i_ts, "mi_sl": sl,
-                         "f1_kd": f1, "f1_nokd": nokd, "mi_gap": round(i_ts - sl, 4),
-                         "kd_gain": round(f1 - nokd, 4), "teacher_f1": t_f1, "mi_tl": tl})
-    return pd.DataFrame(rows)
-
-
-def paper_fusion_table() -> pd.DataFrame:
-    """Tables 8 (KIPAN) and 20 (BRCA): MI of representations, fusion and Fusion+KD metrics."""
-    columns = ["cohort", "teacher", "mi_tl", "mi_ts", "mi_sl",
-               "fusion acc", "fusion auc", "fusion f1_macro", "fusion f1_weighted",
-               "fusion_kd acc", "fusion_kd auc", "fusion_kd f1_macro", "fusion_kd f1_weighted"]
-    rows = [
-        ["KIPAN", "mrna", 1.0458, 0.7898, 0.6994, 0.9610, 0.9851, 0.9219, 0.9591, 0.9740, 0.9872, 0.9293, 0.9725],
-        ["KIPAN", "rppa", 1.1609, 0.6893, 0.6994, 0.9740, 0.9995, 0.9333, 0.9721, 0.9610, 0.9971, 0.9225, 0.9595],
-        ["BRCA", "mrna", 1.1081, 0.5057, 0.2757, 0.7711, 0.9157, 0.6432, 0.7563, 0.8434, 0.8610, 0.6533, 0.8225],
-        ["BRCA", "rppa", 0.7328, 0.3367, 0.2757, 0.5663, 0.7844, 0.5604, 0.5715, 0.6024, 0.7929, 0.5897, 0.6103],
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def paper_class_counts() -> pd.DataFrame:
-    """Table 16 (the KIPAN column is empty in the paper's text)."""
-    rows = [("BRCA", "Normal-like", 44), ("BRCA", "Basal-like", 129), ("BRCA", "HER2-enriched", 49),
-            ("BRCA", "Luminal A", 338), ("BRCA", "Luminal B", 267),
-            ("LIHC", "Blast-Like", 39), ("LIHC", "CHOL-Like", 18), ("LIHC", "Liver-Like", 113)]
-    return pd.DataFrame(rows, columns=["cohort", "class", "n"])
+    if condition["cohort"] not in s.fusion:
+        raise ValueError(f"no fusion training settings for {condition['cohort']}; "
+                         "add it to the setting 'fusion' (lr, temperature, lam, epochs)")
+    f = s.fusion[condition["cohort"]]
+    per_seed = seed_data(condition, seeds, s)
+    results = kd.run_fusion(
+        [kd.seed_data(ds, condition["teacher"], s.student) for _, ds in per_seed], seeds,
+        net=lambda seeds, d1, d2, k: StackedFusionNet(seeds, d1, d2, k, s.n_enc, s.dropout),
+        lam=float(f["lam"]), temperature=f["temperature"],
+        schedule=kd.Schedule(epochs=f["epochs"], lr=f["lr"], batch_size=s.fusion_batch_size),
+    )
+    return {seed: [{**_labels(condition, s, sp), **row} for row in results[seed]] for seed, (sp, _) in zip(seeds, per_seed)}

@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from cchlib import kd, stats
+from cchlib.data.digits import STUDENT, TEACHER
 from cchlib.data.digits import load_data as load_mnist_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.data.mvd import gamma_setting, make_mvd
@@ -220,25 +221,24 @@ def mvd_setup(condition: dict, seeds: list[int], s: MVDSettings, device) -> Setu
 
 def mnist_setup(condition: dict, seeds: list[int], s: MNISTSettings, device) -> Setup:
     """MNIST (teacher, blurred by each gamma) and MNIST-M (student), as in the MNIST chapter."""
-    data = load_mnist_data(condition["alpha"], s.as_dict())
+    ds = load_mnist_data(condition["alpha"], s.as_dict())
+    (train, y_train), (test, y_test) = ds.split("train"), ds.split("test")
     flat = lambda images: torch.as_tensor(images.reshape(len(images), -1), device=device)  # noqa: E731
-    y_train, y_test = (torch.as_tensor(data[k], device=device) for k in ("y_train", "y_test"))
-    x_t = flat(data["teacher_train"])
+    y_train, y_test = torch.as_tensor(y_train, device=device), torch.as_tensor(y_test, device=device)
+    x_t = flat(train[TEACHER])
     teacher = _fit_teacher(seeds, x_t.expand(len(seeds), -1, -1), y_train.expand(len(seeds), -1), 10, s)
     gammas = [float(g) for g in s.gammas]
     t_train, t_test, t_acc = {}, {}, {}
     for j, g in enumerate(gammas):
-        train_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_train"], g)), y_train)
-        test_sets = _teacher_sets(teacher, flat(gaussian_blur(data["teacher_test"], g)), y_test)
+        train_sets = _teacher_sets(teacher, flat(gaussian_blur(train[TEACHER], g)), y_train)
+        test_sets = _teacher_sets(teacher, flat(gaussian_blur(test[TEACHER], g)), y_test)
         for i in range(len(seeds)):
             t_train[i, j], t_test[i, j] = train_sets[i], test_sets[i]
             t_acc[i, j] = float(accuracy(test_sets[i].logits, y_test))
     return Setup(
-        dataset="mnist",
-        data_name=f"MNIST -> MNIST-M (alpha={condition['alpha']:g}, backgrounds: {data['backgrounds']})",
-        levels=gammas, n_classes=10,
-        x_train=torch.as_tensor(data["student_train"], device=device)[None], y_train=y_train[None],
-        x_test=torch.as_tensor(data["student_test"], device=device)[None], y_test=y_test[None],
+        dataset="mnist", data_name=ds.name, levels=gammas, n_classes=10,
+        x_train=torch.as_tensor(train[STUDENT], device=device)[None], y_train=y_train[None],
+        x_test=torch.as_tensor(test[STUDENT], device=device)[None], y_test=y_test[None],
         x_source={(i, j): 0 for i in range(len(seeds)) for j in range(len(gammas))},
         teachers_train=t_train, teachers_test=t_test, teacher_acc=t_acc,
     )
