@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from cchlib import criteria, mi, stats
 from cchlib.distill import classification_kd_loss, cross_entropy, fusion_kd_loss, regression_kd_loss
 from cchlib.models import check_stack
-from cchlib.train import default_device, drop_constant_columns, fit
+from cchlib.train import default_device, drop_constant_columns, fit, predict
 
 TASKS = ("classification", "regression")
 
@@ -216,16 +216,6 @@ def _kd_loss(task: str, lam: torch.Tensor, temperatures: list[float]) -> Callabl
     return loss
 
 
-@torch.no_grad()
-def _apply(model, x: torch.Tensor, features: bool = False, chunk: int | None = None) -> torch.Tensor:
-    """``model`` (or its features) on (M, n, d) inputs in evaluation mode, ``chunk`` samples at a time."""
-    model.eval()
-    fn = model.features if features else model
-    if not chunk:
-        return fn(x)
-    return torch.cat([fn(x[:, s : s + chunk]) for s in range(0, x.shape[1], chunk)], dim=1)
-
-
 # ---------------------------------------------------------------------------
 # The experiment
 # ---------------------------------------------------------------------------
@@ -258,9 +248,9 @@ def _teacher_on(teachers: _Trained, data, part: str, device, chunk=None, feature
     """The teachers on ``part`` rows of their own inputs, or of every view (seed-major copies)."""
     if data[0].teacher_views is None:
         x = _tensor(teachers.inputs, [d.rows(part) for d in teachers.data], device)
-        return _apply(teachers.model, x, features, chunk)
+        return predict(teachers.model, x, features, chunk)
     rows = [d.rows(part) for d in data]
-    outs = [_apply(teachers.model, _tensor([d.teacher_views[v] for d in data], rows, device), features, chunk)
+    outs = [predict(teachers.model, _tensor([d.teacher_views[v] for d in data], rows, device), features, chunk)
             for v in range(_sources(data))]
     return torch.stack(outs, dim=1).flatten(0, 1)
 
@@ -306,11 +296,11 @@ def _evaluate(trained: _Trained, task: str, device, chunk=None, features=True) -
     """Scores per copy on the test rows, and representations (M, n_mi, h) on the MI rows (if ``features``)."""
     x = _tensor(trained.inputs, [d.test for d in trained.data], device)
     y = _tensor([d.y for d in trained.data], [d.test for d in trained.data], device)
-    scores = SCORES[task](_apply(trained.model, x, chunk=chunk), y if task == "classification" else y[..., None])
+    scores = SCORES[task](predict(trained.model, x, chunk=chunk), y if task == "classification" else y[..., None])
     if not features:
         return scores, None
     x_mi = _tensor(trained.inputs, [d.rows("mi") for d in trained.data], device)
-    return scores, _apply(trained.model, x_mi, features=True, chunk=chunk).cpu().numpy()
+    return scores, predict(trained.model, x_mi, features=True, chunk=chunk).cpu().numpy()
 
 
 def _evaluate_views(teachers: _Trained, data, task: str, device, chunk=None) -> tuple[dict, np.ndarray] | None:
@@ -555,7 +545,7 @@ def _pair_row(seed, i, t, st, evaluated, kd, mis) -> dict:
 def _diagnostics(results, data, variants, teachers, students, t_eval, s_eval, specs, task, device, chunk):
     """The criteria that could predict the gain before distilling (:mod:`cchlib.criteria`)."""
     out_t = _teacher_on(teachers, data, "mi", device, chunk).cpu().numpy()
-    out_s = _apply(students.model, _tensor(students.inputs, [d.rows("mi") for d in students.data], device), chunk=chunk)
+    out_s = predict(students.model, _tensor(students.inputs, [d.rows("mi") for d in students.data], device), chunk=chunk)
     return criteria.add_columns(results, data, variants, t_eval[1], s_eval[1], out_t, out_s.cpu().numpy(), specs, task)
 
 
@@ -610,6 +600,6 @@ def run_fusion(data: list[SeedData], seeds, *, net: Callable, lam: float, temper
     fit(model, x, {"y": _targets("classification", data, 2, "train", device)},
         lambda out, b: fusion_kd_loss(out, b["y"], lams, temperature), **asdict(schedule))
     x_test = _tensor([x for x, _ in per_copy], [d.test for _, d in per_copy], device)
-    scores = fusion_scores(_apply(model, x_test)[..., :n_classes], _targets("classification", data, 2, "test", device))
+    scores = fusion_scores(predict(model, x_test)[..., :n_classes], _targets("classification", data, 2, "test", device))
     return {seed: [{"seed": seed, "method": name, **scores[i * 2 + j]} for j, name in enumerate(FUSION_METHODS)]
             for i, seed in enumerate(seeds)}

@@ -111,15 +111,17 @@ def fit(
 
 
 @torch.no_grad()
-def predict(model: Stack, inputs: torch.Tensor) -> torch.Tensor:
-    """Outputs of every copy on its inputs, (M, n, d_out), without gradients."""
-    return model(inputs)
+def predict(model: Stack, inputs: torch.Tensor, features: bool = False, chunk: int | None = None) -> torch.Tensor:
+    """Every copy's outputs on its inputs (M, n, d), or with ``features`` its last hidden layer.
 
-
-@torch.no_grad()
-def representations(model: Stack, inputs: torch.Tensor) -> torch.Tensor:
-    """The last hidden layer of every copy on its inputs, (M, n, hidden)."""
-    return model.features(inputs)
+    In evaluation mode and without gradients; ``chunk`` samples at a time when given, so
+    that a large test set never passes through the stack at once.
+    """
+    model.eval()
+    fn = model.features if features else model
+    if not chunk:
+        return fn(inputs)
+    return torch.cat([fn(inputs[:, s : s + chunk]) for s in range(0, inputs.shape[1], chunk)], dim=1)
 
 
 @torch.no_grad()

@@ -97,7 +97,7 @@ from cchlib.figures import BOOK_STYLE
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 chapter = Chapter("mosei", params_name, results_root, cache_root, executor, executor_options)
-data = mosei.data_spec(mosei_path, require_real, standin_sizes, standin_seed, standin_config, seq_len)
+data = mosei_data.data_spec(mosei_path, require_real, standin_sizes, standin_seed, standin_config, seq_len)
 IS_REAL = data["source"] == "real"
 DATA_NAME = mosei_data.REAL_NAME if IS_REAL else mosei_data.STANDIN_NAME
 DATA_TAG = "" if IS_REAL else " (stand-in data)"
@@ -109,7 +109,7 @@ pairs_settings = mosei.PairsSettings(**shared, temperature=temperature, lam=lam,
 noise_settings = mosei.NoiseSettings(**shared, temperature=temperature, lam=lam, mi_method=mi_method,
                                      noise_levels=list(noise_levels), noise_relative_to=noise_relative_to)
 selection_settings = mosei.SelectionSettings(**shared, mi_method=mi_method, selection_repeats=selection_repeats)
-features = mosei.load_features(data)
+features = mosei_data.load_features(data)
 sizes = {split: len(features.split_indices(split)) for split in ("train", "valid", "test")}
 standin = {} if IS_REAL else {"stand-in settings": {
     **mosei_data.standin_description(mosei_data.StandInConfig(**standin_config)), "seed": standin_seed}}

@@ -218,8 +218,8 @@ def test_paper_set_refuses_the_stand_in(monkeypatch):
     monkeypatch.delenv(mosei.PATH_ENV, raising=False)
     monkeypatch.delenv("CCH_DATA_ROOT", raising=False)
     with pytest.raises(mosei.MoseiFileMissing, match="(?s)mosei_raw.pkl.*CCH_MOSEI_PATH"):
-        exp.data_spec(require_real=True, standin_sizes={"train": 10, "valid": 5, "test": 5})
-    spec = exp.data_spec(standin_sizes={"train": 10, "valid": 5, "test": 5})
+        mosei.data_spec(require_real=True, standin_sizes={"train": 10, "valid": 5, "test": 5})
+    spec = mosei.data_spec(standin_sizes={"train": 10, "valid": 5, "test": 5})
     assert spec["source"] == "stand-in"
 
 
@@ -347,7 +347,7 @@ def test_rank_candidates_and_ordering_test():
 
 
 TINY = dict(  # what every cell reads, on a tiny stand-in
-    data=exp.data_spec(standin_sizes={"train": 80, "valid": 5, "test": 60}), hidden=[16, 8], dropout=0.3,
+    data=mosei.data_spec(standin_sizes={"train": 80, "valid": 5, "test": 60}), hidden=[16, 8], dropout=0.3,
     epochs=2, lr=5e-4, weight_decay=0.01, batch_size=32, standardise=True, mi_options={}, mi_samples=None,
 )
 

@@ -40,6 +40,7 @@ import os
 import pickle
 import warnings
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -712,3 +713,59 @@ def standin_features(sizes: dict, seed: int = 0, config: StandInConfig | None = 
             yield out
 
     return _features({split: aligned(split) for split in SPLITS}, STANDIN_NAME, "stand-in", seq_len, dropped)
+
+
+# ---------------------------------------------------------------------------
+# Which features a run uses: a JSON-able spec, and the features it names
+# ---------------------------------------------------------------------------
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@lru_cache(maxsize=2)
+def _load(key: tuple) -> MoseiFeatures:
+    spec = dict(key)
+    seq_len = int(spec.get("seq_len", SEQ_LEN))
+    if spec["source"] == "real":
+        seqs = load_mosei(spec.get("path"), seq_len=seq_len, required=True)
+        return pool_sequences(seqs)
+    if spec["source"] == "stand-in":
+        config = StandInConfig(**dict(spec.get("config", ())))
+        return standin_features(dict(spec["sizes"]), int(spec["seed"]), config, seq_len)
+    raise ValueError(f"data source must be 'real' or 'stand-in', got {spec['source']!r}")
+
+
+def load_features(data: dict) -> MoseiFeatures:
+    """The pooled features ``data`` names (cached in this process).
+
+    ``data`` (see :func:`data_spec`): ``{"source": "real", "path": ...}`` or
+    ``{"source": "stand-in", "sizes": {...}, "seed": ..., "config": {...}}``, plus ``seq_len``.
+    """
+    return _load(_freeze(data))
+
+
+def data_spec(mosei_path=None, require_real: bool = False, standin_sizes=None, standin_seed: int = 0,
+              standin_config=None, seq_len: int = SEQ_LEN) -> dict:
+    """Decide which data the chapter runs on: the real file if one is found, else the stand-in.
+
+    ``require_real`` (the ``paper`` parameter set) refuses the stand-in with a
+    :class:`MoseiFileMissing` that says where to get the data.
+    """
+    found = find_mosei(mosei_path)
+    if found is not None:
+        return {"source": "real", "path": str(found), "seq_len": int(seq_len)}
+    if require_real:
+        raise MoseiFileMissing(
+            "this parameter set reproduces the paper and needs the real CMU-MOSEI features; "
+            "no file was found.\n" + WHERE_TO_GET
+        )
+    if not standin_sizes:
+        raise ValueError("no real MOSEI file was found and no standin_sizes were given")
+    return {"source": "stand-in", "sizes": {k: int(v) for k, v in standin_sizes.items()},
+            "seed": int(standin_seed), "config": dict(standin_config or {}), "seq_len": int(seq_len)}

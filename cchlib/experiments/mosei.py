@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -53,7 +52,7 @@ MODALITIES = mosei.MODALITIES
 class _Shared(CellSettings):
     """What every cell reads: the data, Table 14's network, Table 15's training, the MI rows."""
 
-    data: dict  # which features: see :func:`data_spec`
+    data: dict  # which features: see :func:`cchlib.data.mosei.data_spec`
     hidden: list  # Table 14's hidden widths
     dropout: float
     epochs: int
@@ -96,57 +95,6 @@ class SelectionSettings(_Shared):
 # ---------------------------------------------------------------------------
 # Data per cell
 # ---------------------------------------------------------------------------
-
-
-def _freeze(value):
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-@lru_cache(maxsize=2)
-def _load(key: tuple) -> mosei.MoseiFeatures:
-    spec = dict(key)
-    seq_len = int(spec.get("seq_len", mosei.SEQ_LEN))
-    if spec["source"] == "real":
-        seqs = mosei.load_mosei(spec.get("path"), seq_len=seq_len, required=True)
-        return mosei.pool_sequences(seqs)
-    if spec["source"] == "stand-in":
-        config = mosei.StandInConfig(**dict(spec.get("config", ())))
-        return mosei.standin_features(dict(spec["sizes"]), int(spec["seed"]), config, seq_len)
-    raise ValueError(f"data source must be 'real' or 'stand-in', got {spec['source']!r}")
-
-
-def load_features(data: dict) -> mosei.MoseiFeatures:
-    """The pooled features ``data`` names (cached in this process).
-
-    ``data`` (see :func:`data_spec`): ``{"source": "real", "path": ...}`` or
-    ``{"source": "stand-in", "sizes": {...}, "seed": ..., "config": {...}}``, plus ``seq_len``.
-    """
-    return _load(_freeze(data))
-
-
-def data_spec(mosei_path=None, require_real: bool = False, standin_sizes=None, standin_seed: int = 0,
-              standin_config=None, seq_len: int = mosei.SEQ_LEN) -> dict:
-    """Decide which data the chapter runs on: the real file if one is found, else the stand-in.
-
-    ``require_real`` (the ``paper`` parameter set) refuses the stand-in with a
-    :class:`~cchlib.data.mosei.MoseiFileMissing` that says where to get the data.
-    """
-    found = mosei.find_mosei(mosei_path)
-    if found is not None:
-        return {"source": "real", "path": str(found), "seq_len": int(seq_len)}
-    if require_real:
-        raise mosei.MoseiFileMissing(
-            "this parameter set reproduces the paper and needs the real CMU-MOSEI features; "
-            "no file was found.\n" + mosei.WHERE_TO_GET
-        )
-    if not standin_sizes:
-        raise ValueError("no real MOSEI file was found and no standin_sizes were given")
-    return {"source": "stand-in", "sizes": {k: int(v) for k, v in standin_sizes.items()},
-            "seed": int(standin_seed), "config": dict(standin_config or {}), "seq_len": int(seq_len)}
 
 
 NOISE_REFERENCES = ("pooled", "steps")
@@ -235,7 +183,7 @@ def run_pairs_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     estimator).
     """
     s = PairsSettings.from_dict(settings)
-    features = load_features(s.data)
+    features = mosei.load_features(s.data)
     specs = {f"@{m}": kd.MISpec(m, dict(s.mi_options.get(m, {})), null=True) for m in s.estimators}
     result = _pairs(features, seeds, s, specs, distil=kd.Variant(lam=s.lam, temperature=s.temperature))
     scores = ["acc_kd", "acc_nokd", "f1_kd", "f1_nokd", "teacher_acc", "teacher_f1"]
@@ -273,7 +221,7 @@ def run_noise_cell(condition: dict, seeds: list[int], settings: dict) -> dict[in
     if t_mod not in MODALITIES or s_mod not in MODALITIES or t_mod == s_mod:
         raise ValueError(f"teacher and student must be two different modalities of {MODALITIES}")
     levels = [float(v) for v in s.noise_levels]
-    features = load_features(s.data)
+    features = mosei.load_features(s.data)
     ds = features.dataset
     mi_rows = _mi_rows(features, s.mi_samples)
     data = [
@@ -313,7 +261,7 @@ def run_selection_cell(condition: dict, seeds: list[int], settings: dict) -> dic
     before deciding which teacher to distil from.
     """
     s = SelectionSettings.from_dict(settings)
-    features = load_features(s.data)
+    features = mosei.load_features(s.data)
     method = s.mi_method
     spec = kd.MISpec(method, dict(s.mi_options.get(method, {})), repeats=s.selection_repeats)
     result = _pairs(features, seeds, s, spec, distil=None)

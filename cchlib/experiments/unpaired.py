@@ -41,7 +41,7 @@ from cchlib.distill import cross_entropy
 from cchlib.device import default_device
 from cchlib.models import StackedMLP, copy_seed
 from cchlib.settings import CellSettings
-from cchlib.train import accuracy, drop_constant_columns, fit
+from cchlib.train import accuracy, drop_constant_columns, fit, predict
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
 METHODS = ("nokd", "kd_paired", "kd_shuffled", "fa_la", "fa", "la", "fa_la_strong")
@@ -167,18 +167,13 @@ def method_weights(method: str, s: CommonSettings) -> tuple[float, float, float]
 
 @torch.no_grad()
 def outputs_of(model: StackedMLP, x: torch.Tensor, source=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(features, logits) of every copy, in chunks of rows.
+    """(features, logits) of every copy, :data:`EVAL_CHUNK` rows at a time.
 
     ``x`` is (n, d), shared by all copies, or (X, n, d) with ``source`` (M,) naming each
     copy's dataset.
     """
-    feats = []
-    n = x.shape[-2]
-    for start in range(0, n, EVAL_CHUNK):
-        part = x[..., start : start + EVAL_CHUNK, :]
-        part = part.expand(model.n_models, -1, -1) if source is None else part[source]
-        feats.append(model.features(part))
-    h = torch.cat(feats, dim=1)
+    x = x.expand(model.n_models, -1, -1) if source is None else x[source]
+    h = predict(model, x, features=True, chunk=EVAL_CHUNK)
     return h, model.head(h)
 
 
