@@ -26,7 +26,9 @@ The networks are chosen per modality by name (:data:`MODEL_KINDS`): ``"mlp"`` fo
 tabular vectors (:class:`cchlib.models.StackedMLP`), ``"image"`` for images (the MNIST
 chapter's Table 11 network on flattened pixels) and ``"sequence"`` for (time, feature)
 sequences (the MOSEI chapter's Table 14 network after temporal mean-pooling); or pass a
-factory ``factory(input_shape, n_out) -> torch.nn.Module`` of your own.
+factory ``factory(input_shape, n_out) -> torch.nn.Module`` of your own
+(:mod:`cchlib.models.kinds`). :func:`plot_selection` (from :mod:`cchlib.figures`) draws a
+selection.
 
 The on-disk formats (``.npz``, or a folder of CSV files) and their readers are in
 :mod:`cchlib.data.files`; they are re-exported here.
@@ -47,7 +49,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from cchlib import kd, mi, report, stats
 from cchlib.criteria import CANDIDATES, columns_of
@@ -57,10 +58,9 @@ from cchlib.data.files import (  # noqa: F401  (the readers are part of this mod
 )
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
-from cchlib.models import IMAGE_HIDDEN, ModuleStack, StackedMLP, StackedMoseiNet
+from cchlib.figures import plot_selection  # noqa: F401  (part of this module's API)
+from cchlib.models.kinds import MODEL_KINDS, infer_kind, make_model  # noqa: F401  (idem)
 
-MODEL_KINDS = ("mlp", "image", "sequence")
-DEFAULT_HIDDEN = {"mlp": [64], "image": list(IMAGE_HIDDEN), "sequence": [256, 128]}
 # The demo data set: its 3-D "sequence" array needs its kind named (3-D is ambiguous).
 DEMO_KINDS = {"sequence": "sequence"}
 # Training seeds of a selection: a verdict needs at least 3 (cchlib.stats.MIN_SEEDS); 5 give it power.
@@ -69,20 +69,8 @@ DEFAULT_OUT = "cch_selection"
 
 
 # ---------------------------------------------------------------------------
-# Models by name, and a user's own module
+# Model inputs (the networks by kind are cchlib.models.kinds)
 # ---------------------------------------------------------------------------
-
-
-def infer_kind(array: np.ndarray) -> str:
-    """``"mlp"`` for (n, d) arrays, ``"image"`` for (n, H, W, C); 3-D arrays must be named."""
-    if array.ndim == 2:
-        return "mlp"
-    if array.ndim == 4:
-        return "image"
-    raise ValueError(
-        f"cannot tell the model kind of an array of shape {array.shape}: name it, e.g. kinds={{'<name>': "
-        "'sequence'}} for (n, time, features) or 'image' for (n, height, width), or --kind NAME=KIND"
-    )
 
 
 def prepare_inputs(array: np.ndarray, kind, train_idx: np.ndarray) -> np.ndarray:
@@ -101,24 +89,6 @@ def prepare_inputs(array: np.ndarray, kind, train_idx: np.ndarray) -> np.ndarray
         x = x.reshape(len(x), -1)
     sd = x[train_idx].std(axis=0)
     return ((x - x[train_idx].mean(axis=0)) / np.where(sd > 0, sd, 1.0)).astype(np.float32)
-
-
-def make_model(kind, seeds, input_shape: tuple, n_out: int, role: str, hidden=None) -> nn.Module:
-    """A stack of networks (one copy per seed) of ``kind`` for inputs of ``input_shape``.
-
-    ``kind`` is one of :data:`MODEL_KINDS` (``hidden`` overrides its hidden widths) or a
-    factory ``factory(input_shape, n_out) -> nn.Module`` (see :class:`ModuleStack`).
-    """
-    if callable(kind):
-        return ModuleStack(kind, seeds, input_shape, n_out, role)
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; choose one of {list(MODEL_KINDS)} or pass a factory")
-    widths = list(hidden or DEFAULT_HIDDEN[kind])
-    d_in = int(np.prod(input_shape))
-    if kind == "sequence":
-        return StackedMoseiNet(seeds, d_in, role, widths, n_out)
-    activation = "leaky_relu" if kind == "image" else "relu"
-    return StackedMLP(seeds, d_in, widths, n_out, role=role, activation=activation)
 
 
 # ---------------------------------------------------------------------------
@@ -342,67 +312,6 @@ def _pm(mean, se) -> list[str]:
 def _ci(mean, low, high) -> list[str]:
     return [f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" if np.isfinite(lo) else f"{m:+.3f} [n/a]"
             for m, lo, hi in zip(mean, low, high)]
-
-
-def plot_selection(ranking: pd.DataFrame, task: str = "classification", title: str = ""):
-    """Figure of a selection: (a) MI gap, 95% interval and verdict per pair; (b) KD gain against gap.
-
-    In (a) each pair's gap is drawn with its 95% t-interval over seeds, coloured by its
-    verdict (undecided rows included), and its null gap (the estimator on permuted
-    pairs) as a hollow marker. Panel (b) needs a KD check; the quadrants where the gain
-    has the sign CCH predicts are shaded. Without a KD check, (b) shows I(H_T;H_S)
-    against I(H_S;Y) instead (points above the diagonal have a positive gap).
-    Returns the matplotlib figure.
-    """
-    import matplotlib.pyplot as plt
-
-    labels = [f"{t} → {s}" for t, s in zip(ranking.teacher, ranking.student)]
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12, 0.35 * len(ranking) + 2.5))
-    pos = np.arange(len(ranking))[::-1]
-    gap_err = _half_widths(ranking.mi_gap, ranking.mi_gap_low, ranking.mi_gap_high)
-    ax_a.errorbar(ranking.mi_gap, pos, xerr=gap_err, fmt="none", ecolor="black", capsize=3)
-    for state, colour in VERDICT_COLOURS.items():
-        rows = (ranking.verdict == state).to_numpy()
-        ax_a.scatter(ranking.mi_gap[rows], pos[rows], c=colour, zorder=3, label=state)
-    if "mi_gap_null" in ranking:
-        ax_a.scatter(ranking.mi_gap_null, pos, facecolors="none", edgecolors="tab:red", zorder=3,
-                     label="null gap (permuted pairs)")
-    ax_a.axvline(0, color="black", lw=0.8)
-    ax_a.legend(loc="best", fontsize=9)
-    ax_a.set(yticks=pos, yticklabels=labels, xlabel="MI gap I(H_T;H_S) − I(H_S;Y) (nats), 95% CI over seeds",
-             title="(a) CCH verdict per teacher → student")
-    if "kd_gain" in ranking:
-        unit = "test accuracy, fraction" if task == "classification" else "test MSE reduction"
-        ax_b.errorbar(ranking.mi_gap, ranking.kd_gain, xerr=gap_err,
-                      yerr=_half_widths(ranking.kd_gain, ranking.kd_gain_low, ranking.kd_gain_high),
-                      fmt="o", capsize=3)
-        x_lim, y_lim = ax_b.get_xlim(), ax_b.get_ylim()
-        ax_b.fill_between([0, x_lim[1]], 0, y_lim[1], color="tab:green", alpha=0.1, label="sign agrees with CCH")
-        ax_b.fill_between([x_lim[0], 0], y_lim[0], 0, color="tab:green", alpha=0.1)
-        ax_b.axhline(0, color="black", lw=0.8)
-        ax_b.axvline(0, color="black", lw=0.8)
-        for x, y, text in zip(ranking.mi_gap, ranking.kd_gain, labels):
-            ax_b.annotate(text, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
-        ax_b.set(xlim=x_lim, ylim=y_lim, xlabel="MI gap (nats)", ylabel=f"KD gain, distilled − baseline\n({unit})",
-                 title="(b) measured KD gain against the MI gap")
-    else:
-        ax_b.errorbar(ranking.mi_sl, ranking.mi_ts, xerr=ranking.mi_sl_se, yerr=ranking.mi_ts_se, fmt="o", capsize=3)
-        top = float(max(ranking.mi_sl.max(), ranking.mi_ts.max())) * 1.1
-        ax_b.plot([0, top], [0, top], color="black", lw=0.8, label="gap = 0")
-        ax_b.set(xlabel="I(H_S;Y) (nats)", ylabel="I(H_T;H_S) (nats)", title="(b) the two terms of the gap")
-    ax_b.legend(loc="best", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-VERDICT_COLOURS = {"distil": "tab:green", "do not distil": "tab:blue", "undecided": "tab:grey"}
-
-
-def _half_widths(mean, low, high) -> np.ndarray:
-    """(2, n) error-bar lengths of intervals; 0 where an interval is undefined (too few seeds)."""
-    return np.nan_to_num(np.abs(np.vstack([np.asarray(mean) - low, np.asarray(high) - mean])))
 
 
 # ---------------------------------------------------------------------------

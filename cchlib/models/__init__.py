@@ -9,6 +9,8 @@
 - :mod:`.nets`: composite networks (Table 14 :class:`StackedMoseiNet`, Table 18
   :class:`StackedFusionNet`, MFH's :class:`AlignedPair`) and :class:`ModuleStack` for a
   user's own module.
+- :mod:`.kinds`: a network by modality kind (``mlp``, ``image``, ``sequence``) for
+  :mod:`cchlib.select`.
 
 Add a network by writing a class that follows :class:`Stack` here (see CONTRIBUTING.md).
 """
