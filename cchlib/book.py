@@ -439,16 +439,12 @@ class Runner:
         args = (self.root, entry, self.params_name, self.out_dir, self.results_root, self.overrides)
         stale = self.results_root / self.params_name / Path(entry).name / report.STORE_USE_FILE
         stale.unlink(missing_ok=True)  # written afresh by the chapter's sweeps
-        if self.missing != "fallback":
-            with store_environment(self.store, self.missing == "fail"):
-                execute_chapter(*args)
-            return self.params_name, ""
         try:
-            with store_environment(self.store, True):
+            with store_environment(self.store, self.missing != "compute"):  # fallback: first try store-only
                 execute_chapter(*args)
             return self.params_name, ""
         except BookError as error:
-            if not lacks_cells(error):
+            if self.missing != "fallback" or not lacks_cells(error):
                 raise
             reason = fallback_reason(error.__cause__, self.params_name)
         # what the failed attempt wrote (its provenance, early tables) is not this book's result
