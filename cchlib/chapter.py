@@ -18,6 +18,7 @@ import pandas as pd
 
 from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
+from cchlib.mi import bias
 from cchlib.resultstore import ResultStore, function_name
 from cchlib.settings import CellSettings
 
@@ -67,9 +68,36 @@ class Chapter:
         """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""
         return report.write_table(frame, self.results_root, self.params_name, self.name, name)
 
-    def scorecard(self, conditions: pd.DataFrame, data: str | None = None) -> pd.DataFrame:
-        """Compute, write and return the chapter's scorecard rows (:func:`cchlib.report.scorecard_rows`)."""
+    def scorecard(self, conditions: pd.DataFrame, data: str | None = None, *, mi: tuple[str, dict] | None = None,
+                  bias_repeats: int = 3) -> pd.DataFrame:
+        """Compute, write and return the chapter's scorecard rows (:func:`cchlib.report.scorecard_rows`).
+
+        ``mi = (method, options)``: the chapter's estimator. With it, and the shape columns
+        ``mi_n, d_t, d_s, y_classes`` in ``conditions``, the gap is also corrected for the
+        estimator's bias at those shapes (:meth:`bias_corrected`).
+        """
+        if mi is not None:
+            conditions = self.bias_corrected(conditions, *mi, repeats=bias_repeats)
         return report.write_scorecard_rows(conditions, self.results_root, self.params_name, self.name, data)
+
+    def bias_corrected(self, conditions: pd.DataFrame, method: str, options: dict, repeats: int = 3) -> pd.DataFrame:
+        """Measure the estimator's bias at the conditions' shapes and add the corrected gap.
+
+        The calibration is a sweep of :func:`cchlib.mi.bias.run_cell` (cached, and stored
+        at ``paper``), one cell per (term, shape, dependence level), ``repeats`` samples
+        each; its curves are written as ``bias_curves.csv``. See :mod:`cchlib.mi.bias`.
+        """
+        missing = set(bias.SHAPE_COLUMNS) - set(conditions.columns)
+        if missing:
+            raise ValueError(f"the bias correction needs the shape columns {list(bias.SHAPE_COLUMNS)}; "
+                             f"missing {sorted(missing)}")
+        shapes = conditions[list(bias.SHAPE_COLUMNS)].drop_duplicates().astype(int).itertuples(index=False)
+        cells = list({str(c): c for shape in shapes for c in bias.term_conditions(*shape)}.values())
+        rows = self.sweep(bias.run_cell, cells, list(range(repeats)), bias.Settings(method, dict(options)),
+                          label=f"{self.name}: estimator bias", cache_name="mi_bias")
+        curve_table = bias.curves(rows)
+        self.table(curve_table, "bias_curves")
+        return bias.corrected_gap(conditions, curve_table)
 
     def criteria(self, per_seed: pd.DataFrame, by, condition=None, estimator: str = "") -> pd.DataFrame:
         """Write and return the criteria chapter's rows (:func:`cchlib.criteria.write_criteria_rows`)."""

@@ -260,6 +260,11 @@ def candidate_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in CANDIDATES if c in table]
 
 
+def with_candidates(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table[columns]`` plus the candidate columns, each column once (``mi_tl`` is both)."""
+    return table[list(dict.fromkeys([*columns, *candidate_columns(table)]))]
+
+
 # ---------------------------------------------------------------------------
 # Per-condition rows of a chapter
 # ---------------------------------------------------------------------------

@@ -33,6 +33,12 @@ SCORECARD_COLUMNS = [
     "mi_gap_low",
     "mi_gap_high",
     "mi_gap_null",
+    "mi_gap_excess_p",
+    "independent_data",
+    "mi_gap_corrected",
+    "mi_gap_corrected_se",
+    "mi_gap_corrected_low",
+    "mi_gap_corrected_high",
     "mi_gap_p",
     "kd_gain",
     "kd_gain_se",
@@ -44,6 +50,8 @@ SCORECARD_COLUMNS = [
     "agrees",
     "verdict",
     "note",
+    "pooled",
+    "pool_note",
     "data",
 ]
 SCORECARD_NEEDS = {"condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se", "n_seeds"}
@@ -120,7 +128,11 @@ def scorecard_rows(
     (:func:`cchlib.stats.verdicts`): call once per chapter. ``verdict`` is exactly
     agrees / disagrees / unresolved; ``agrees`` compares the point estimates' signs.
     ``data`` names the dataset actually used (or give a ``data`` column per row), so a
-    stand-in is never mistaken for the real one.
+    stand-in is never mistaken for the real one. Optional columns: ``independent_data``
+    (each seed drew its own data; :func:`cchlib.stats.excess_over_null`),
+    ``mi_gap_corrected`` and its SE (:meth:`cchlib.chapter.Chapter.bias_corrected`), and
+    ``pooled`` with ``pool_note`` (False and the reason for a row shown but kept out of
+    the pooled test: a stand-in dataset, a condition outside a theorem's scope).
     """
     missing = SCORECARD_NEEDS - set(conditions.columns)
     if missing:
@@ -132,8 +144,13 @@ def scorecard_rows(
         raise ValueError("name the data actually used: pass data=... or give conditions a 'data' column")
     rows = stats.verdicts(conditions)
     rows["chapter"] = chapter
-    if "mi_gap_null" not in rows:
-        rows["mi_gap_null"] = np.nan
+    for column in ("mi_gap_null", "mi_gap_excess_p", "mi_gap_corrected", "mi_gap_corrected_se",
+                   "mi_gap_corrected_low", "mi_gap_corrected_high"):
+        if column not in rows:
+            rows[column] = np.nan
+    rows["independent_data"] = rows.get("independent_data", False)
+    rows["pooled"] = rows.get("pooled", True)
+    rows["pool_note"] = rows.get("pool_note", "")
     rows["agrees"] = rows["cch_predicts_gain"] == rows["kd_helped"]
     rows["note"] = [stats.why_unresolved(r) for _, r in rows.iterrows()]
     if data is not None:
@@ -141,30 +158,55 @@ def scorecard_rows(
     return rows[SCORECARD_COLUMNS].reset_index(drop=True)
 
 
-def scorecard_summary(table: pd.DataFrame, permutations: int = 4999, seed: int = 0) -> pd.DataFrame:
-    """CCH tested across conditions, per chapter and over all (the last row, ``all``).
+ANALYTIC_CHAPTERS = ("theory",)  # exact gaps and Monte Carlo gains: reported apart from the estimated ones
+
+
+def standardised(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """``values`` z-scored within each group (a chapter), so that chapters' units do not mix."""
+    grouped = values.groupby(groups)
+    return (values - grouped.transform("mean")) / grouped.transform("std").replace(0, np.nan)
+
+
+def scorecard_summary(table: pd.DataFrame, permutations: int = 4999, seed: int = 0,
+                      scale: str | None = None) -> pd.DataFrame:
+    """CCH tested across conditions, per chapter and pooled over the empirical chapters.
 
     Columns: conditions; the share whose signs agree and the share expected by chance
     (gaps permuted across the conditions of a chapter, keeping its base rates) with a
     one-sided permutation p-value; Spearman's rho between gap and gain with its 95%
     interval and p-value; and the counts of the three verdicts (after each chapter's
     Benjamini-Hochberg adjustment).
+
+    Only rows marked ``pooled`` count (a stand-in dataset, or a condition outside a
+    theorem's scope, is shown on the page but counted nowhere). The pooled row,
+    ``all empirical``, leaves out the analytic chapters (:data:`ANALYTIC_CHAPTERS`) and,
+    with ``scale``, rows of any other scale; its Spearman is computed on gaps and gains
+    z-scored within each chapter, since chapters measure gains in different units.
     """
     if table.empty:
         raise ValueError("the scorecard is empty: no chapter has written scorecard rows")
+    pooled = table[table["pooled"].fillna(True).astype(bool)] if "pooled" in table else table
 
-    def one(part: pd.DataFrame, groups) -> dict:
-        expected = sum(len(g) * stats.chance_agreement(g.mi_gap, g.kd_gain) for _, g in part.groupby(groups))
-        row = {"conditions": len(part), "share agree": float(part.agrees.mean()),
-               "share by chance": expected / len(part),
-               "p (agree > chance)": stats.agreement_pvalue(part.mi_gap, part.kd_gain, part[groups],
-                                                           permutations, seed)}
-        row.update(stats.spearman(part.mi_gap, part.kd_gain))
+    def one(part: pd.DataFrame, standardise: bool = False) -> dict:
+        expected = sum(len(g) * stats.chance_agreement(g.mi_gap, g.kd_gain) for _, g in part.groupby("chapter"))
+        row = {"conditions": len(part), "share agree": float(part.agrees.mean()) if len(part) else np.nan,
+               "share by chance": expected / len(part) if len(part) else np.nan,
+               "p (agree > chance)": stats.agreement_pvalue(part.mi_gap, part.kd_gain, part["chapter"],
+                                                           permutations, seed) if len(part) else np.nan}
+        gap, gain = part.mi_gap, part.kd_gain
+        if standardise:
+            gap, gain = standardised(gap, part.chapter), standardised(gain, part.chapter)
+            keep = np.isfinite(gap) & np.isfinite(gain)
+            gap, gain = gap[keep], gain[keep]
+        row.update(stats.spearman(gap, gain))
         row.update({state: int((part.verdict == state).sum()) for state in stats.CCH_STATES})
         return row
 
-    rows = {chapter: one(part, "chapter") for chapter, part in table.groupby("chapter", sort=False)}
-    rows["all"] = one(table, "chapter")
+    rows = {chapter: one(part) for chapter, part in pooled.groupby("chapter", sort=False)}
+    empirical = pooled[~pooled.chapter.isin(ANALYTIC_CHAPTERS)]
+    if scale is not None and "scale" in empirical:
+        empirical = empirical[empirical.scale == scale]
+    rows["all empirical"] = one(empirical, standardise=True)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("chapter")
 
 

@@ -1,4 +1,4 @@
-"""Intervals, null bands and verdicts: the one place where a verdict rule lives.
+"""Intervals, the null test and verdicts: the one place where a verdict rule lives.
 
 Every verdict of the book (a chapter's table, the scorecard) and of
 ``python -m cchlib.select`` comes from :func:`verdicts`, so all of them mean the same:
@@ -8,34 +8,39 @@ initialisation role, same batch order), so the gain ``score_kd - score_nokd`` is
 difference. Its interval is the t-interval over seeds, ``mean ± t_{n-1} · SE`` (df = n - 1,
 :func:`t_interval`), and its p-value the one-sample t-test of mean 0 (:func:`t_pvalue`).
 
-**MI gap.** ``gap = I(H_T;H_S) - I(H_S;Y)`` is estimated, and every estimator is biased
-(on independent data LMI, KSG and MINE do not return 0, and their bias depends on the
-dimensions, which differ between the two terms). The seed-to-seed spread says nothing
-about that bias, so a gap's sign could be "resolved" by bias alone. We therefore measure
-the estimator's *null* on the same representations with the dependence removed
-(:func:`null_mis`: rows of H_T permuted against H_S, labels permuted against H_S) and
-test two things, each with a t-test over seeds:
+**MI gap.** ``gap = I(H_T;H_S) - I(H_S;Y)`` is estimated, and every estimator is biased:
+on independent data LMI, KSG and MINE do not return 0, and they underestimate large MIs,
+by amounts that depend on the dimensions and the sample size (which differ between the
+two terms). The seed-to-seed spread says nothing about that bias. Two corrections
+address it, and a gap is *resolved* only when both of these tests pass (an
+intersection-union test: its p-value is the larger of the two):
 
-1. the gap itself differs from 0 (its seed interval excludes 0), and
-2. the gap lies outside the *null band*: what the estimator gives at this sample size
-   and these dimensions when the true MIs are 0, spread included (the gap minus the
-   mean null gap, against the spread of single null gaps plus the gap's own SE), with
-   the same sign.
-
-A gap is resolved only when both hold (an intersection-union test: its p-value is the
-larger of the two). Why a band and not the seed interval alone: when the views and
-labels are independent, permuting rows changes nothing in distribution, so the gap is
-one more draw from the null gaps' distribution; but all seeds of a run share one data
-sample, so the gap's seed spread misses that sample's fluctuation, which the null gaps
-(one fresh permutation each) carry. When the gap is real, permuting destroys it.
+1. **Beyond the estimator's null.** :func:`null_mis` measures the estimator on the same
+   representations with the dependence removed (rows of H_T permuted against H_S,
+   labels permuted against H_S): the per-seed null gaps. The mean gap is compared with
+   the mean null gap by a two-sample t-test whose standard error shrinks as 1/sqrt(n)
+   with n seeds (:func:`excess_over_null`). When every seed draws its own data
+   (``independent_data``), this is Welch's test. When the seeds share one evaluation
+   sample, every seed's gap carries that sample's chance dependence, which no number of
+   seeds averages away; the test then adds the shared part of the null variance,
+   estimated as ``max(0, s_null² - s_gap²)`` (the null gaps vary by the sample *and*
+   the seed, the gaps only by the seed), so it is never tighter than the data allow.
+2. **A sign the bias cannot have made.** The gap's t-interval over seeds must exclude
+   0. Where a chapter measured its estimator on Gaussian data with known MI at its own
+   dimensions and sample size (:mod:`cchlib.mi.bias`), the bias-corrected gap
+   ``mi_gap_corrected`` (its SE includes the calibration's own uncertainty) must exclude
+   0 too, with the same sign (:func:`sign_tests`); and the excess over the null must
+   have that sign as well.
 
 **Many conditions.** p-values are adjusted across the conditions of one family (a
 chapter; one ``select`` run) with Benjamini-Hochberg (:func:`adjust`,
 ``scipy.stats.false_discovery_control``) before anything is counted as resolved.
 
 **Too few seeds.** With fewer than :data:`MIN_SEEDS` seeds no verdict is given:
-"unresolved" (chapters, scorecard) or "undecided" (``select``). More seeds (or more
-samples, which shrink both the spread and the estimator's null) are how to get one.
+"unresolved" (chapters, scorecard) or "undecided" (``select``). More seeds shrink both
+tests; where the seeds share one sample, more samples shrink its shared part.
+
+:data:`RULE` says all this in one sentence; the book's boxes glue it from here.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ LEVEL = 0.95
 ALPHA = 1 - LEVEL
 MIN_SEEDS = 3
 CCH_STATES = ("agrees", "disagrees", "unresolved")
+RULE = (
+    "a condition is resolved when, after Benjamini-Hochberg adjustment within its chapter at 5%, "
+    "(1) the mean MI gap differs from the estimator's mean null gap (the gap on permuted pairs; a "
+    "two-sample t-test over seeds, which adds the null's shared-sample variance when the seeds share "
+    "one evaluation sample), (2) the raw gap and, where the chapter measured the estimator's bias on "
+    "Gaussian data with known MI, the bias-corrected gap both have 95% t-intervals over seeds that "
+    "exclude 0, with the same sign as each other and as in (1), and (3) the distillation gain's paired 95% t-interval over seeds "
+    f"excludes 0; fewer than {MIN_SEEDS} seeds give no verdict"
+)
 SELECT_STATES = ("distil", "do not distil", "undecided")
 
 
@@ -90,11 +104,17 @@ def t_pvalue(mean, se, n) -> np.ndarray:
     Equals ``scipy.stats.ttest_1samp(values, 0).pvalue`` for the values summarised.
     A zero SE with a non-zero mean gives p = 0; a zero SE with a zero mean gives p = 1.
     """
-    mean, se, n = (np.asarray(a, dtype=float) for a in (mean, se, n))
+    n = np.asarray(n, dtype=float)
+    return t_pvalue_df(mean, se, np.where(n >= 2, n - 1, np.nan))
+
+
+def t_pvalue_df(mean, se, df) -> np.ndarray:
+    """Two-sided p-value of ``mean / se`` against Student's t with ``df`` degrees of freedom (NaN df: NaN)."""
+    mean, se, df = (np.asarray(a, dtype=float) for a in (mean, se, df))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, np.abs(mean) / se, np.where(mean == 0, 0.0, np.inf))
-        p = 2 * sps.t.sf(t, np.where(n >= 2, n - 1, np.nan))
-    return np.where(n >= 2, p, np.nan)
+        p = 2 * sps.t.sf(t, df)
+    return np.where(np.isfinite(df) & (df > 0), p, np.nan)
 
 
 def adjust(pvalues, method: str = "bh") -> np.ndarray:
@@ -183,8 +203,12 @@ def gap_columns(per_seed: pd.DataFrame) -> pd.DataFrame:
 def summarise_seeds(per_seed: pd.DataFrame, by, columns) -> pd.DataFrame:
     """Per group of ``by``: ``<column>``, ``<column>_se`` and ``n_seeds`` for each column.
 
-    ``n_seeds`` counts the seeds with a finite first column. Missing columns are skipped.
+    ``n_seeds`` counts the seeds with a finite first column. Missing columns are skipped;
+    a column name that appears twice is an error (its values would be counted twice).
     """
+    repeated = sorted(set(per_seed.columns[per_seed.columns.duplicated()]))
+    if repeated:
+        raise ValueError(f"per-seed rows hold the column(s) {repeated} twice; select each column once")
     columns = [c for c in columns if c in per_seed]
     rows = []
     for key, group in per_seed.groupby(by, sort=False):
@@ -202,35 +226,77 @@ def summarise_seeds(per_seed: pd.DataFrame, by, columns) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def _excess(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The gap beyond the null and its SE, against the null *band* (not just its mean).
+class Excess(NamedTuple):
+    """The mean gap beyond the mean null gap, its standard error and degrees of freedom."""
 
-    The seeds of one run share one data sample, so the seed spread of the gap misses the
-    sample's own fluctuation; each null gap comes from a fresh permutation and carries
-    it. A gap is compared with a single new null gap: its SE combines the spread of the
-    null gaps (per-seed SD squared, times ``1 + 1/n``) with the gap's own SE, the
-    prediction-interval form ``sqrt((n + 1) · null_se² + gap_se²)``. NaN without nulls.
+    value: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+
+
+def excess_over_null(table: pd.DataFrame) -> Excess:
+    """The two-sample test of the mean gap against the mean null gap, per row.
+
+    Both means are over the row's ``n_seeds`` seeds (one null gap per seed), so the
+    standard error ``sqrt(gap_se² + null_se²)`` shrinks as 1/sqrt(n): Welch's test,
+    with Welch-Satterthwaite degrees of freedom, when the seeds drew independent data
+    (column ``independent_data`` true). When they share one evaluation sample (the
+    column false or absent: the cautious default), every seed's gap carries the same
+    chance dependence of that sample, so the mean gap keeps a shared error that seeds
+    cannot average away. The null gaps (a fresh permutation each) vary by the sample and
+    the seed, the gaps by the seed alone, so the shared part is estimated as
+    ``max(0, s_null² - s_gap²)`` (per-seed variances), added to the variance, with
+    ``n - 1`` degrees of freedom. NaN without null columns.
     """
     if "mi_gap_null" not in table:
         nan = np.full(len(table), np.nan)
-        return nan, nan
+        return Excess(nan, nan, nan)
     n = table.n_seeds.to_numpy(float)
-    null_se = table.mi_gap_null_se.to_numpy(float)
-    return ((table.mi_gap - table.mi_gap_null).to_numpy(float),
-            np.sqrt((n + 1) * null_se**2 + table.mi_gap_se.to_numpy(float) ** 2))
+    gap_var = table.mi_gap_se.to_numpy(float) ** 2
+    null_var = table.mi_gap_null_se.to_numpy(float) ** 2
+    independent = (table["independent_data"].fillna(False).astype(bool).to_numpy()
+                   if "independent_data" in table else np.zeros(len(table), bool))
+    shared = np.where(independent, 0.0, np.maximum(0.0, n * (null_var - gap_var)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        welch_df = (gap_var + null_var) ** 2 / ((gap_var**2 + null_var**2) / (n - 1))
+    df = np.where(independent & (gap_var + null_var > 0), welch_df, n - 1)
+    return Excess((table.mi_gap - table.mi_gap_null).to_numpy(float),
+                  np.sqrt(shared + gap_var + null_var), np.where(n >= 2, df, np.nan))
+
+
+def sign_tests(table: pd.DataFrame, n) -> tuple[np.ndarray, np.ndarray]:
+    """The gap's sign and the p-value that it differs from 0, raw and bias-corrected together.
+
+    Where the column ``mi_gap_corrected`` is there, the sign counts only when the raw
+    and the corrected gap agree on it, and the p-value is the larger of their two
+    t-tests over seeds: a sign the estimator's bias could have made is not a result. A
+    NaN corrected gap (a term beyond the estimator's calibrated range) gives no sign.
+    Returns ``(sign, p)``; sign 0 where there is no agreed sign.
+    """
+    sign = np.sign(table.mi_gap.to_numpy(float))
+    p = t_pvalue(table.mi_gap, table.mi_gap_se, n)
+    if "mi_gap_corrected" in table:
+        corrected = table.mi_gap_corrected.to_numpy(float)
+        p = np.fmax(p, t_pvalue(corrected, table.mi_gap_corrected_se, n))
+        sign = np.where(np.sign(corrected) != sign, 0.0, sign)  # NaN (beyond the calibration): no sign
+    return sign, p
 
 
 def verdicts(table: pd.DataFrame, level: float = LEVEL, adjust_method: str = "bh") -> pd.DataFrame:
     """Intervals, p-values and the three-state verdicts of a family of conditions.
 
     ``table``: one row per condition with ``mi_gap, mi_gap_se, n_seeds`` and, for the
-    null band, ``mi_gap_null, mi_gap_null_se`` (mean and SE of the per-seed null gaps;
-    0 and 0 for an exact, analytic gap); optionally ``kd_gain, kd_gain_se``. Summaries
-    come from :func:`summarise_seeds` (after :func:`gap_columns`).
+    null test, ``mi_gap_null, mi_gap_null_se`` (mean and SE of the per-seed null gaps;
+    0 and 0 for an exact, analytic gap) and ``independent_data`` (whether each seed drew
+    its own data; absent means shared, see :func:`excess_over_null`); optionally
+    ``mi_gap_corrected, mi_gap_corrected_se`` (:mod:`cchlib.mi.bias`) and ``kd_gain,
+    kd_gain_se``. Summaries come from :func:`summarise_seeds` (after :func:`gap_columns`).
 
-    Adds ``mi_gap_low/high`` (t-interval), ``mi_gap_null`` (if it can),
-    ``mi_gap_p`` (BH-adjusted, intersection of "gap ≠ 0" and "gap ≠ null gap"),
-    ``gap_resolved``, ``cch_predicts_gain`` (gap > 0), ``select_verdict`` (distil /
+    Adds ``mi_gap_low/high`` (t-interval of the raw gap; ``mi_gap_corrected_low/high``
+    for the corrected one), ``mi_gap_excess_p`` (unadjusted test against the null),
+    ``mi_gap_p`` (BH-adjusted, intersection of "gap ≠ 0" (raw and corrected, same sign,
+    :func:`sign_tests`) and "gap ≠ null gap"), ``gap_resolved``, ``cch_predicts_gain``
+    (gap > 0; resolved rows have the same sign corrected), ``select_verdict`` (distil /
     do not distil / undecided) and, with a gain, ``kd_gain_low/high``, ``kd_gain_p``
     (BH-adjusted), ``gain_resolved``, ``kd_helped`` and ``verdict`` (agrees / disagrees
     / unresolved). Rows are never dropped; rows with fewer than :data:`MIN_SEEDS`
@@ -245,11 +311,15 @@ def verdicts(table: pd.DataFrame, level: float = LEVEL, adjust_method: str = "bh
     out = table.copy()
     n = out.n_seeds.to_numpy(float)
     enough = n >= MIN_SEEDS
-    gap, gap_se = out.mi_gap.to_numpy(float), out.mi_gap_se.to_numpy(float)
-    excess, excess_se = _excess(out)
-    out["mi_gap_low"], out["mi_gap_high"] = t_interval(gap, gap_se, n, level)
-    same_sign = np.sign(gap) == np.sign(excess)
-    p_gap = np.fmax(t_pvalue(gap, gap_se, n), t_pvalue(excess, excess_se, n))
+    sign, p_sign = sign_tests(out, n)
+    excess = excess_over_null(out)
+    out["mi_gap_low"], out["mi_gap_high"] = t_interval(out.mi_gap, out.mi_gap_se, n, level)
+    if "mi_gap_corrected" in out:
+        out["mi_gap_corrected_low"], out["mi_gap_corrected_high"] = t_interval(
+            out.mi_gap_corrected, out.mi_gap_corrected_se, n, level)
+    out["mi_gap_excess_p"] = t_pvalue_df(excess.value, excess.se, excess.df)
+    same_sign = (sign != 0) & (sign == np.sign(excess.value))
+    p_gap = np.fmax(p_sign, out.mi_gap_excess_p.to_numpy(float))
     p_gap = np.where(enough, np.where(same_sign | ~np.isfinite(p_gap), p_gap, 1.0), np.nan)
     out["mi_gap_p"] = adjust(p_gap, adjust_method)
     out["gap_resolved"] = out.mi_gap_p < alpha
@@ -275,8 +345,12 @@ def why_unresolved(row) -> str:
     if not np.isfinite(row.get("mi_gap_null", np.nan)):
         return "no null MIs (estimator bias unmeasured)"
     reasons = []
+    if "mi_gap_corrected" in row and not np.isfinite(row["mi_gap_corrected"]):
+        reasons.append("an MI beyond the range the estimator's bias was measured on")
+    elif "mi_gap_corrected" in row and np.sign(row["mi_gap_corrected"]) != np.sign(row["mi_gap"]):
+        reasons.append("raw and bias-corrected gaps differ in sign")
     if not row.get("gap_resolved", False):
-        reasons.append("gap within seed spread or null band")
+        reasons.append("gap not separated from 0 or from the estimator's null")
     if "gain_resolved" in row and not row["gain_resolved"]:
         reasons.append("gain interval includes 0")
     return "; ".join(reasons)

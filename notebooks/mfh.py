@@ -412,9 +412,9 @@ display(alg1_teachers.round(3))
 
 # %%
 glue("mfh_sec41_lam", sec41_lam, display=False)
-# alpha_hidden at |J1 u J2| = d is the same data as alpha at that level: count it once
-duplicate = (summary.setting == "alpha_hidden") & np.isclose(summary.level, alpha_hidden_d or -1)
-mvd = summary[~duplicate].assign(
+# settings that describe the same data (alpha_hidden at |J1 u J2| = d and alpha there; alpha
+# and table2 where their index sets coincide) are one condition: count each once
+mvd = summary[mfh.first_of_each_data(summary, conditions)].assign(
     condition=lambda t: [f"{s} {lv:g} / {k} teacher" for s, lv, k in zip(t.setting, t.level, t.teacher)],
     mfh_gamma=lambda t: t.teacher_gamma,
 ).reset_index(drop=True)
@@ -583,8 +583,10 @@ display(Markdown(
 # are already there, from the synthetic chapter). KD gain is in accuracy points.
 
 # %% tags=["hide-input"]
-score = chapter.scorecard(mvd, data="MVD synthetic (MFH App. B.2 generator)")
-once = ~((rows.setting == "alpha_hidden") & np.isclose(rows.level, alpha_hidden_d or -1))  # as for the scorecard
+score = chapter.scorecard(  # every seed draws its own MVD data; MFH's H are 1-d decision values, two classes
+    mvd.assign(independent_data=True, mi_n=n_test, d_t=1, d_s=1, y_classes=2),
+    data="MVD synthetic (MFH App. B.2 generator)", mi=(mi_method, mi_options))
+once = mfh.first_of_each_data(rows, conditions)  # as for the scorecard
 _ = chapter.criteria(  # the criteria chapter's candidates, MFH's teacher gamma among them
     rows[once].assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd), ["setting", "level", "teacher"],
     condition=lambda r: f"{r.setting} {r.level:g} / {r.teacher} teacher", estimator=mi_method,

@@ -447,7 +447,8 @@ cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
 conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
-score = chapter.scorecard(conditions_table, data=DATA_NAME)
+score = chapter.scorecard(conditions_table.assign(  # one dataset for all seeds; a stand-in is shown, not pooled
+    independent_data=False, pooled=IS_REAL, pool_note="" if IS_REAL else "stand-in data"), data=DATA_NAME)
 _ = chapter.criteria(  # the criteria chapter's candidates: the pairs and the noisy teachers
     pd.concat([crit, noise[noise.noise > 0]], ignore_index=True).assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd),
     ["teacher", "student", "noise"],

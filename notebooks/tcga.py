@@ -273,7 +273,7 @@ noise = chapter.sweep(exp.run_noise_cell, noise_conditions, seeds, noise_setting
 noise_columns = ["cohort", "teacher", "student", "split", "split_seed", "noise", "seed", "n_train", "n_test",
                  "f1_kd", "f1_nokd", "acc_kd", "acc_nokd", "teacher_f1", "teacher_acc", "mi_ts", "mi_sl", "mi_tl",
                  "mi_ts_null", "mi_sl_null"]  # the estimator's null MIs (rows permuted; cchlib.stats)
-noise = noise[noise_columns + criteria.candidate_columns(noise)]  # + the criteria's candidates
+noise = criteria.with_candidates(noise, noise_columns)  # + the criteria's candidates
 _ = chapter.table(noise, "noise")
 
 
@@ -538,7 +538,17 @@ def data_name(cohort: str) -> str:
 
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
 conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
-score = chapter.scorecard(conditions.assign(data=conditions.cohort.map(data_name)))
+# The shapes at which the estimator's bias is measured: the MI rows of each cohort's split,
+# the hidden width of teacher and student (Table 9), the cohort's classes.
+mi_rows = noise.assign(mi_n=noise.n_test if mi_on == "test" else noise.n_train + noise.n_test)
+mi_n = mi_rows.groupby("cohort").mi_n.agg(lambda v: int(v.mode().iloc[0]))
+conditions = conditions.assign(
+    data=conditions.cohort.map(data_name),
+    independent_data=conditions.split == "repeated",  # "repeated": every seed its own split
+    mi_n=conditions.cohort.map(mi_n), d_t=hidden, d_s=hidden,
+    y_classes=conditions.cohort.map(lambda c: len(cohort_data[c].classes)),
+)
+score = chapter.scorecard(conditions, mi=(mi_method, mi_options))
 _ = chapter.criteria(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
     noise[noise.split == primary], ["cohort", "teacher", "noise"],
     condition=lambda r: f"{r.cohort} {NAMES.get(r.teacher, r.teacher)}->CNV, noise {100 * r.noise:.0f}% "

@@ -417,6 +417,9 @@ conditions = pd.DataFrame(
         # the gap is exact (Eq. 17), not estimated: no estimator, so no null band
         "mi_gap_null": 0.0,
         "mi_gap_null_se": 0.0,
+        # Theorem 1 speaks of small lambda; lambda = 1 (pure distillation) is shown, not pooled
+        "pooled": sec41["lambda"] < 1,
+        "pool_note": np.where(sec41["lambda"] < 1, "", "lambda = 1: outside Theorem 1's small-lambda scope"),
     }
 )
 score = chapter.scorecard(conditions, data=DATA)

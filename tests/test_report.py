@@ -30,7 +30,7 @@ def test_scorecard_agreement_logic():
     assert list(rows.agrees) == [True, True, False]
     # c: the gap equals the estimator's null gap, so its sign is not resolved
     assert list(rows.verdict) == ["agrees", "agrees", "unresolved"]
-    assert "null band" in rows.note.iloc[2]
+    assert "estimator's null" in rows.note.iloc[2]
 
 
 def test_scorecard_verdict_needs_seeds_and_null():

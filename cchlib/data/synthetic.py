@@ -106,3 +106,23 @@ def make_synthetic(
         test_idx=np.arange(n_train, n_train + n_test),
         name=f"synthetic Gaussian (s12={s12}, s13={s13}, s23={s23}, p={p})",
     )
+
+
+def input_mis(s12: float, s13: float, s23: float, p: int) -> tuple[float, float]:
+    """Exact I(X1; X2) and I(X2; Y) in nats of App. B's sampler (jointly Gaussian).
+
+    ``0.5 (log det S_a + log det S_b - log det S_ab)`` from :func:`sampler_covariance`.
+    They bound the MIs of any representations H1 = f(X1), H2 = g(X2) from above (data
+    processing), so the input-level gap ``I(X1;X2) - I(X2;Y)`` is a reference, not the
+    gap of the learned representations.
+    """
+    cov = sampler_covariance(s12, s13, s23, p)
+    x1, x2, y = np.arange(p), np.arange(p, 2 * p), np.array([2 * p])
+
+    def logdet(idx):
+        return float(np.linalg.slogdet(cov[np.ix_(idx, idx)])[1])
+
+    def mi(a, b):
+        return 0.5 * (logdet(a) + logdet(b) - logdet(np.concatenate([a, b])))
+
+    return mi(x1, x2), mi(x2, y)

@@ -118,6 +118,21 @@ def mvd_conditions(
     return conditions
 
 
+def first_of_each_data(table: pd.DataFrame, conditions: list[dict]) -> pd.Series:
+    """True on the rows of ``table`` (``setting, level, teacher``, and ``seed`` if per seed) whose data no earlier row had.
+
+    Two settings can describe the same MVD data (for example ``alpha`` at
+    ``|J1 u J2| = 20`` and ``table2`` at gamma 0.5 with ``d = 20``, or ``alpha_hidden`` at
+    ``d`` decisive features and ``alpha`` there): with the same seeds they are the same
+    experiment, so a count over conditions takes each once.
+    """
+    data_of = {(c["setting"], float(c["level"])): (c["d1"], c["d2"], c["d"], tuple(c["J1"]), tuple(c["J2"]))
+               for c in conditions}
+    seeds = table.seed if "seed" in table else [None] * len(table)  # per-seed rows: each seed's row once
+    keys = [(data_of[(s, float(lv))], t, seed) for s, lv, t, seed in zip(table.setting, table.level, table.teacher, seeds)]
+    return ~pd.Series(keys, index=table.index).duplicated()
+
+
 def condition_spec(condition: dict) -> MVDSpec:
     """The :class:`MVDSpec` a condition describes."""
     return MVDSpec(

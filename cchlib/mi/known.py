@@ -130,3 +130,46 @@ def _mixture_mi(means: np.ndarray, rng: np.random.Generator, draws: int) -> floa
     log_lik = -0.5 * ((s[:, None, :] - means[None]) ** 2).sum(axis=2)
     log_post = log_lik[np.arange(draws), labels] - logsumexp(log_lik, axis=1)
     return float(np.log(n_classes) + log_post.mean())
+
+
+LATENT_DIMS = 8  # latent factors per side of the matched samplers (fewer when the side is narrower)
+SHARED_FACTORS = 4  # of which this many carry the dependence
+
+
+def matched_pair(n: int, dx: int, dy: int, rho: float, seed: int = 0) -> KnownMI:
+    """Gaussian x (``dx`` coordinates) and y (``dy``) whose dependence sits on a few latent factors.
+
+    Each side has ``min(d, 8)`` independent standard normal latent factors, embedded in
+    its ``d`` coordinates by a random matrix with orthonormal rows (so the data lie on a
+    low-dimensional subspace, as a network's features often do); the first
+    ``min(4, latent_x, latent_y)`` factors of x and y have correlation ``rho``. The
+    embeddings are injective, so I(x; y) = -k/2 log(1 - rho^2) exactly.
+    """
+    if not 0 <= rho < 1:
+        raise ValueError(f"rho must lie in [0, 1), got {rho}")
+    lx, ly = min(dx, LATENT_DIMS), min(dy, LATENT_DIMS)
+    k = min(SHARED_FACTORS, lx, ly)
+    rng = np.random.default_rng(seed)
+    fx, fy = rng.standard_normal((n, lx)), rng.standard_normal((n, ly))
+    fy[:, :k] = rho * fx[:, :k] + np.sqrt(1 - rho**2) * fy[:, :k]
+    x, y = fx @ _embedding(rng, lx, dx), fy @ _embedding(rng, ly, dy)
+    return KnownMI(x, y, float(-0.5 * k * np.log1p(-rho**2)))
+
+
+def matched_labels(n: int, dx: int, n_classes: int, separation: float, seed: int = 0,
+                   mc_draws: int = 200_000) -> KnownMI:
+    """x (``dx`` coordinates) with equiprobable labels seen in a few latent factors.
+
+    ``min(4, latent)`` of the ``min(dx, 8)`` latent factors are a Gaussian mixture whose
+    class means are ``separation`` times standard normal draws (see
+    :func:`gaussian_mixture_labels`), the rest independent noise; the latent is embedded
+    injectively, so I(x; y) equals the latent's MI, computed by Monte Carlo.
+    """
+    latent = min(dx, LATENT_DIMS)
+    k = min(SHARED_FACTORS, latent)
+    rng = np.random.default_rng(seed)
+    means = _cluster_means(rng, n_classes, k, separation)
+    labels = rng.integers(n_classes, size=n)
+    signal = means[labels] + rng.standard_normal((n, k))
+    x = np.hstack([signal, rng.standard_normal((n, latent - k))]) @ _embedding(rng, latent, dx)
+    return KnownMI(x, labels, _mixture_mi(means, np.random.default_rng(seed + 1), mc_draws))
