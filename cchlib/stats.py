@@ -244,9 +244,11 @@ def excess_over_null(table: pd.DataFrame) -> Excess:
     column false or absent: the cautious default), every seed's gap carries the same
     chance dependence of that sample, so the mean gap keeps a shared error that seeds
     cannot average away. The null gaps (a fresh permutation each) vary by the sample and
-    the seed, the gaps by the seed alone, so the shared part is estimated as
-    ``max(0, s_null² - s_gap²)`` (per-seed variances), added to the variance, with
-    ``n - 1`` degrees of freedom. NaN without null columns.
+    the seed, the gaps by the seed alone, so with per-seed variances ``s²`` the variance
+    of the difference of means is ``s_null² (1 + 1/n) - s_gap² (1 - 1/n)``; ``s_gap²`` is
+    taken at its lower-quartile bound ``s_gap² (n-1) / chi²_{0.75, n-1}`` (a cautious
+    subtraction) and the total never below Welch's, with Welch-Satterthwaite degrees of freedom for that difference of
+    two variance estimates. NaN without null columns.
     """
     if "mi_gap_null" not in table:
         nan = np.full(len(table), np.nan)
@@ -256,12 +258,21 @@ def excess_over_null(table: pd.DataFrame) -> Excess:
     null_var = table.mi_gap_null_se.to_numpy(float) ** 2
     independent = (table["independent_data"].fillna(False).astype(bool).to_numpy()
                    if "independent_data" in table else np.zeros(len(table), bool))
-    shared = np.where(independent, 0.0, np.maximum(0.0, n * (null_var - gap_var)))
+    welch = gap_var + null_var
+    # shared design: Var = s_null²(1 + 1/n) - s_gap²(1 - 1/n), never below Welch's; the seed
+    # variance subtracted is deflated to its lower quartile bound, so that a noisy s_gap² does
+    # not talk the shared part away
+    deflate = (n - 1) / sps.chi2.ppf(0.75, np.maximum(n - 1, 1))
+    a, b = n * null_var * (1 + 1 / n), n * gap_var * (1 - 1 / n) * deflate
+    shared_design = ~independent & (a - b > welch)
+    variance = np.where(shared_design, a - b, welch)
     with np.errstate(divide="ignore", invalid="ignore"):
-        welch_df = (gap_var + null_var) ** 2 / ((gap_var**2 + null_var**2) / (n - 1))
-    df = np.where(independent & (gap_var + null_var > 0), welch_df, n - 1)
-    return Excess((table.mi_gap - table.mi_gap_null).to_numpy(float),
-                  np.sqrt(shared + gap_var + null_var), np.where(n >= 2, df, np.nan))
+        # Welch-Satterthwaite degrees of freedom of each variance estimate
+        welch_df = welch**2 / ((gap_var**2 + null_var**2) / (n - 1))
+        shared_df = (a - b) ** 2 / ((a**2 + b**2) / (n - 1))
+    df = np.where(shared_design, shared_df, np.where(welch > 0, welch_df, n - 1))
+    return Excess((table.mi_gap - table.mi_gap_null).to_numpy(float), np.sqrt(variance),
+                  np.where(n >= 2, np.minimum(df, 2 * (n - 1)), np.nan))
 
 
 def sign_tests(table: pd.DataFrame, n) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,22 @@ def test_scorecard_contract(smoke_book):
     assert {"n_seeds", "mi_gap_low", "mi_gap_high", "mi_gap_null", "kd_gain_low", "kd_gain_high"} <= set(table.columns)
 
 
+def test_scorecard_counts_each_condition_once_with_its_real_seed_count(smoke_book):
+    """No chapter repeats a condition, and no row claims more seeds than the chapter ran."""
+    tmp, _ = smoke_book
+    table = pd.read_csv(tmp / "results" / "smoke" / "scorecard.csv")
+    repeated = table[table.duplicated(["chapter", "condition"], keep=False)]
+    assert repeated.empty, repeated[["chapter", "condition"]]
+    for chapter, part in table.groupby("chapter"):
+        if chapter == "theory":  # its n_seeds counts Monte Carlo training sets, not seeds
+            continue
+        seeds = book.load_parameters(ROOT, "smoke", f"notebooks/{chapter}")["seeds"]
+        assert (part.n_seeds <= len(seeds)).all(), (chapter, part.n_seeds.max(), len(seeds))
+    # the same measured numbers under two names would be one condition counted twice
+    numbers = table.dropna(subset=["mi_gap", "kd_gain"]).round(12)
+    assert not numbers.duplicated(["chapter", "mi_gap", "kd_gain", "mi_gap_null"]).any()
+
+
 def test_book_is_built_with_every_chapter(smoke_book):
     tmp, index = smoke_book
     assert index is not None and index.exists()

@@ -130,3 +130,75 @@ def test_calibration_benchmark_fast_version():
     assert (summary.share_wrong_decided == 0).all(), summary
     assert summary.loc[["noise-classes", "noise-regression"], "share_decided"].max() <= 0.05
     assert summary.loc[["planted-negative", "planted-positive"], "share_right"].min() >= 0.5
+
+
+def _summary(gaps, nulls, independent):
+    g, z = stats.summarise(gaps), stats.summarise(nulls)
+    return pd.DataFrame({"mi_gap": [g.mean], "mi_gap_se": [g.se], "mi_gap_null": [z.mean],
+                         "mi_gap_null_se": [z.se], "n_seeds": [g.n], "independent_data": [independent]})
+
+
+def test_null_test_shrinks_with_seeds_when_seeds_draw_their_own_data():
+    """Welch's test: with per-seed SDs fixed, the SE falls as 1/sqrt(n) (the old band did not)."""
+    rng = np.random.default_rng(0)
+    base_g, base_z = rng.normal(size=1000), rng.normal(size=1000)
+    se = {}
+    for n in (5, 20, 80):
+        g = 0.1 * (base_g[:n] - base_g[:n].mean()) / base_g[:n].std(ddof=1)
+        z = 0.1 * (base_z[:n] - base_z[:n].mean()) / base_z[:n].std(ddof=1)
+        se[n] = stats.excess_over_null(_summary(g, z, True)).se[0]
+    assert se[5] / se[20] == pytest.approx(2.0, rel=1e-6) and se[20] / se[80] == pytest.approx(2.0, rel=1e-6)
+    ref = sps.ttest_ind(0.3 + base_g[:10], base_z[:10], equal_var=False)
+    table = _summary(0.3 + base_g[:10], base_z[:10], True)
+    excess = stats.excess_over_null(table)
+    assert stats.t_pvalue_df(excess.value, excess.se, excess.df)[0] == pytest.approx(ref.pvalue)
+
+
+def test_a_shared_sample_keeps_its_share_of_the_null_spread():
+    """Gaps alike across seeds (one shared sample), nulls spread: the SE stays near the null's SD."""
+    gaps = 0.2 + 0.001 * np.arange(10)
+    nulls = np.random.default_rng(1).normal(0, 0.1, 10)
+    shared = stats.excess_over_null(_summary(gaps, nulls, False))
+    independent = stats.excess_over_null(_summary(gaps, nulls, True))
+    assert shared.se[0] > np.std(nulls, ddof=1) > 2 * independent.se[0]
+
+
+def test_null_test_size_on_noise_with_a_shared_sample_component():
+    """Random-effects noise (a shared draw per condition plus seed noise): <= 5% decided, not Welch's excess."""
+    rng = np.random.default_rng(2)
+    decided, welch = [], []
+    for _ in range(2000):
+        u = rng.normal(0, 0.08)  # the shared sample's chance dependence, in every seed's gap
+        gaps = u + rng.normal(0, 0.06, 5)
+        nulls = rng.normal(0, 0.1, 5)  # a fresh permutation each: sample and seed variance
+        for independent, out in ((False, decided), (True, welch)):
+            e = stats.excess_over_null(_summary(gaps, nulls, independent))
+            out.append(stats.t_pvalue_df(e.value, e.se, e.df)[0] < 0.05)
+    assert np.mean(decided) <= 0.06
+    assert np.mean(welch) > 0.08  # the test that ignores the shared sample is too liberal here
+
+
+def test_a_gap_four_standard_errors_from_its_null_is_resolved_at_ten_seeds():
+    rng = np.random.default_rng(3)
+    gaps, nulls = -0.25 + 0.05 * rng.standard_normal(10), 0.05 * rng.standard_normal(10)
+    table = _summary(gaps, nulls, True).assign(kd_gain=[-0.1], kd_gain_se=[0.01])
+    combined = np.hypot(table.mi_gap_se, table.mi_gap_null_se)[0]
+    assert abs(table.mi_gap[0] - table.mi_gap_null[0]) > 4 * combined
+    out = stats.verdicts(table)
+    assert out.gap_resolved.iloc[0] and out.select_verdict.iloc[0] == "do not distil"
+
+
+def test_a_sign_the_bias_correction_reverses_is_not_resolved():
+    table = _table([-0.3], 0.01, 0.0, [0.1], 0.01).assign(mi_gap_corrected=[0.2], mi_gap_corrected_se=[0.01])
+    out = stats.verdicts(table)
+    assert not out.gap_resolved.iloc[0] and "differ in sign" in stats.why_unresolved(out.iloc[0])
+    beyond = stats.verdicts(table.assign(mi_gap_corrected=[np.nan]))
+    assert not beyond.gap_resolved.iloc[0] and "beyond the range" in stats.why_unresolved(beyond.iloc[0])
+    agreeing = stats.verdicts(table.assign(mi_gap_corrected=[-0.5]))
+    assert agreeing.gap_resolved.iloc[0]
+
+
+def test_summarise_seeds_refuses_a_repeated_column():
+    frame = pd.DataFrame([[0, 0.1, 0.2]], columns=["c", "mi_tl", "mi_tl"])
+    with pytest.raises(ValueError, match="mi_tl"):
+        stats.summarise_seeds(frame, "c", ["mi_tl"])
