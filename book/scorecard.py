@@ -88,8 +88,9 @@ plt.close(fig)
 # MI gap (nats) against the measured KD gain, one point per condition and one panel per
 # chapter; each panel's vertical axis gives its chapter's unit of gain (accuracy, weighted
 # F1, reduction of test MSE or of excess risk). Bars are 95% t-intervals over seeds; green:
-# CCH's sign agreed, red: disagreed, grey: unresolved (an interval crossing 0, a gap
-# inside the estimator's null band, too few seeds, or no null measured); the legend counts
+# CCH's sign agreed, red: disagreed, grey: unresolved (an interval crossing 0, a gap not
+# separated from the estimator's null, a sign the estimator's bias reverses, too few seeds,
+# or no null measured); the legend counts
 # each. The shaded quadrants are where the gain has the sign CCH predicts: look at how
 # many points lie outside them, and whether the gain grows with the gap.
 # ```

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from cchlib import stats
+
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "undecided")
 MIN_SEEDS = 3  # fewer seeds than this give no interval worth a verdict
 
@@ -95,8 +97,8 @@ def cch_finding(claim: str, score: pd.DataFrame, n_seeds: int, params_name: str,
         f"sign of the MI gap matched the sign of the distillation gain in {raw} of {total} conditions."
     )
     basis = (
-        f"Of the {total} conditions, {tally['agrees'] + tally['disagrees']} are resolved (95% "
-        f"intervals of gap and gain exclude zero): CCH was right on {tally['agrees']} and wrong on "
-        f"{tally['disagrees']}; {tally['unresolved']} are unresolved."
+        f"Of the {total} conditions, {tally['agrees'] + tally['disagrees']} are resolved: CCH was right on "
+        f"{tally['agrees']} and wrong on {tally['disagrees']}; {tally['unresolved']} are unresolved. The rule "
+        f"(`cchlib.stats`): {stats.RULE}."
     )
     return finding(claim, result, verdict(tally["agrees"], tally["disagrees"]), basis)

@@ -17,10 +17,10 @@ runs that check end to end and, optionally, the distillation that confirms or re
    student's candidate teachers by MI gap and, with ``kd_check=True``, trains
    distilled students (Eq. 2, or Eq. 4 for regression) to measure the actual gain;
 3. :func:`rank` gives each row a verdict from :func:`cchlib.stats.verdicts`: *distil*
-   or *do not distil* when the gap's sign is resolved over seeds and lies outside the
-   estimator's null band (the gap recomputed on permuted pairs, :func:`cchlib.stats.null_mis`),
-   *undecided* otherwise (and always with fewer than 3 seeds): more seeds or more
-   samples are how to get a decision.
+   or *do not distil* when the gap's sign is resolved over seeds and the gap differs from
+   the estimator's null (the gap recomputed on permuted pairs, :func:`cchlib.stats.null_mis`,
+   tested as :func:`cchlib.stats.excess_over_null` describes), *undecided* otherwise (and
+   always with fewer than 3 seeds): more seeds or more samples are how to get a decision.
 
 The networks are chosen per modality by name (:data:`MODEL_KINDS`): ``"mlp"`` for
 tabular vectors (:class:`cchlib.models.StackedMLP`), ``"image"`` for images (the MNIST

@@ -358,11 +358,11 @@ plt.close(fig)
 
 # %% [markdown]
 # ## Does the sign of the MI gap predict the sign of the KD gain?
-# CCH predicts a gain where the gap is positive. A condition is *resolved* when both the
-# KD gain's 95% t-interval over seeds and the MI gap (its interval and the estimator's
-# null band) exclude zero after the Benjamini-Hochberg adjustment across the chapter's
-# conditions (`cchlib.stats`, the rule of every chapter and of the scorecard); otherwise
-# its verdict is *unresolved*.
+# CCH predicts a gain where the gap is positive. A condition is *resolved* by the rule of
+# every chapter and of the scorecard (`cchlib.stats`, quoted in the box at the top): the
+# gap differs from the estimator's null, its sign survives the estimator's bias, and the
+# KD gain's 95% t-interval over seeds excludes zero, after the Benjamini-Hochberg
+# adjustment across the chapter's conditions; otherwise its verdict is *unresolved*.
 
 # %%
 agree = stats.verdicts(summary)

@@ -414,7 +414,7 @@ conditions = pd.DataFrame(
         "kd_gain": sec41["kd_gain"],
         "kd_gain_se": sec41["kd_gain_se"],
         "n_seeds": sec41_reps * len(seeds),  # Monte Carlo training sets behind each gain
-        # the gap is exact (Eq. 17), not estimated: no estimator, so no null band
+        # the gap is exact (Eq. 17), not estimated: no estimator, so its null is exactly 0
         "mi_gap_null": 0.0,
         "mi_gap_null_se": 0.0,
         # Theorem 1 speaks of small lambda; lambda = 1 (pure distillation) is shown, not pooled
