@@ -96,9 +96,16 @@ def cch_finding(claim: str, score: pd.DataFrame, n_seeds: int, params_name: str,
         f"with the `{params_name}` parameter set ({n_seeds} seed(s), {total} {what}{data}), the "
         f"sign of the MI gap matched the sign of the distillation gain in {raw} of {total} conditions."
     )
+    resolved = score[score.verdict != "unresolved"] if "verdict" in score else score.iloc[:0]
+    checks = resolved["bias_check"].fillna("") if "bias_check" in resolved else pd.Series(dtype=object)
+    bias = ""
+    if (checks != "").any():
+        bias = (f" Of the resolved, {int((checks == 'kept').sum())} keep their gap's sign after the correction "
+                f"for the estimator's bias at large MI, {int((checks == 'reversed').sum())} do not, and "
+                f"{int((checks == 'beyond calibration').sum())} lie beyond its calibrated range.")
     basis = (
         f"Of the {total} conditions, {tally['agrees'] + tally['disagrees']} are resolved: CCH was right on "
-        f"{tally['agrees']} and wrong on {tally['disagrees']}; {tally['unresolved']} are unresolved. The rule "
-        f"(`cchlib.stats`): {stats.RULE}."
+        f"{tally['agrees']} and wrong on {tally['disagrees']}; {tally['unresolved']} are unresolved.{bias} "
+        f"The rule (`cchlib.stats`): {stats.RULE}."
     )
     return finding(claim, result, verdict(tally["agrees"], tally["disagrees"]), basis)

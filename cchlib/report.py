@@ -39,6 +39,7 @@ SCORECARD_COLUMNS = [
     "mi_gap_corrected_se",
     "mi_gap_corrected_low",
     "mi_gap_corrected_high",
+    "bias_check",
     "mi_gap_p",
     "kd_gain",
     "kd_gain_se",
@@ -164,7 +165,8 @@ ANALYTIC_CHAPTERS = ("theory",)  # exact gaps and Monte Carlo gains: reported ap
 def standardised(values: pd.Series, groups: pd.Series) -> pd.Series:
     """``values`` z-scored within each group (a chapter), so that chapters' units do not mix."""
     grouped = values.groupby(groups)
-    return (values - grouped.transform("mean")) / grouped.transform("std").replace(0, np.nan)
+    z = (values - grouped.transform("mean")) / grouped.transform("std").replace(0, np.nan)
+    return z.round(12)  # equal z-scores stay equal (tied ranks), whatever the units' rounding
 
 
 def scorecard_summary(table: pd.DataFrame, permutations: int = 4999, seed: int = 0,

@@ -37,6 +37,7 @@ import random
 import subprocess
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -175,16 +176,22 @@ class ResultStore:
     def compact(self, fn_name: str) -> None:
         """Fold ``<function>.jsonl`` into ``<function>.jsonl.gz`` (written atomically), then remove it.
 
-        Killed between the two steps, the cells are in both files; readers take each once.
+        Runs under the same lock as :func:`append_line`, so a line another run appends is
+        either read here or written to a fresh ``.jsonl`` after the old one is removed,
+        never to a removed file. Killed between the two steps, the cells are in both
+        files; readers take each once, and the next compaction folds them again.
         """
         plain = self.path(fn_name)
         if not plain.exists():
             return
-        self._cells.pop(fn_name, None)
-        records = self.cells(fn_name).values()
-        text = "".join(json.dumps(r) + "\n" for r in records)
-        atomic_write_bytes(self.path(fn_name, compressed=True), gzip.compress(text.encode("utf-8"), mtime=0))
-        plain.unlink()
+        with locked_file(plain) as handle:
+            if handle is None:  # another run compacted it meanwhile
+                return
+            self._cells.pop(fn_name, None)
+            records = self.cells(fn_name).values()
+            text = "".join(json.dumps(r) + "\n" for r in records)
+            atomic_write_bytes(self.path(fn_name, compressed=True), gzip.compress(text.encode("utf-8"), mtime=0))
+            plain.unlink()
 
     def records(self) -> list[tuple[Path, dict]]:
         """Every stored cell, checked, as (file, record); a cell in both files of its function once."""
@@ -193,17 +200,45 @@ class ResultStore:
                 for name in names for record in self.cells(name).values()]
 
 
+@contextmanager
+def locked_file(path: Path, create: bool = False):
+    """Open ``path`` for appending under an exclusive ``flock``; yield the handle (None if it is gone).
+
+    A run that waited for the lock while another removed the file (a compaction) would
+    hold a lock on a file no longer in the folder: the handle is checked against the
+    path after locking, and the file is reopened (``create``) or None is yielded.
+    """
+    while True:
+        try:
+            handle = open(path, "a+b") if create else open(path, "r+b")
+        except FileNotFoundError:
+            yield None
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(handle.fileno()).st_ino:
+                yield handle
+                return
+            if not create:
+                yield None
+                return
+
+
 def append_line(path: Path, line: str) -> None:
     """Append a line under an exclusive lock, first cutting off a torn last line if there is one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with locked_file(path, create=True) as handle:
         end = handle.seek(0, os.SEEK_END)
         if end:
             handle.seek(end - 1)
             if handle.read(1) != b"\n":  # a run died mid-line: keep only the complete lines
                 handle.seek(0)
                 handle.truncate(handle.read().rfind(b"\n") + 1)
+                handle.seek(0, os.SEEK_END)
         handle.write(line.encode("utf-8") + b"\n")
         handle.flush()
         os.fsync(handle.fileno())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy import integrate, stats
@@ -383,3 +384,37 @@ def test_standardize_uses_the_whole_column_when_the_reference_part_is_constant()
 def test_diverging_training_names_the_estimator_and_shapes(pair_08):
     with pytest.raises(ValueError, match=r"lmi on x \(1500, 1\) and y \(1500, 1\).*NaN/inf.*lr"):
         mi.estimate(pair_08.x, pair_08.y, method="lmi", lr=1e30, epochs=3)
+
+
+def test_matched_samplers_have_the_stated_mi():
+    """The calibration samplers: exact Gaussian MI, and the label MI of the latent mixture."""
+    from cchlib.mi import known
+    pair = known.matched_pair(20_000, 64, 3, rho=0.8, seed=0)
+    assert pair.x.shape == (20_000, 64) and pair.y.shape == (20_000, 3)
+    assert pair.mi == pytest.approx(-1.5 * np.log(1 - 0.64))  # min(4, 8, 3) = 3 shared factors
+    # the dependence is linear Gaussian: canonical correlations of the data recover it
+    cc = np.linalg.svd(np.linalg.qr(pair.x - pair.x.mean(0))[0][:, :8].T
+                       @ np.linalg.qr(pair.y - pair.y.mean(0))[0], compute_uv=False)[:3]
+    assert cc == pytest.approx([0.8] * 3, abs=0.02)
+    labels = known.matched_labels(5_000, 16, 3, separation=0.0, seed=1, mc_draws=20_000)
+    assert labels.mi == pytest.approx(0.0, abs=1e-9) and set(np.unique(labels.y)) <= {0, 1, 2}
+
+
+def test_bias_inversion_reads_estimates_back_as_truths():
+    """A curve estimate = truth / 2: inversion doubles, carries the slope, and refuses a saturated value."""
+    from cchlib.mi import bias
+    curve = pd.DataFrame({"truth": [0.0, 1.0, 2.0, 4.0], "estimate": [0.0, 0.5, 1.0, 2.0],
+                          "estimate_se": [0.01, 0.01, 0.02, 0.02]})
+    truth, slope, se = bias.invert([0.25, 1.5, -0.1, 2.5], curve)
+    assert truth[:2] == pytest.approx([0.5, 3.0]) and slope[:2] == pytest.approx([2.0, 2.0])
+    assert truth[2] == 0.0 and np.isnan(truth[3])
+    assert se[0] == pytest.approx(0.02) and se[1] == pytest.approx(0.04)
+    conditions = pd.DataFrame({"mi_ts": [1.5], "mi_sl": [0.25], "mi_gap_se": [0.1], "mi_n": [100], "d_t": [4],
+                               "d_s": [4], "y_classes": [0]})
+    rows = []
+    for c in bias.term_conditions(100, 4, 4, 0):
+        rows.append({**c, "seed": 0, "truth": 10 * c["level"], "estimate": 5 * c["level"]})
+        rows.append({**c, "seed": 1, "truth": 10 * c["level"], "estimate": 5 * c["level"]})
+    out = bias.corrected_gap(conditions, bias.curves(pd.DataFrame(rows)))
+    assert out.mi_gap_corrected.iloc[0] == pytest.approx(3.0 - 0.5)
+    assert out.mi_gap_corrected_se.iloc[0] == pytest.approx(0.2)  # the seed SE carried through slope 2

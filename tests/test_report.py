@@ -44,10 +44,26 @@ def test_scorecard_verdict_needs_seeds_and_null():
 def test_scorecard_summary_columns():
     rows = pd.concat([report.scorecard_rows(ch, _conditions(), data="d") for ch in ("one", "two")])
     summary = report.scorecard_summary(rows, permutations=99)
-    assert list(summary.index) == ["one", "two", "all"]
+    assert list(summary.index) == ["one", "two", "all empirical"]
     assert {"share agree", "share by chance", "p (agree > chance)", "spearman", "spearman_low", "spearman_high",
             "spearman_p", "agrees", "disagrees", "unresolved"} <= set(summary.columns)
-    assert summary.loc["all", "conditions"] == 6 and summary.loc["all", "agrees"] == 4
+    assert summary.loc["all empirical", "conditions"] == 6 and summary.loc["all empirical", "agrees"] == 4
+
+
+def test_pooled_row_keeps_to_one_scale_leaves_out_theory_and_rows_not_pooled():
+    one = report.scorecard_rows("one", _conditions(), data="d").assign(scale="paper")
+    other = report.scorecard_rows("two", _conditions(), data="d").assign(scale="default")
+    theory = report.scorecard_rows("theory", _conditions(), data="d").assign(scale="paper")
+    stand_in = report.scorecard_rows("three", _conditions().assign(pooled=False, pool_note="stand-in"),
+                                     data="d").assign(scale="paper")
+    summary = report.scorecard_summary(pd.concat([one, other, theory, stand_in]), permutations=99, scale="paper")
+    assert summary.loc["all empirical", "conditions"] == 3  # only "one": "two" is at default, "three" not pooled
+    assert "three" not in summary.index and summary.loc["theory", "conditions"] == 3
+    # within-chapter z-scores: a chapter whose gains are 1000x larger weighs the same
+    scaled = one.assign(chapter="big", kd_gain=one.kd_gain * 1000)
+    both = report.scorecard_summary(pd.concat([one, scaled]), permutations=99, scale="paper")
+    same = report.scorecard_summary(pd.concat([one, one.assign(chapter="copy")]), permutations=99, scale="paper")
+    assert both.loc["all empirical", "spearman"] == pytest.approx(same.loc["all empirical", "spearman"])
     # two positive gaps of three and one positive gain of three: 2/3 * 1/3 + 1/3 * 2/3
     assert summary.loc["one", "share by chance"] == pytest.approx(4 / 9)
 

@@ -151,7 +151,7 @@ def test_null_test_shrinks_with_seeds_when_seeds_draw_their_own_data():
     ref = sps.ttest_ind(0.3 + base_g[:10], base_z[:10], equal_var=False)
     table = _summary(0.3 + base_g[:10], base_z[:10], True)
     excess = stats.excess_over_null(table)
-    assert stats.t_pvalue_df(excess.value, excess.se, excess.df)[0] == pytest.approx(ref.pvalue)
+    assert excess.p[0] == pytest.approx(ref.pvalue)
 
 
 def test_a_shared_sample_keeps_its_share_of_the_null_spread():
@@ -172,8 +172,7 @@ def test_null_test_size_on_noise_with_a_shared_sample_component():
         gaps = u + rng.normal(0, 0.06, 5)
         nulls = rng.normal(0, 0.1, 5)  # a fresh permutation each: sample and seed variance
         for independent, out in ((False, decided), (True, welch)):
-            e = stats.excess_over_null(_summary(gaps, nulls, independent))
-            out.append(stats.t_pvalue_df(e.value, e.se, e.df)[0] < 0.05)
+            out.append(stats.excess_over_null(_summary(gaps, nulls, independent)).p[0] < 0.05)
     assert np.mean(decided) <= 0.06
     assert np.mean(welch) > 0.08  # the test that ignores the shared sample is too liberal here
 
@@ -188,14 +187,16 @@ def test_a_gap_four_standard_errors_from_its_null_is_resolved_at_ten_seeds():
     assert out.gap_resolved.iloc[0] and out.select_verdict.iloc[0] == "do not distil"
 
 
-def test_a_sign_the_bias_correction_reverses_is_not_resolved():
-    table = _table([-0.3], 0.01, 0.0, [0.1], 0.01).assign(mi_gap_corrected=[0.2], mi_gap_corrected_se=[0.01])
-    out = stats.verdicts(table)
-    assert not out.gap_resolved.iloc[0] and "differ in sign" in stats.why_unresolved(out.iloc[0])
-    beyond = stats.verdicts(table.assign(mi_gap_corrected=[np.nan]))
-    assert not beyond.gap_resolved.iloc[0] and "beyond the range" in stats.why_unresolved(beyond.iloc[0])
-    agreeing = stats.verdicts(table.assign(mi_gap_corrected=[-0.5]))
-    assert agreeing.gap_resolved.iloc[0]
+def test_the_bias_check_is_reported_beside_the_verdict():
+    table = _table([-0.3], 0.01, 0.0, [-0.1], 0.01)
+    plain = stats.verdicts(table)
+    assert plain.bias_check.iloc[0] == "" and plain.verdict.iloc[0] == "agrees"
+    checked = stats.verdicts(table.assign(mi_gap_corrected=[0.2, ][:1], mi_gap_corrected_se=[0.01]))
+    assert checked.bias_check.iloc[0] == "reversed" and checked.verdict.iloc[0] == "agrees"
+    assert stats.verdicts(table.assign(mi_gap_corrected=[np.nan], mi_gap_corrected_se=[np.nan])
+                          ).bias_check.iloc[0] == "beyond calibration"
+    assert stats.verdicts(table.assign(mi_gap_corrected=[-0.5], mi_gap_corrected_se=[0.01])
+                          ).bias_check.iloc[0] == "kept"
 
 
 def test_summarise_seeds_refuses_a_repeated_column():
