@@ -575,20 +575,24 @@ def executor_overrides(executor, workers=None, scheduler=None, scheduler_file=No
     return {"executor": executor, "executor_options": options}
 
 
-def verify_store(root: Path, params_name: str, store: Path | bool, sample: int, seed: int,
+def verify_store(root: Path, params_name: str, store: Path | bool, sample: int | None, seed: int,
                  functions: list[str] | None = None) -> int:
-    """Recompute a random sample of stored cells; print a report; 0 when all reproduce."""
+    """Recompute a sample of stored cells (``None``: all), one retraining per batch; print a report; 0 when all reproduce."""
     folder = default_store(root, params_name) if store is True else store
     if not folder or not Path(folder).is_dir():
         raise BookError(f"no result store to verify for parameter set {params_name!r} "
                         f"(looked for {folder or root / STORE_DIR / params_name}); name one with --store DIR")
     tolerance = resultstore.VERIFY_TOLERANCE
     outcome = resultstore.verify(resultstore.ResultStore(Path(folder)), sample, seed, functions=functions,
-                                **tolerance)
+                                progress=lambda line: print(line, file=sys.stderr, flush=True), **tolerance)
     print(outcome.to_string(index=False))
     failed = int((~outcome["reproduced"]).sum())
-    print(f"{len(outcome) - failed} of {len(outcome)} sampled cells reproduced within rtol {tolerance['rtol']}, "
-          f"atol {tolerance['atol']} (on each value: |stored - recomputed| <= atol + rtol * |stored|)")
+    sampled = int(outcome["sampled"].sum())
+    batches = outcome.groupby(["fn", "condition"]).batch_seconds.first()
+    print(f"{len(outcome) - failed} of {len(outcome)} cells reproduced within rtol {tolerance['rtol']}, "
+          f"atol {tolerance['atol']} (on each value: |stored - recomputed| <= atol + rtol * |stored|): "
+          f"{sampled} sampled and {len(outcome) - sampled} more of the same batches, from {len(batches)} "
+          f"retrained batches ({batches.sum():.0f} s)")
     return 1 if failed else 0
 
 
@@ -618,6 +622,8 @@ def main(argv=None) -> int:
                         help="recompute --sample random stored cells and report any that no longer reproduce")
     parser.add_argument("--sample", type=int, default=3,
                         help="--verify-store: how many cells of each cell function (default 3)")
+    parser.add_argument("--all", action="store_true",
+                        help="--verify-store: every stored cell of the selected functions instead of a sample")
     parser.add_argument("--functions", nargs="+", metavar="NAME",
                         help="--verify-store: only the cell functions whose name contains one of these")
     parser.add_argument("--sample-seed", type=int, default=0, help="--verify-store: which random sample")
@@ -625,7 +631,8 @@ def main(argv=None) -> int:
     store = False if args.no_store else (args.store or True)
     try:
         if args.verify_store:
-            return verify_store(args.root.resolve(), args.params, store, args.sample, args.sample_seed, args.functions)
+            return verify_store(args.root.resolve(), args.params, store, None if args.all else args.sample,
+                                args.sample_seed, args.functions)
         overrides = executor_overrides(args.executor, args.workers, args.scheduler, args.scheduler_file)
         run(args.root, args.params, args.only, not args.no_build, args.results_root, overrides=overrides,
             keep_going=args.keep_going, store=store, missing="fail" if args.store_only else args.missing)

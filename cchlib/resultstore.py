@@ -325,18 +325,27 @@ def compare_rows(stored: list[dict], fresh: list[dict], rtol: float, atol: float
     return not first, worst, first
 
 
-def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_TOLERANCE["rtol"],
+def _batch_of(record: dict) -> tuple:
+    """What one retraining computes: the function, condition, settings and seeds of a stored cell's batch."""
+    return (record["fn"], json.dumps(record["condition"], sort_keys=True), json.dumps(record["settings"], sort_keys=True),
+            tuple(record["provenance"]["batch_seeds"]))
+
+
+def verify(store: ResultStore, sample: int | None = 3, seed: int = 0, rtol: float = VERIFY_TOLERANCE["rtol"],
            atol: float = VERIFY_TOLERANCE["atol"], functions: list[str] | None = None,
            progress=print) -> pd.DataFrame:
-    """Recompute a random sample of stored cells and compare them with what is stored.
+    """Recompute stored cells, one retraining per batch, and compare them with what is stored.
 
     ``sample`` cells are drawn from *each* cell function (so that every code path is
     checked, not mostly the function with the most cells), or from those whose name
-    contains one of ``functions``. Each sampled cell is recomputed with the seeds of its
-    original batch (so batched training sums in the same order) on this machine's
-    device. Returns one row per sampled cell: the function, condition, seed, whether
-    it reproduced, the largest absolute difference, what differed, and the seconds the
-    recomputation took.
+    contains one of ``functions``; ``sample=None`` takes every stored cell of them.
+    The sampled cells are grouped by the batch that computed them (function, condition,
+    settings and the batch's seeds, so batched training sums in the same order), and
+    each batch is retrained once on this machine's device: every sampled cell of it is
+    compared, and so are the batch's other stored cells, which come for free
+    (``sampled`` False in the report). Returns one row per compared cell: the function,
+    condition, seed, whether it was sampled, whether it reproduced, the largest
+    absolute difference, what differed, and the seconds its batch took.
     """
     by_function: dict[str, list] = {}
     for path, record in store.records():
@@ -347,21 +356,39 @@ def verify(store: ResultStore, sample: int, seed: int = 0, rtol: float = VERIFY_
                          + (f" of functions matching {functions}" if functions else ""))
     rng = random.Random(seed)
     chosen = [pick for name in sorted(by_function)
-              for pick in rng.sample(by_function[name], min(sample, len(by_function[name])))]
+              for pick in (by_function[name] if sample is None
+                           else rng.sample(by_function[name], min(sample, len(by_function[name]))))]
+    batches: dict[tuple, set] = {}
+    for _, record in chosen:
+        batches.setdefault(_batch_of(record), set()).add(record["seed"])
+    members = {}  # every stored cell of each chosen batch, by batch
+    for name in by_function:
+        for path, record in by_function[name]:
+            if _batch_of(record) in batches:
+                members.setdefault(_batch_of(record), []).append((path, record))
+    expected = {batch: members[batch][0][1]["provenance"].get("batch_wall_s") or 0.0 for batch in batches}
     results = []
-    for number, (path, record) in enumerate(chosen, 1):
-        progress(f"[{number}/{len(chosen)}] recomputing {record['fn']} {record['condition']} seed {record['seed']} "
-                 f"(batch {record['provenance']['batch_seeds']})")
+    for number, (batch, sampled) in enumerate(batches.items(), 1):
+        left = sum(expected[b] for b in list(batches)[number - 1:])
+        fn_name, condition, _, seeds = batch
+        progress(f"[batch {number}/{len(batches)}] retraining {fn_name} {condition} seeds {list(seeds)} "
+                 f"(about {left / 60:.1f} min left, from the stored batch times)")
         start = time.monotonic()
         try:
-            fn = import_function(record["fn"])
-            fresh = fn(record["condition"], list(record["provenance"]["batch_seeds"]), record["settings"])
-            fresh_rows = json.loads(json.dumps(fresh[record["seed"]], default=str))
-            agrees, worst, what = compare_rows(record["rows"], fresh_rows, rtol, atol)
-        except Exception as error:  # reported per cell; the others are still checked
-            agrees, worst, what = False, math.nan, f"recomputation failed: {type(error).__name__}: {error}"
-        results.append({"fn": record["fn"], "condition": json.dumps(record["condition"], sort_keys=True),
-                        "seed": record["seed"], "reproduced": agrees, "max_abs_difference": worst,
-                        "first_difference": what, "seconds": round(time.monotonic() - start, 1),
-                        "stored_on": record["provenance"]["device"], "file": path.name})
+            record = members[batch][0][1]
+            fresh = import_function(fn_name)(record["condition"], list(seeds), record["settings"])
+            error = None
+        except Exception as failure:  # reported per cell; the other batches are still checked
+            fresh, error = None, f"recomputation failed: {type(failure).__name__}: {failure}"
+        seconds = round(time.monotonic() - start, 1)
+        for path, record in sorted(members[batch], key=lambda item: item[1]["seed"]):
+            if error is None:
+                fresh_rows = json.loads(json.dumps(fresh[record["seed"]], default=str))
+                agrees, worst, what = compare_rows(record["rows"], fresh_rows, rtol, atol)
+            else:
+                agrees, worst, what = False, math.nan, error
+            results.append({"fn": fn_name, "condition": condition, "seed": record["seed"],
+                            "sampled": record["seed"] in sampled, "reproduced": agrees, "max_abs_difference": worst,
+                            "first_difference": what, "batch_seconds": seconds,
+                            "stored_on": record["provenance"]["device"], "file": path.name})
     return pd.DataFrame(results)

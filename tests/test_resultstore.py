@@ -216,7 +216,8 @@ def test_verify_samples_every_cell_function_and_can_be_narrowed_to_some(tmp_path
     _sweep(tmp_path, store)  # 4 cells of toy_cell
     sweep.run_sweep(other_cell, [{"a": 1}], [0], {}, cache=tmp_path / "cache", progress=False, store=store)
     report = resultstore.verify(store, sample=1, progress=lambda _: None)
-    assert sorted(report.fn) == ["test_resultstore.other_cell", "test_resultstore.toy_cell"]
+    assert set(report.fn) == {"test_resultstore.other_cell", "test_resultstore.toy_cell"}
+    assert report.groupby("fn").sampled.sum().tolist() == [1, 1]  # one sampled cell of each function
     narrowed = resultstore.verify(store, sample=3, functions=["other"], progress=lambda _: None)
     assert list(narrowed.fn) == ["test_resultstore.other_cell"] and narrowed.reproduced.all()
     with pytest.raises(StoreError, match="no cells to verify of functions matching"):
@@ -227,10 +228,29 @@ def test_verify_store_command_reports_and_fails_on_a_stale_cell(tmp_path, capsys
     store = ResultStore(tmp_path / "store")
     _sweep(tmp_path, store, seeds=[0])
     assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 0
-    assert "2 of 2 sampled cells reproduced" in capsys.readouterr().out
+    assert "2 of 2 cells reproduced" in capsys.readouterr().out
     _rewrite_line(store.records()[0][0], 1, _shift_value(1))
     assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--sample", "2"]) == 1
-    assert "1 of 2 sampled cells reproduced" in capsys.readouterr().out
+    assert "1 of 2 cells reproduced" in capsys.readouterr().out
+
+
+def test_verify_retrains_each_batch_once_and_checks_its_other_cells_for_free(tmp_path, capsys):
+    """Sampling every seed of a batch retrains that batch once; --all checks every stored cell."""
+    store = ResultStore(tmp_path / "store")
+    sweep.run_sweep(toy_cell, [{"a": 1}, {"a": 2}, {"a": 3}], [0, 1, 2, 3], {"shift": 0}, cache=tmp_path / "cache",
+                    progress=False, store=store)  # 3 batches of 4 seeds
+    CALLS.clear()
+    lines = []
+    report = resultstore.verify(ResultStore(store.root), sample=12, progress=lines.append)
+    assert sorted(CALLS) == [(0, 1, 2, 3)] * 3 and len(lines) == 3 and "batch 1/3" in lines[0]
+    assert len(report) == 12 and report.sampled.all() and report.reproduced.all()
+    CALLS.clear()
+    report = resultstore.verify(ResultStore(store.root), sample=1, progress=lambda _: None)
+    assert CALLS == [(0, 1, 2, 3)]  # one sampled cell: its batch, once
+    assert report.sampled.sum() == 1 and len(report) == 4 and report.reproduced.all()  # 3 more for free
+    CALLS.clear()
+    assert book.main(["--params", "smoke", "--verify-store", "--store", str(store.root), "--all"]) == 0
+    assert len(CALLS) == 3 and "12 of 12 cells reproduced" in capsys.readouterr().out
 
 
 def test_the_committed_store_is_well_formed():
