@@ -59,7 +59,7 @@ from cchlib.data.files import (  # noqa: F401  (the readers are part of this mod
 from cchlib.data.mosei import temporal_mean_pool
 from cchlib.data.paired import PairedDataset
 from cchlib.figures import plot_selection  # noqa: F401  (part of this module's API)
-from cchlib.models.kinds import MODEL_KINDS, infer_kind, make_model  # noqa: F401  (idem)
+from cchlib.models.kinds import DEFAULT_HIDDEN, MODEL_KINDS, infer_kind, make_model  # noqa: F401  (idem)
 
 # The demo data set: its 3-D "sequence" array needs its kind named (3-D is ambiguous).
 DEMO_KINDS = {"sequence": "sequence"}
@@ -137,13 +137,35 @@ class Selection:
         return cls(rank(summarise(per_seed)), per_seed, baselines, task, data, options)
 
     def scorecard_conditions(self) -> pd.DataFrame:
-        """Rows for :func:`cchlib.report.write_scorecard_rows` (needs a KD check)."""
+        """Rows for :func:`cchlib.report.write_scorecard_rows` (needs a KD check).
+
+        With the run's shapes in ``options["shapes"]`` (:func:`mi_shapes`), the rows also
+        carry the MIs and the shape columns of the estimator's bias calibration
+        (:meth:`cchlib.chapter.Chapter.bias_corrected`). The seeds share one split.
+        """
         if "kd_gain" not in self.ranking:
             raise ValueError("scorecard rows need the measured KD gain: run select_teachers(..., kd_check=True)")
-        table = self.ranking.assign(condition=self.ranking.teacher + " -> " + self.ranking.student)
-        columns = ["condition", "n_seeds", "mi_gap", "mi_gap_se", "mi_gap_null", "mi_gap_null_se", "mi_gap_excess",
-                   "mi_gap_excess_se", "kd_gain", "kd_gain_se"]
+        table = self.ranking.assign(condition=self.ranking.teacher + " -> " + self.ranking.student,
+                                    independent_data=False)
+        columns = ["condition", "n_seeds", "mi_ts", "mi_sl", "mi_gap", "mi_gap_se", "mi_gap_null", "mi_gap_null_se",
+                   "mi_gap_excess", "mi_gap_excess_se", "kd_gain", "kd_gain_se", "independent_data"]
+        shapes = self.options.get("shapes")
+        if shapes and all(shapes["widths"].get(m) for m in set(table.teacher) | set(table.student)):
+            table = table.assign(mi_n=shapes["mi_n"], d_t=table.teacher.map(shapes["widths"]),
+                                 d_s=table.student.map(shapes["widths"]), y_classes=shapes["y_classes"])
+            columns += ["mi_n", "d_t", "d_s", "y_classes"]
         return table[[c for c in columns if c in table]]
+
+
+def mi_shapes(ds: PairedDataset, kinds: dict, hidden) -> dict:
+    """What the MI estimates of a selection see: test rows, each representation's width, classes.
+
+    The width is the last hidden layer of a built-in kind (None for a user's factory,
+    whose width is not known in advance); ``y_classes`` is 0 for regression.
+    """
+    widths = {m: (list(hidden or DEFAULT_HIDDEN[k])[-1] if isinstance(k, str) else None) for m, k in kinds.items()}
+    classes = int(len(np.unique(ds.labels))) if ds.task == "classification" else 0
+    return {"mi_n": int(len(ds.test_idx)), "widths": widths, "y_classes": classes}
 
 
 def _net(kind, input_shape: tuple, role: str, hidden):
@@ -226,7 +248,8 @@ def select_teachers(
     baselines = [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
                  for m in kinds for s, v in zip(seeds, _score(ds.task, result.scores[m]))]
     per_seed = _per_seed(result.rows, ds.task, kd_check)
-    options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings))
+    options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings),
+                   shapes=mi_shapes(ds, kinds, settings.hidden))
     return Selection.from_per_seed(per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
 
 

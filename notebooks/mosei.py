@@ -448,7 +448,10 @@ cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
 conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
 score = chapter.scorecard(conditions_table.assign(  # one dataset for all seeds; a stand-in is shown, not pooled
-    independent_data=False, pooled=IS_REAL, pool_note="" if IS_REAL else "stand-in data"), data=DATA_NAME)
+    independent_data=False, pooled=IS_REAL, pool_note="" if IS_REAL else "stand-in data",
+    # the shapes of the estimator's bias calibration: test rows, Table 14's 128-unit H, binary labels
+    mi_n=min(sizes["test"], mi_samples or sizes["test"]), d_t=hidden[-1], d_s=hidden[-1], y_classes=2,
+), data=DATA_NAME, mi=(mi_method, mi_options.get(mi_method, {})))
 _ = chapter.criteria(  # the criteria chapter's candidates: the pairs and the noisy teachers
     pd.concat([crit, noise[noise.noise > 0]], ignore_index=True).assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd),
     ["teacher", "student", "noise"],

@@ -223,7 +223,8 @@ show_selection("digits")
 conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ": " + t.condition)
               for n, r in results.items()}
 # one family for the verdicts' multiple-comparison adjustment: the whole chapter
-score = chapter.scorecard(pd.concat([c.assign(data=exp.DESCRIPTION[n]) for n, c in conditions.items()]))
+score = chapter.scorecard(pd.concat([c.assign(data=exp.DESCRIPTION[n]) for n, c in conditions.items()]),
+                          mi=(mi_method, mi_options))  # with the estimator's bias at each dataset's shapes
 _ = chapter.criteria(  # the criteria chapter's candidates, per (dataset, teacher, student)
     pd.concat([r.per_seed.assign(dataset=n) for n, r in results.items()], ignore_index=True),
     ["dataset", "teacher", "student"],

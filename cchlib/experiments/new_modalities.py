@@ -102,6 +102,8 @@ def selection(rows: pd.DataFrame, dataset: str, kinds: dict, options: dict) -> s
     teacher the row pairs it with. Both datasets are classification tasks.
     """
     per_seed = rows[rows.dataset == dataset].drop(columns="dataset").reset_index(drop=True)
+    ds = load(dataset, options["test_frac"], options["split_seed"])
+    options = {**options, "shapes": select.mi_shapes(ds, kinds, options["hidden"])}
     scores = per_seed.groupby(["student", "seed"]).score_nokd.first()
     baselines = pd.DataFrame([{"modality": m, "kind": kind, "seed": int(seed), "score": float(scores[m, seed])}
                               for m, kind in kinds.items() for seed in per_seed.seed.unique()])
