@@ -254,11 +254,15 @@ def test_mvd_cell_rows_and_seed_batching(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(pd.DataFrame(both[1]), pd.DataFrame(alone[1]), atol=1e-6)
     summary = exp.summarise(rows)
     scorecard = exp.cch_predictions(summary)
-    assert len(scorecard) == len(exp.METHODS) - 1
+    # one row per prediction: paired KD (true-pair gap) and KD on shuffled pairs (the shuffled
+    # gap, which FA and LA would only repeat)
+    assert len(scorecard) == 2 and scorecard.condition.str.endswith("kd_paired").sum() == 1
     paired = summary[summary.method == "kd_paired"].iloc[0]
+    shuffled = summary[summary.method == "kd_shuffled"].iloc[0]
     assert scorecard.mi_gap.iloc[0] == pytest.approx(paired.mi_gap)
+    assert scorecard.mi_gap.iloc[1] == pytest.approx(shuffled.mi_gap_shuffled)
     assert scorecard.mi_gap_null.iloc[0] == pytest.approx(paired.mi_gap_null)
-    assert (scorecard.n_seeds == 2).all()
+    assert (scorecard.n_seeds == 2).all() and scorecard.independent_data.all()  # MVD draws data per seed
 
 
 def test_bad_conditions_are_refused():
