@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cchlib.data import PairedDataset
-from cchlib.data.synthetic import make_synthetic, sample_synthetic, sampler_coefficients, sampler_covariance
+from cchlib.data.synthetic import input_mis, make_synthetic, sample_synthetic, sampler_coefficients, sampler_covariance
 
 
 def test_sampler_covariance_matches_empirical():
@@ -71,3 +71,11 @@ def test_validation_errors(overrides, message):
 
 def test_valid_dataset_task():
     assert _dataset().task == "classification"
+
+
+def test_input_mis_are_the_gaussian_mutual_informations():
+    """p = 1: I(X1;X2) = -log(1 - s12^2)/2 and I(X2;Y) = -log(1 - s23^2)/2; p > 1 adds up shared evidence."""
+    mi12, mi2y = input_mis(0.5, 0.9, 0.4, p=1)
+    assert mi12 == pytest.approx(-0.5 * np.log(1 - 0.25)) and mi2y == pytest.approx(-0.5 * np.log(1 - 0.16))
+    many12, many2y = input_mis(0.5, 0.9, 0.4, p=100)
+    assert many2y > mi2y and many12 > mi12
