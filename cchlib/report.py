@@ -33,6 +33,7 @@ SCORECARD_COLUMNS = [
     "mi_gap_low",
     "mi_gap_high",
     "mi_gap_null",
+    "mi_gap_null_se",
     "mi_gap_excess_p",
     "independent_data",
     "mi_gap_corrected",
@@ -145,7 +146,7 @@ def scorecard_rows(
         raise ValueError("name the data actually used: pass data=... or give conditions a 'data' column")
     rows = stats.verdicts(conditions)
     rows["chapter"] = chapter
-    for column in ("mi_gap_null", "mi_gap_excess_p", "mi_gap_corrected", "mi_gap_corrected_se",
+    for column in ("mi_gap_null", "mi_gap_null_se", "mi_gap_excess_p", "mi_gap_corrected", "mi_gap_corrected_se",
                    "mi_gap_corrected_low", "mi_gap_corrected_high"):
         if column not in rows:
             rows[column] = np.nan
