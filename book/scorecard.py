@@ -133,7 +133,7 @@ glue("scorecard_no_null_chapters", ", ".join(dict.fromkeys(table.chapter[no_null
 # %% [markdown]
 # ## CCH tested across conditions
 #
-# Pooled over the empirical chapters at the `{glue:text}`scorecard_pool_scale`` scale
+# Pooled over the empirical chapters at the {glue:text}`scorecard_pool_scale` scale
 # ({glue:text}`scorecard_n` conditions; the analytic theory chapter is reported on its own
 # row, and rows shown but not pooled are listed below), the sign of the measured gain
 # matched the sign of the MI gap in a share of {glue:text}`scorecard_share:.2f`. Agreement
@@ -315,7 +315,7 @@ if power_files:
                 label=f"{scenario} ({method}, {int(part.draws.iloc[0])} draws)")
     ax.axhline(0.05, color="black", lw=0.8, ls=":")
     ax.text(ax.get_xlim()[0], 0.06, "5% size limit", fontsize=8)
-    ax.set(xlabel="seeds", ylabel="share of rows decided (noise) / right verdict decided (planted)",
+    ax.set(xlabel="seeds", ylabel="share decided (noise, dashed)\nor right (planted, solid)",
            xticks=sorted(curves.seeds.unique()), ylim=(-0.02, 1.02))
     ax.legend(fontsize=8, loc="center right")
     fig.tight_layout()
