@@ -22,9 +22,9 @@ intersection-union test: its p-value is the larger of the two):
    with n seeds (:func:`excess_over_null`). When every seed draws its own data
    (``independent_data``), this is Welch's test. When the seeds share one evaluation
    sample, every seed's gap carries that sample's chance dependence, which no number of
-   seeds averages away; the test then adds the shared part of the null variance,
-   estimated as ``max(0, s_null² - s_gap²)`` (the null gaps vary by the sample *and*
-   the seed, the gaps only by the seed), so it is never tighter than the data allow.
+   seeds averages away; the test then keeps the shared part of the null variance (the
+   null gaps vary by the sample *and* the seed, the gaps only by the seed), as
+   :func:`excess_over_null` says, so it is never tighter than the data allow.
 2. **The sign.** The gap's t-interval over seeds must exclude 0, with the same sign
    as the excess over the null.
 

@@ -124,8 +124,8 @@ def corrected_gap(conditions: pd.DataFrame, curve_table: pd.DataFrame) -> pd.Dat
     ``mi_gap_corrected = mi_ts_corrected - mi_sl_corrected`` and its SE: the seeds' SE of
     the gap carried through the steeper of the two local slopes, plus the two curves'
     own SEs (the correction is shared by all seeds, so seeds do not average it away).
-    A term above the highest estimate of its curve has no correction (NaN), and
-    :func:`cchlib.stats.sign_tests` then leaves the row unresolved.
+    A term above the highest estimate of its curve has no correction (NaN), which
+    :func:`cchlib.stats.bias_check` reports as "beyond calibration".
     """
     out = conditions.copy()
     for column in ("mi_ts_corrected", "mi_sl_corrected", "mi_gap_corrected", "mi_gap_corrected_se"):
