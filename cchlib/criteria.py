@@ -10,7 +10,15 @@ column                      candidate
 ``mi_gap``                  the CCH gap with the chapter's estimator (``kd.MISpec``)
 ``gap_ksg``                 the CCH gap with KSG (cheap, always computed)
 ``gap_<method>``            the CCH gap with each estimator of ``MISpec.gap_methods``
+``crit_cmi``                I(Y;H_T|H_S), the label information the teacher's representation
+                            adds to the student's, by held-out linear probes
+                            (:func:`cchlib.mi.conditional.probe_cmi`)
+``crit_cmi_knn``            the same by kNN estimates on principal components
+                            (:func:`cchlib.mi.conditional.knn_cmi`)
 ``mi_tl``                   I(H_T;Y), the teacher's information about the label
+``crit_soft_info``          the label information of the teacher's outputs (soft labels),
+                            by a held-out probe (:func:`cchlib.mi.conditional.probe_information`)
+``crit_headroom``           the baseline student's held-out error (:func:`headroom`)
 ``crit_teacher_score``      the teacher's own test score (accuracy, or minus its MSE)
 ``crit_cka``                linear CKA of H_T and H_S (:func:`linear_cka`)
 ``crit_probe``              held-out linear probe of the teacher's outputs from H_S
@@ -43,19 +51,25 @@ from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
 
 from cchlib import mi, report, stats
+from cchlib.mi import conditional
 from cchlib.train import drop_constant_columns
 
 PROBE_TEST_SHARE = 0.5  # the probe's own held-out share of the rows
 PROBE_SALT = 4049  # seeds the probe's split: default_rng([seed, PROBE_SALT])
 GAPS = ("mi_gap", "gap_ksg", "gap_lmi", "gap_mine")
-CANDIDATES = (*GAPS, "crit_gamma", "mi_tl", "crit_teacher_score", "crit_cka", "crit_probe", "crit_agreement")
+CANDIDATES = (*GAPS, "crit_cmi", "crit_cmi_knn", "crit_gamma", "mi_tl", "crit_soft_info", "crit_teacher_score",
+              "crit_headroom", "crit_cka", "crit_probe", "crit_agreement")
 TRIVIAL = ("always distil", "never distil")
 LABELS = {
     "mi_gap": "CCH gap (chapter's estimator)",
     "gap_ksg": "CCH gap (KSG)",
     "gap_lmi": "CCH gap (LMI)",
     "gap_mine": "CCH gap (MINE)",
+    "crit_cmi": "I(Y;H_T|H_S), probes",
+    "crit_cmi_knn": "I(Y;H_T|H_S), kNN",
     "crit_gamma": "MFH gamma",
+    "crit_soft_info": "teacher's soft-label information",
+    "crit_headroom": "student's error (headroom)",
     "mi_tl": "I(H_T;Y)",
     "crit_teacher_score": "teacher score",
     "crit_cka": "linear CKA",
@@ -151,6 +165,33 @@ def agreement(out_t, out_s, task: str) -> float:
     return float(np.corrcoef(t, s)[0, 1])
 
 
+def headroom(out_s, labels, task: str) -> float:
+    """The baseline student's error on the held-out rows: what distillation could still fix.
+
+    Classification: the share of rows whose argmax class is wrong (``out_s`` (n, classes)
+    logits, ``labels`` (n,)). Regression: MSE over the targets' variance, i.e. 1 - R^2
+    (``out_s`` and ``labels`` (n, 1)), so that both are unit-free.
+    """
+    out_s, labels = np.asarray(out_s, dtype=float), np.asarray(labels)
+    if task == "classification":
+        return float(np.mean(out_s.argmax(-1) != labels))
+    if task != "regression":
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    y = labels.reshape(out_s.shape).astype(float)
+    variance = float(np.var(y))
+    return float(np.mean((out_s - y) ** 2) / variance) if variance > 0 else float("nan")
+
+
+def soft_label_information(out_t, labels, seed: int = 0) -> float:
+    """The label information (nats) in the teacher's outputs on held-out rows (its soft labels).
+
+    A probe on the outputs (logits, or regression outputs) rather than the outputs read
+    as probabilities, so that an over- or under-confident teacher is not penalised for its
+    temperature (:func:`cchlib.mi.conditional.probe_information`).
+    """
+    return conditional.probe_information(drop_constant_columns(np.asarray(out_t, dtype=float)), labels, seed)
+
+
 def teacher_score(row: dict) -> float:
     """The teacher's test score from a :func:`cchlib.kd.run` row, higher is better.
 
@@ -187,10 +228,22 @@ def seed_candidates(h_t, h_s, out_t, out_s, labels, task: str, seed: int, gap_me
     h_t, h_s = drop_constant_columns(np.asarray(h_t)), drop_constant_columns(np.asarray(h_s))
     target = np.asarray(out_t).argmax(-1) if task == "classification" else np.asarray(out_t)
     row = {"crit_cka": linear_cka(h_t, h_s), "crit_probe": probe_score(h_s, target, task, seed),
-           "crit_agreement": agreement(out_t, out_s, task)}
+           "crit_agreement": agreement(out_t, out_s, task), "crit_headroom": headroom(out_s, labels, task),
+           "crit_cmi": _or_nan(conditional.probe_cmi, h_t, h_s, labels, seed),
+           "crit_cmi_knn": conditional.knn_cmi(h_t, h_s, labels, seed),
+           "crit_soft_info": _or_nan(soft_label_information, out_t, labels, seed)}
     for method in gap_methods:
         row[f"gap_{method}"] = _gap(method, (mi_options or {}).get(method, {}), h_t, h_s, labels, seed)[0]
     return row
+
+
+def _or_nan(estimate, *args) -> float:
+    """``estimate(*args)``, or NaN with a warning when its inputs cannot carry it (e.g. too few rows)."""
+    try:
+        return estimate(*args)
+    except ValueError as err:
+        warnings.warn(f"criteria: {estimate.__name__} could not be computed ({err}); it is NaN", stacklevel=3)
+        return float("nan")
 
 
 def _main_spec(mi_spec) -> tuple[str, object]:
@@ -207,8 +260,9 @@ def add_columns(results: dict, data, variants, h_t, h_s, out_t, out_s, mi_spec, 
     ``results``: per seed the rows of ``kd.run`` (one per variant, seeds in the order
     of ``data``); ``h_t``, ``out_t``: per teacher input a variant may name (seed-major)
     the representation and outputs on the MI rows; ``h_s``, ``out_s``: the same per
-    student copy (per seed the baseline first). Adds ``crit_cka``, ``crit_probe``,
-    ``crit_agreement``, ``crit_teacher_score`` and ``gap_<method>`` for KSG (default
+    student copy (per seed the baseline first). Adds the columns of :func:`seed_candidates`
+    (``crit_cka``, ``crit_probe``, ``crit_agreement``, ``crit_headroom``, ``crit_cmi``,
+    ``crit_cmi_knn``, ``crit_soft_info``), ``crit_teacher_score`` and ``gap_<method>`` for KSG (default
     options) and each method of ``mi_spec.gap_methods`` (``{method: options}``); the gap
     of the chapter's own estimator is its ``mi_ts - mi_sl``, copied, not estimated
     again. The rows are the MI rows (the first ``mi_spec.samples`` when set). Computed

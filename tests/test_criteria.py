@@ -81,15 +81,17 @@ def test_kd_run_rows_carry_the_candidates():
                  student_net=_net("s"), variants=variants, schedule=kd.Schedule(epochs=3, lr=1e-2, batch_size=32),
                  mi_spec=kd.MISpec("ksg", {}))
     row = out[1][0]
-    for key in ("crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score", "gap_ksg"):
+    new = ("crit_cmi", "crit_cmi_knn", "crit_soft_info", "crit_headroom")
+    for key in ("crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score", "gap_ksg", *new):
         assert np.isfinite(row[key]), key
     assert 0 <= row["crit_cka"] <= 1 and 0 <= row["crit_probe"] <= 1 and 0 <= row["crit_agreement"] <= 1
+    assert row["crit_headroom"] == pytest.approx(1 - row["acc_nokd"])  # MI rows are the test rows here
     assert row["gap_ksg"] == row["mi_ts"] - row["mi_sl"]  # the chapter's own estimator: copied
     assert row["crit_teacher_score"] == row["teacher_acc"]
     assert {k: v for k, v in out[1][1].items() if k.startswith("crit_")} == {
         k: v for k, v in row.items() if k.startswith("crit_")}  # one teacher: same candidates
     assert criteria.columns_of(row).keys() == {"crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score",
-                                               "gap_ksg"}
+                                               "gap_ksg", *new}
 
 
 # ---------------------------------------------------------------------------
