@@ -278,7 +278,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
                 "teacher_gamma": t_gamma, "teacher_alpha": t_alpha, "teacher_beta": t_beta,
                 "teacher_channels": len(channels[kind][i]),
                 **{c: r[c] * 100 for c in ("teacher_acc", "acc_nokd", "acc_kd")},  # percent, as MFH
-                **{c: r[c] for c in ("mi_ts", "mi_sl", *kd.NULL_COLUMNS)}, **ranking,
+                **{c: r[c] for c in ("mi_ts", "mi_sl", "mi_tl", *kd.NULL_COLUMNS)}, **ranking,
                 "crit_gamma": t_gamma, **criteria.columns_of(r),  # the criteria chapter's candidates
             })
         results[seed] = rows
