@@ -46,6 +46,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
@@ -78,9 +79,6 @@ LABELS = {
     "always distil": "always distil",
     "never distil": "never distil",
 }
-RESULT_COLUMNS = ["candidate", "chapter", "n_conditions", "spearman", "spearman_low", "spearman_high",
-                  "sign_accuracy", "sign_accuracy_low", "sign_accuracy_high"]
-
 
 # ---------------------------------------------------------------------------
 # The candidates, on one seed's held-out rows
@@ -369,7 +367,7 @@ def collect(results_root, params_name: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
-# The comparison: Spearman and sign-rule accuracy, with bootstrap intervals
+# The comparison: out-of-sample sign rules on the same conditions, paired tests
 # ---------------------------------------------------------------------------
 
 
@@ -395,18 +393,65 @@ def best_threshold(score, gain) -> float:
     return float(cuts[int(np.argmax(accuracy))])
 
 
-def bootstrap_interval(statistic, *arrays, n_boot: int = 2000, seed: int = 0, level: float = stats.LEVEL):
-    """Percentile interval of ``statistic(*arrays)`` over resamples of the rows (conditions).
+# Thresholds fixed before looking at any gain: 0 for the gaps (CCH's own rule), and MFH's
+# gamma read as "distil when more than half of the teacher's decisive information is
+# modality-general" (the MFH chapter's reading).
+A_PRIORI_THRESHOLDS = {**{gap: 0.0 for gap in GAPS}, "crit_gamma": 0.5}
+RANKING_COLUMNS = [
+    "candidate", "n_conditions", "n_chapters", "sign_accuracy", "sign_accuracy_low", "sign_accuracy_high",
+    "always_accuracy", "never_accuracy", "vs_always", "vs_always_low", "vs_always_high", "vs_always_p",
+    "vs_never", "vs_never_p", "vs_gap", "vs_gap_low", "vs_gap_high", "vs_gap_p", "beats_trivial_p",
+    "beats_trivial", "spearman", "spearman_low", "spearman_high",
+]
 
-    Seeded with ``numpy.random.default_rng(seed)``; resamples where the statistic is
-    undefined (NaN) are left out; NaN with fewer than 2 rows.
+
+def decisions(table: pd.DataFrame, candidate: str) -> tuple[pd.Series, dict]:
+    """Out-of-sample "distil?" decisions of one candidate on every condition, and its thresholds.
+
+    The rule is "distil when the candidate exceeds a threshold". The threshold is
+    :data:`A_PRIORI_THRESHOLDS` where one exists; otherwise, for the conditions of each
+    chapter, the best-accuracy threshold (:func:`best_threshold`) fitted on the OTHER
+    chapters' conditions, so no condition is decided by a threshold fitted on its own
+    chapter. The trivial rules decide the same everywhere. NaN where the candidate is
+    missing or no other chapter has it (no threshold can be fitted).
     """
-    arrays = [np.asarray(a, float) for a in arrays]
-    n = len(arrays[0])
-    if n < 2:
-        return float("nan"), float("nan")
+    if candidate in TRIVIAL:
+        return pd.Series(float(candidate == "always distil"), index=table.index), {}
+    values, out, thresholds = table[candidate].astype(float), pd.Series(np.nan, index=table.index), {}
+    for chapter in dict.fromkeys(table.chapter):
+        here = table.chapter == chapter
+        if candidate in A_PRIORI_THRESHOLDS:
+            threshold = A_PRIORI_THRESHOLDS[candidate]
+        else:
+            train = table[~here & values.notna() & table.kd_gain.notna()]
+            threshold = best_threshold(train[candidate], train.kd_gain)
+        thresholds[chapter] = threshold
+        if not np.isnan(threshold):  # -inf (always distil) is a threshold too
+            decided = here & values.notna()
+            out[decided] = (values[decided] > threshold).astype(float)
+    return out, thresholds
+
+
+def thresholds_table(table: pd.DataFrame, candidates) -> pd.DataFrame:
+    """Each candidate's threshold per held-out chapter (:func:`decisions`), and how it was set."""
+    rows = [{"candidate": c, "held_out": chapter, "threshold": t,
+             "how": "a priori" if c in A_PRIORI_THRESHOLDS else "fitted on the other chapters"}
+            for c in candidates for chapter, t in decisions(table, c)[1].items()]
+    return pd.DataFrame(rows, columns=["candidate", "held_out", "threshold", "how"])
+
+
+def stratified_resamples(chapters, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) row indices resampled with replacement WITHIN each chapter (chapter sizes kept)."""
+    chapters = np.asarray(chapters)
     rng = np.random.default_rng(seed)
-    draws = np.array([statistic(*(a[idx] for a in arrays)) for idx in rng.integers(0, n, (n_boot, n))])
+    out = np.empty((n_boot, len(chapters)), dtype=int)
+    for chapter in dict.fromkeys(chapters):
+        rows = np.flatnonzero(chapters == chapter)
+        out[:, rows] = rows[rng.integers(0, len(rows), (n_boot, len(rows)))]
+    return out
+
+
+def _interval(draws: np.ndarray, level: float = stats.LEVEL) -> tuple[float, float]:
     draws = draws[np.isfinite(draws)]
     if not len(draws):
         return float("nan"), float("nan")
@@ -414,82 +459,97 @@ def bootstrap_interval(statistic, *arrays, n_boot: int = 2000, seed: int = 0, le
     return float(np.percentile(draws, tail)), float(np.percentile(draws, 100 - tail))
 
 
-def _score_and_threshold(table: pd.DataFrame, candidate: str, thresholds: dict) -> tuple[np.ndarray, float]:
-    """The candidate's values per row and its rule's threshold (trivial rules as constants)."""
-    if candidate == "always distil":
-        return np.ones(len(table)), 0.0
-    if candidate == "never distil":
-        return np.zeros(len(table)), 0.0
-    return table[candidate].to_numpy(float), thresholds[candidate]
+def mcnemar_p(right: np.ndarray, other_right: np.ndarray) -> float:
+    """Exact two-sided McNemar test: do two rules, judged on the same conditions, differ in accuracy?"""
+    right, other_right = np.asarray(right, bool), np.asarray(other_right, bool)
+    only_this, only_other = int(np.sum(right & ~other_right)), int(np.sum(~right & other_right))
+    if only_this + only_other == 0:
+        return 1.0
+    return float(sps.binomtest(only_this, only_this + only_other, 0.5).pvalue)
 
 
-# Thresholds fixed before looking at any gain: MFH's gamma is read as "distil when more than
-# half of the teacher's decisive information is modality-general" (the MFH chapter's reading).
-A_PRIORI_THRESHOLDS = {"crit_gamma": 0.5}
+def _paired(right: np.ndarray, other: np.ndarray, resamples: np.ndarray) -> tuple[float, float, float, float]:
+    """Accuracy difference of two rules on the same conditions, its bootstrap interval and McNemar p."""
+    diff = right.astype(float) - other.astype(float)
+    return (float(diff.mean()), *_interval(diff[resamples].mean(1)), mcnemar_p(right, other))
 
 
-def thresholds_for(table: pd.DataFrame, calibrate_on: str) -> dict:
-    """Each candidate's sign-rule threshold: 0 for gaps, :data:`A_PRIORI_THRESHOLDS`, else fitted on ``calibrate_on``."""
-    calib = table[table.chapter == calibrate_on]
-    out = {}
-    for c in candidate_columns(table):
-        ok = calib[[c, "kd_gain"]].dropna()
-        out[c] = 0.0 if c in GAPS else A_PRIORI_THRESHOLDS.get(c, None)
-        if out[c] is None:
-            out[c] = best_threshold(ok[c], ok.kd_gain)
-    return out
+def _spearman(score: np.ndarray, gain: np.ndarray, chapters: np.ndarray, resamples: np.ndarray):
+    """Spearman's rho of candidate and gain, both z-scored within chapters, with its bootstrap interval."""
+    frame = pd.DataFrame({"score": score, "gain": gain, "chapter": chapters})
+    z = lambda f: (report.standardised(f.score, f.chapter), report.standardised(f.gain, f.chapter))  # noqa: E731
+    rho = stats.spearman_rho(*z(frame))
+    draws = np.array([stats.spearman_rho(*z(frame.iloc[idx].reset_index(drop=True))) for idx in resamples])
+    return rho, *_interval(draws)
 
 
-def score_row(candidate: str, chapter: str, score, gain, threshold: float, n_boot: int, seed: int) -> dict:
-    """One row of the results table (:data:`RESULT_COLUMNS`) for one candidate and chapter."""
-    ok = np.isfinite(score) & np.isfinite(gain)
-    score, gain = score[ok], gain[ok]
-    rho_low, rho_high = bootstrap_interval(stats.spearman_rho, score, gain, n_boot=n_boot, seed=seed)
-    acc = (lambda s, g: sign_accuracy(s, g, threshold)) if not np.isnan(threshold) else (lambda s, g: np.nan)
-    acc_low, acc_high = bootstrap_interval(acc, score, gain, n_boot=n_boot, seed=seed)
-    return {"candidate": candidate, "chapter": chapter, "n_conditions": int(ok.sum()),
-            "spearman": stats.spearman_rho(score, gain), "spearman_low": rho_low, "spearman_high": rho_high,
-            "sign_accuracy": acc(score, gain) if len(score) else np.nan,
-            "sign_accuracy_low": acc_low, "sign_accuracy_high": acc_high}
+def common_conditions(table: pd.DataFrame, candidates, coverage: float) -> tuple[list, pd.DataFrame]:
+    """The candidates present on at least ``coverage`` of the conditions, and the conditions where all are."""
+    candidates = [c for c in candidates if table[c].notna().mean() >= coverage]
+    return candidates, table.dropna(subset=[*candidates, "kd_gain"])
 
 
-def compare(table: pd.DataFrame, calibrate_on: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Every candidate (and the trivial rules) scored against the measured KD gain.
+def rank(table: pd.DataFrame, candidates, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Every candidate's out-of-sample sign-rule accuracy on the SAME conditions, with paired tests.
 
-    ``table``: condition rows of one or more chapters (:func:`collect`). Per candidate,
-    per chapter and pooled (``chapter = "all"``): Spearman's rho of candidate and
-    ``kd_gain`` and the accuracy of the sign rule "distil when candidate > threshold"
-    (threshold 0 for gaps, else :func:`thresholds_for` on ``calibrate_on``, applied
-    unchanged everywhere), each with a seeded bootstrap interval over conditions.
-    Conditions where the candidate is missing are left out of its rows.
+    ``table``: condition rows (:func:`collect`) on which every candidate is present (see
+    :func:`common_conditions`). Decisions come from :func:`decisions` (leave one chapter
+    out where a threshold is fitted). Per candidate: accuracy with a bootstrap interval
+    over conditions resampled within chapters; the trivial rules' accuracies on the same
+    conditions; the paired accuracy differences against "always distil", "never distil"
+    and the CCH gap (``mi_gap``), each with its bootstrap interval and an exact McNemar
+    p-value; ``beats_trivial`` when the candidate is more accurate than both trivial rules
+    and the larger of its two McNemar p-values, Benjamini-Hochberg adjusted over the
+    candidates, is below 5%; Spearman's rho with the gain, z-scored within chapters.
+    Sorted by accuracy.
     """
-    thresholds = thresholds_for(table, calibrate_on)
-    parts = [(ch, table[table.chapter == ch]) for ch in dict.fromkeys(table.chapter)] + [("all", table)]
+    gain, chapters = table.kd_gain.to_numpy(float), table.chapter.to_numpy()
+    truth = gain > 0
+    resamples = stratified_resamples(chapters, n_boot, seed)
+    decided = {c: decisions(table, c)[0] for c in [*candidates, *TRIVIAL]}
+    undecided = [c for c, d in decided.items() if d.isna().any()]
+    if undecided:
+        raise ValueError(f"{undecided} decide no rule on some of these conditions (missing, or no other chapter "
+                         "to fit a threshold on): rank them alone (rank_alone) or drop those conditions")
+    right = {c: d.to_numpy() == truth for c, d in decided.items()}
+    reference = right.get("mi_gap")
     rows = []
-    for candidate in (*candidate_columns(table), *TRIVIAL):
-        if candidate in table and table[candidate].isna().all():
-            continue
-        for chapter, part in parts:
-            score, threshold = _score_and_threshold(part, candidate, thresholds)
-            rows.append(score_row(candidate, chapter, score, part.kd_gain.to_numpy(float), threshold, n_boot, seed))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    for c in [*candidates, *TRIVIAL]:
+        r = right[c]
+        vs_always, vs_never = _paired(r, right["always distil"], resamples), _paired(r, right["never distil"], resamples)
+        vs_gap = _paired(r, reference, resamples) if reference is not None and c != "mi_gap" else (np.nan,) * 4
+        rho = (_spearman(table[c].to_numpy(float), gain, chapters, resamples[: n_boot // 4]) if c not in TRIVIAL
+               else (np.nan,) * 3)
+        rows.append({
+            "candidate": c, "n_conditions": len(table), "n_chapters": len(set(chapters)),
+            "sign_accuracy": r.mean(), **dict(zip(("sign_accuracy_low", "sign_accuracy_high"),
+                                                  _interval(r[resamples].mean(1)))),
+            "always_accuracy": right["always distil"].mean(), "never_accuracy": right["never distil"].mean(),
+            "vs_always": vs_always[0], "vs_always_low": vs_always[1], "vs_always_high": vs_always[2],
+            "vs_always_p": vs_always[3], "vs_never": vs_never[0], "vs_never_p": vs_never[3],
+            "vs_gap": vs_gap[0], "vs_gap_low": vs_gap[1], "vs_gap_high": vs_gap[2], "vs_gap_p": vs_gap[3],
+            "beats_trivial_p": max(vs_always[3], vs_never[3]) if c not in TRIVIAL else np.nan,
+            "spearman": rho[0], "spearman_low": rho[1], "spearman_high": rho[2],
+        })
+    out = pd.DataFrame(rows, columns=RANKING_COLUMNS)
+    adjusted = stats.adjust(out.beats_trivial_p)
+    out["beats_trivial"] = (adjusted < 0.05) & (out.vs_always > 0) & (out.vs_never > 0)
+    return out.sort_values("sign_accuracy", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def leave_one_chapter_out(table: pd.DataFrame) -> pd.DataFrame:
-    """Each candidate's threshold fitted on all chapters but one, scored on the one left out.
+def rank_alone(table: pd.DataFrame, candidate: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """:func:`rank` of one candidate on its own conditions (those where it is present), with the same tests."""
+    return rank(table.dropna(subset=[candidate, "kd_gain"]), [candidate], n_boot, seed).query("candidate == @candidate")
 
-    Gaps are refitted too (is a shifted threshold more transferable than 0?). Columns:
-    candidate, held_out, n_conditions, threshold, sign_accuracy (held-out chapter).
-    """
+
+def per_chapter(table: pd.DataFrame, candidates) -> pd.DataFrame:
+    """Out-of-sample accuracy of every candidate and trivial rule within each chapter (no intervals)."""
+    truth = table.kd_gain.to_numpy(float) > 0
     rows = []
-    for candidate in candidate_columns(table):
+    for c in [*candidates, *TRIVIAL]:
+        right = decisions(table, c)[0].to_numpy() == truth
         for chapter in dict.fromkeys(table.chapter):
-            train = table[(table.chapter != chapter)][[candidate, "kd_gain"]].dropna()
-            test = table[(table.chapter == chapter)][[candidate, "kd_gain"]].dropna()
-            if not len(test):
-                continue
-            threshold = best_threshold(train[candidate], train.kd_gain)
-            acc = sign_accuracy(test[candidate], test.kd_gain, threshold) if not np.isnan(threshold) else np.nan
-            rows.append({"candidate": candidate, "held_out": chapter, "n_conditions": len(test),
-                         "threshold": threshold, "sign_accuracy": acc})
-    return pd.DataFrame(rows, columns=["candidate", "held_out", "n_conditions", "threshold", "sign_accuracy"])
+            here = (table.chapter == chapter).to_numpy()
+            rows.append({"candidate": c, "chapter": chapter, "n_conditions": int(here.sum()),
+                         "sign_accuracy": float(right[here].mean())})
+    return pd.DataFrame(rows, columns=["candidate", "chapter", "n_conditions", "sign_accuracy"])

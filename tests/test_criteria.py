@@ -125,51 +125,80 @@ FIXTURE = pd.DataFrame({
 })
 
 
-def test_pooled_statistics_by_hand():
-    out = criteria.compare(FIXTURE, calibrate_on="c1", n_boot=200, seed=0)
-    assert list(out.columns) == criteria.RESULT_COLUMNS
-    gap_all = out[(out.candidate == "mi_gap") & (out.chapter == "all")].iloc[0]
+def test_out_of_sample_decisions_never_use_the_chapters_own_gains():
+    out, thresholds = criteria.decisions(FIXTURE, "crit_cka")
+    # c2's threshold comes from c1 alone: gains rank 4,3,2,1 with cka 0.9,0.7,0.5,0.1 -> cut 0.6
+    assert thresholds["c2"] == pytest.approx(0.6)
+    assert out[FIXTURE.chapter == "c2"].tolist() == [1.0, 0.0, 0.0, 0.0]  # only 0.8 exceeds 0.6
+    # changing c2's own gains does not move c2's threshold (only c1's threshold)
+    flipped = FIXTURE.assign(kd_gain=np.where(FIXTURE.chapter == "c2", -FIXTURE.kd_gain, FIXTURE.kd_gain))
+    assert criteria.decisions(flipped, "crit_cka")[1]["c2"] == thresholds["c2"]
+    # gaps keep CCH's own threshold 0, trivial rules are constants
+    gap, gap_thresholds = criteria.decisions(FIXTURE, "mi_gap")
+    assert set(gap_thresholds.values()) == {0.0} and gap.tolist() == (FIXTURE.mi_gap > 0).astype(float).tolist()
+    assert criteria.decisions(FIXTURE, "always distil")[0].eq(1.0).all()
+
+
+def test_rank_by_hand_on_identical_conditions():
+    out = criteria.rank(FIXTURE, ["mi_gap", "crit_cka"], n_boot=200, seed=0).set_index("candidate")
+    assert list(out.reset_index().columns) == criteria.RANKING_COLUMNS
     # signs (gap > 0, gain > 0): TT FT TF FF TT TF FT FF -> 4 of 8 right
-    assert gap_all.sign_accuracy == pytest.approx(4 / 8)
-    assert gap_all.n_conditions == 8
-    assert gap_all.spearman == pytest.approx(sps.spearmanr(FIXTURE.mi_gap, FIXTURE.kd_gain).statistic)
-    # c1: gains rank 4,3,2,1 and cka ranks 4,3,2,1 -> rho 1; best threshold between 0.5 and 0.7 = 0.6
-    cka_c1 = out[(out.candidate == "crit_cka") & (out.chapter == "c1")].iloc[0]
-    assert cka_c1.spearman == pytest.approx(1.0) and cka_c1.sign_accuracy == 1.0
-    # the threshold 0.6 applied unchanged to c2: distil at 0.8 (gain +), not at 0.2, 0.6, 0.4 -> 3 of 4
-    cka_c2 = out[(out.candidate == "crit_cka") & (out.chapter == "c2")].iloc[0]
-    assert cka_c2.sign_accuracy == pytest.approx(3 / 4)
-    always = out[(out.candidate == "always distil") & (out.chapter == "all")].iloc[0]
-    never = out[(out.candidate == "never distil") & (out.chapter == "all")].iloc[0]
-    assert always.sign_accuracy == 0.5 and never.sign_accuracy == 0.5 and np.isnan(always.spearman)
+    assert out.loc["mi_gap", "sign_accuracy"] == pytest.approx(4 / 8)
+    # cka out of sample: c2 by c1's cut 0.6 -> 0.8+ 0.2- 0.6(no)+ 0.4- : 3 of 4;
+    # c1 by c2's cut (c2: cka 0.8 0.2 0.6 0.4, gains + - + -: cut 0.5) -> 0.9 0.7 0.5 0.1 vs + + - - : 4 of 4
+    assert out.loc["crit_cka", "sign_accuracy"] == pytest.approx(7 / 8)
+    assert out.loc["always distil", "sign_accuracy"] == 0.5 == out.loc["crit_cka", "always_accuracy"]
+    assert out.loc["crit_cka", "vs_always"] == pytest.approx(3 / 8)
+    assert out.loc["crit_cka", "vs_gap"] == pytest.approx(3 / 8)
+    # McNemar: cka right and always wrong on 4, the reverse on 1 -> binomial(4 of 5)
+    assert out.loc["crit_cka", "vs_always_p"] == pytest.approx(sps.binomtest(4, 5).pvalue)
+    assert not out.beats_trivial.any()  # 8 conditions cannot show it
+    assert out.index[0] == "crit_cka"  # sorted by accuracy
     assert (out.sign_accuracy_low <= out.sign_accuracy + 1e-12).all()
     assert (out.sign_accuracy_high >= out.sign_accuracy - 1e-12).all()
 
 
-def test_bootstrap_is_seeded_and_brackets_the_statistic():
-    x = np.arange(20.0)
-    y = x + np.random.default_rng(0).standard_normal(20) * 5
-    a = criteria.bootstrap_interval(stats.spearman_rho, x, y, n_boot=300, seed=3)
-    assert a == criteria.bootstrap_interval(stats.spearman_rho, x, y, n_boot=300, seed=3)
-    assert a[0] < stats.spearman_rho(x, y) < a[1]
-    assert np.isnan(criteria.bootstrap_interval(stats.spearman_rho, [1.0], [2.0])[0])
+def test_a_real_criterion_is_decided_and_noise_is_not():
+    """Power and size of the ranking's verdict: a candidate equal to the gain's sign beats the
+    trivial rules on 60 conditions; a candidate of pure noise does so in at most 5% of draws."""
+    rng = np.random.default_rng(1)
+    beaten = []
+    for draw in range(40):
+        gain = rng.standard_normal(60)
+        table = pd.DataFrame({"chapter": np.repeat(["a", "b", "c"], 20), "kd_gain": gain,
+                              "mi_gap": np.where(rng.random(60) < 0.9, gain, -gain),
+                              "crit_cka": rng.standard_normal(60)})
+        out = criteria.rank(table, ["mi_gap", "crit_cka"], n_boot=100, seed=draw).set_index("candidate")
+        assert out.loc["mi_gap", "beats_trivial"], draw
+        beaten.append(out.loc["crit_cka", "beats_trivial"])
+    assert np.mean(beaten) <= 0.05
 
 
-def test_best_threshold_and_leave_one_chapter_out():
-    assert criteria.best_threshold([0.1, 0.5, 0.9], [-1, 1, 1]) == pytest.approx(0.3)
-    assert criteria.best_threshold([0.1, 0.5], [1, 1]) == -np.inf  # always distil
-    loco = criteria.leave_one_chapter_out(FIXTURE)
-    row = loco[(loco.candidate == "crit_cka") & (loco.held_out == "c2")].iloc[0]
-    assert row.threshold == pytest.approx(0.6) and row.sign_accuracy == pytest.approx(3 / 4)
+def test_rank_refuses_conditions_a_candidate_cannot_decide():
+    table = FIXTURE.assign(crit_gamma=[0.7, 0.6, 0.3, 0.6, np.nan, np.nan, np.nan, np.nan])
+    with pytest.raises(ValueError, match="rank_alone"):
+        criteria.rank(table, ["crit_gamma"], n_boot=50)
+    alone = criteria.rank_alone(table, "crit_gamma", n_boot=50).iloc[0]
+    assert alone.n_conditions == 4 and alone.sign_accuracy == pytest.approx(3 / 4)  # a priori cut 0.5
+    assert alone.always_accuracy == 0.5  # the trivial rule on the SAME four conditions
 
 
-def test_mfh_gamma_keeps_its_a_priori_threshold_whatever_the_calibration_chapter():
+def test_common_conditions_and_stratified_resamples():
+    table = FIXTURE.assign(crit_gamma=[0.7] + [np.nan] * 7, crit_probe=[np.nan] + [0.5] * 7)
+    kept, rows = criteria.common_conditions(table, ["mi_gap", "crit_probe", "crit_gamma"], coverage=0.8)
+    assert kept == ["mi_gap", "crit_probe"] and len(rows) == 7
+    idx = criteria.stratified_resamples(FIXTURE.chapter, 50, 0)
+    chapters = FIXTURE.chapter.to_numpy()
+    assert (chapters[idx] == chapters).all()  # each resample keeps every chapter's size
+
+
+def test_mfh_gamma_keeps_its_a_priori_threshold_and_the_table_says_how():
     """Gamma exists only where MFH's data define it; its rule is fixed at 0.5, never fitted."""
     table = pd.DataFrame({
         "chapter": ["tcga", "tcga", "mfh", "mfh"], "kd_gain": [1.0, -1.0, 1.0, -1.0],
         "crit_cka": [0.9, 0.1, 0.8, 0.2], "crit_gamma": [np.nan, np.nan, 0.7, 0.3],
     })
-    thresholds = criteria.thresholds_for(table, "tcga")
-    assert thresholds["crit_gamma"] == 0.5
-    assert 0.1 <= thresholds["crit_cka"] < 0.9  # fitted on tcga
-    assert criteria.sign_accuracy(table.crit_gamma[2:], table.kd_gain[2:], thresholds["crit_gamma"]) == 1.0
+    out = criteria.thresholds_table(table, ["crit_gamma", "crit_cka"]).set_index(["candidate", "held_out"])
+    assert out.loc[("crit_gamma", "mfh"), "threshold"] == 0.5 and out.loc[("crit_gamma", "mfh"), "how"] == "a priori"
+    assert 0.1 <= out.loc[("crit_cka", "mfh"), "threshold"] < 0.9  # fitted on tcga
+    assert criteria.decisions(table, "crit_gamma")[0].tolist()[2:] == [1.0, 0.0]
