@@ -400,7 +400,7 @@ A_PRIORI_THRESHOLDS = {**{gap: 0.0 for gap in GAPS}, "crit_gamma": 0.5}
 RANKING_COLUMNS = [
     "candidate", "n_conditions", "n_chapters", "sign_accuracy", "sign_accuracy_low", "sign_accuracy_high",
     "always_accuracy", "never_accuracy", "vs_always", "vs_always_low", "vs_always_high", "vs_always_p",
-    "vs_never", "vs_never_p", "vs_gap", "vs_gap_low", "vs_gap_high", "vs_gap_p", "beats_trivial_p",
+    "vs_never", "vs_never_low", "vs_never_high", "vs_never_p", "vs_gap", "vs_gap_low", "vs_gap_high", "vs_gap_p", "beats_trivial_p",
     "beats_trivial", "spearman", "spearman_low", "spearman_high",
 ]
 
@@ -468,10 +468,37 @@ def mcnemar_p(right: np.ndarray, other_right: np.ndarray) -> float:
     return float(sps.binomtest(only_this, only_this + only_other, 0.5).pvalue)
 
 
-def _paired(right: np.ndarray, other: np.ndarray, resamples: np.ndarray) -> tuple[float, float, float, float]:
-    """Accuracy difference of two rules on the same conditions, its bootstrap interval and McNemar p."""
-    diff = right.astype(float) - other.astype(float)
-    return (float(diff.mean()), *_interval(diff[resamples].mean(1)), mcnemar_p(right, other))
+def outcome_draws(right: np.ndarray, other: np.ndarray | None, chapters, n_draw: int, seed: int) -> np.ndarray:
+    """Draws of a rule's accuracy (``other`` None) or of its accuracy difference with another rule.
+
+    A stratified Bayesian bootstrap with Jeffreys' prior. Per chapter, the accuracy is
+    drawn from Beta(right + 1/2, wrong + 1/2); for a difference of two rules judged on the
+    same conditions, the shares of the four outcomes (both right, only the first, only
+    the second, both wrong) are drawn from Dirichlet(counts + 1/2). Chapters are weighted
+    by their numbers of conditions. Resampling conditions instead collapses to a point
+    when every condition of a chapter has the same outcome (a rule right on all 13
+    conditions of a chapter is not right on all of them with certainty).
+    """
+    right, chapters = np.asarray(right, bool), np.asarray(chapters)
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n_draw)
+    for chapter in dict.fromkeys(chapters):
+        here = chapters == chapter
+        a = right[here]
+        if other is None:
+            out += here.mean() * rng.beta(a.sum() + 0.5, (~a).sum() + 0.5, n_draw)
+            continue
+        b = np.asarray(other, bool)[here]
+        counts = np.array([np.sum(a & b), np.sum(a & ~b), np.sum(~a & b), np.sum(~a & ~b)], float)
+        shares = rng.dirichlet(counts + 0.5, n_draw)
+        out += here.mean() * (shares[:, 1] - shares[:, 2])
+    return out
+
+
+def _paired(right: np.ndarray, other: np.ndarray, chapters, n_draw: int, seed: int) -> tuple[float, ...]:
+    """Accuracy difference of two rules on the same conditions, its interval (:func:`outcome_draws`), McNemar p."""
+    diff = float(np.mean(right.astype(float) - other.astype(float)))
+    return (diff, *_interval(outcome_draws(right, other, chapters, n_draw, seed)), mcnemar_p(right, other))
 
 
 def _spearman(score: np.ndarray, gain: np.ndarray, chapters: np.ndarray, resamples: np.ndarray):
@@ -494,18 +521,19 @@ def rank(table: pd.DataFrame, candidates, n_boot: int = 2000, seed: int = 0) -> 
 
     ``table``: condition rows (:func:`collect`) on which every candidate is present (see
     :func:`common_conditions`). Decisions come from :func:`decisions` (leave one chapter
-    out where a threshold is fitted). Per candidate: accuracy with a bootstrap interval
-    over conditions resampled within chapters; the trivial rules' accuracies on the same
-    conditions; the paired accuracy differences against "always distil", "never distil"
-    and the CCH gap (``mi_gap``), each with its bootstrap interval and an exact McNemar
+    out where a threshold is fitted). Per candidate: accuracy with a 95% interval
+    stratified by chapter (:func:`outcome_draws`); the trivial rules' accuracies on the
+    same conditions; the paired accuracy differences against "always distil", "never
+    distil" and the CCH gap (``mi_gap``), each with its interval and an exact McNemar
     p-value; ``beats_trivial`` when the candidate is more accurate than both trivial rules
     and the larger of its two McNemar p-values, Benjamini-Hochberg adjusted over the
-    candidates, is below 5%; Spearman's rho with the gain, z-scored within chapters.
+    candidates, is below 5%; Spearman's rho with the gain, both z-scored within chapters,
+    with an interval over conditions resampled within chapters.
     Sorted by accuracy.
     """
     gain, chapters = table.kd_gain.to_numpy(float), table.chapter.to_numpy()
     truth = gain > 0
-    resamples = stratified_resamples(chapters, n_boot, seed)
+    resamples = stratified_resamples(chapters, n_boot // 4, seed)  # for Spearman's interval
     decided = {c: decisions(table, c)[0] for c in [*candidates, *TRIVIAL]}
     undecided = [c for c, d in decided.items() if d.isna().any()]
     if undecided:
@@ -516,17 +544,18 @@ def rank(table: pd.DataFrame, candidates, n_boot: int = 2000, seed: int = 0) -> 
     rows = []
     for c in [*candidates, *TRIVIAL]:
         r = right[c]
-        vs_always, vs_never = _paired(r, right["always distil"], resamples), _paired(r, right["never distil"], resamples)
-        vs_gap = _paired(r, reference, resamples) if reference is not None and c != "mi_gap" else (np.nan,) * 4
-        rho = (_spearman(table[c].to_numpy(float), gain, chapters, resamples[: n_boot // 4]) if c not in TRIVIAL
+        vs_always, vs_never = (_paired(r, right[rule], chapters, n_boot, seed) for rule in TRIVIAL)
+        vs_gap = _paired(r, reference, chapters, n_boot, seed) if reference is not None and c != "mi_gap" else (np.nan,) * 4
+        rho = (_spearman(table[c].to_numpy(float), gain, chapters, resamples) if c not in TRIVIAL
                else (np.nan,) * 3)
         rows.append({
             "candidate": c, "n_conditions": len(table), "n_chapters": len(set(chapters)),
-            "sign_accuracy": r.mean(), **dict(zip(("sign_accuracy_low", "sign_accuracy_high"),
-                                                  _interval(r[resamples].mean(1)))),
+            "sign_accuracy": r.mean(), **dict(zip(("sign_accuracy_low", "sign_accuracy_high"), _interval(
+                outcome_draws(r, None, chapters, n_boot, seed)))),
             "always_accuracy": right["always distil"].mean(), "never_accuracy": right["never distil"].mean(),
             "vs_always": vs_always[0], "vs_always_low": vs_always[1], "vs_always_high": vs_always[2],
-            "vs_always_p": vs_always[3], "vs_never": vs_never[0], "vs_never_p": vs_never[3],
+            "vs_always_p": vs_always[3], "vs_never": vs_never[0], "vs_never_low": vs_never[1],
+            "vs_never_high": vs_never[2], "vs_never_p": vs_never[3],
             "vs_gap": vs_gap[0], "vs_gap_low": vs_gap[1], "vs_gap_high": vs_gap[2], "vs_gap_p": vs_gap[3],
             "beats_trivial_p": max(vs_always[3], vs_never[3]) if c not in TRIVIAL else np.nan,
             "spearman": rho[0], "spearman_low": rho[1], "spearman_high": rho[2],
@@ -553,3 +582,60 @@ def per_chapter(table: pd.DataFrame, candidates) -> pd.DataFrame:
             rows.append({"candidate": c, "chapter": chapter, "n_conditions": int(here.sum()),
                          "sign_accuracy": float(right[here].mean())})
     return pd.DataFrame(rows, columns=["candidate", "chapter", "n_conditions", "sign_accuracy"])
+
+
+# ---------------------------------------------------------------------------
+# The answer, in words computed from a ranking
+# ---------------------------------------------------------------------------
+
+
+def _acc(row) -> str:
+    return f"{row.sign_accuracy:.2f} [{row.sign_accuracy_low:.2f}, {row.sign_accuracy_high:.2f}]"
+
+
+def cch_verdict(ranked: pd.DataFrame) -> str:
+    """The CCH gap's verdict: reproduced if it beats both trivial rules (:func:`rank`'s
+    ``beats_trivial``), not reproduced if its paired interval lies wholly below the better
+    trivial rule, undecided otherwise (including a ranking without the gap)."""
+    rows = ranked.set_index("candidate")
+    if "mi_gap" not in rows.index:
+        return "undecided"
+    gap = rows.loc["mi_gap"]
+    if gap.beats_trivial:
+        return "reproduced"
+    high = gap.vs_always_high if gap.always_accuracy >= gap.never_accuracy else gap.vs_never_high
+    return "not reproduced" if high < 0 else "undecided"
+
+
+def answer(ranked: pd.DataFrame, basis: str, scales: dict) -> str:
+    """The book's answer in a few sentences: which criterion, if any, beats the trivial rules out of sample.
+
+    ``ranked``: :func:`rank` on the headline conditions; ``basis``: which conditions
+    (e.g. "whose gain is resolved"); ``scales``: chapter -> parameter set it was computed at.
+    """
+    rows = ranked.set_index("candidate")
+    real = rows.drop(index=[c for c in TRIVIAL if c in rows.index])
+    first = real.iloc[0]
+    n, k = int(first.n_conditions), int(first.n_chapters)
+    trivial = (f"*always distil* is right on {first.always_accuracy:.2f} of them and *never distil* on "
+               f"{first.never_accuracy:.2f}")
+    winners = real[real.beats_trivial]
+    if len(winners):
+        best = winners.iloc[0]
+        lead = (f"**{LABELS.get(best.name, best.name)}** beats both trivial rules out of sample: its rule "
+                f"(threshold fitted on the other chapters) is right on a share {_acc(best)} of {n} conditions "
+                f"({basis}) from {k} chapters, where {trivial} (paired McNemar tests, BH-adjusted over the "
+                f"{len(real)} candidates, p < 0.05).")
+    else:
+        lead = (f"**No criterion beats the trivial rules out of sample.** On {n} conditions ({basis}) from {k} "
+                f"chapters, {trivial}; the best candidate, **{LABELS.get(first.name, first.name)}**, is right on "
+                f"{_acc(first)}, and no candidate is shown better than both trivial rules (paired McNemar tests, "
+                f"BH-adjusted over the {len(real)} candidates).")
+    named = [c for c in ("mi_gap", "crit_cmi") if c in real.index]
+    details = "; ".join(f"{LABELS[c]}: {_acc(real.loc[c])}" for c in named)
+    by_scale = {}
+    for chapter, scale in scales.items():
+        by_scale.setdefault(scale, []).append(chapter)
+    where = "; ".join(f"`{scale}`: {', '.join(sorted(chs))}" for scale, chs in by_scale.items())
+    return (f"{lead} Sign accuracy with its 95% interval (a Bayesian bootstrap stratified by chapter): "
+            f"{details}. Chapters and the parameter set each was computed at: {where}.")

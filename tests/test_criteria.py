@@ -202,3 +202,35 @@ def test_mfh_gamma_keeps_its_a_priori_threshold_and_the_table_says_how():
     assert out.loc[("crit_gamma", "mfh"), "threshold"] == 0.5 and out.loc[("crit_gamma", "mfh"), "how"] == "a priori"
     assert 0.1 <= out.loc[("crit_cka", "mfh"), "threshold"] < 0.9  # fitted on tcga
     assert criteria.decisions(table, "crit_gamma")[0].tolist()[2:] == [1.0, 0.0]
+
+
+def test_the_answer_names_a_winner_only_when_the_tests_decide():
+    rng = np.random.default_rng(3)
+    gain = rng.standard_normal(60)
+    table = pd.DataFrame({"chapter": np.repeat(["a", "b", "c"], 20), "kd_gain": gain,
+                          "mi_gap": rng.standard_normal(60), "crit_cmi": gain + 0.1 * rng.standard_normal(60)})
+    ranked = criteria.rank(table, ["mi_gap", "crit_cmi"], n_boot=200)
+    text = criteria.answer(ranked, "all conditions", {"a": "paper", "b": "paper", "c": "default"})
+    assert text.startswith("**I(Y;H_T|H_S), probes** beats both trivial rules")
+    assert "`paper`: a, b; `default`: c" in text
+    assert criteria.cch_verdict(ranked) == "undecided"  # a noise gap: not shown better, not shown worse
+    noise = criteria.rank(table.assign(crit_cmi=rng.standard_normal(60)), ["mi_gap", "crit_cmi"], n_boot=200)
+    assert criteria.answer(noise, "all", {}).startswith("**No criterion beats the trivial rules out of sample.**")
+    wrong = criteria.rank(table.assign(mi_gap=-gain), ["mi_gap"], n_boot=200)
+    assert criteria.cch_verdict(wrong) == "not reproduced"
+    right = criteria.rank(table.assign(mi_gap=gain), ["mi_gap"], n_boot=200)
+    assert criteria.cch_verdict(right) == "reproduced"
+
+
+def test_outcome_draws_are_stratified_and_do_not_collapse_on_uniform_chapters():
+    chapters = np.array(["a"] * 13 + ["b"] * 7)
+    right = np.array([True] * 13 + [False] * 7)  # right on every condition of a, wrong on every one of b
+    draws = criteria.outcome_draws(right, None, chapters, 4000, seed=0)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    assert low < 13 / 20 < high and high - low > 0.1  # resampling conditions would give [0.65, 0.65]
+    assert np.all((draws >= 0) & (draws <= 1))
+    # a difference of identical rules is centred on 0; a rule right wherever the other is wrong on +1
+    same = criteria.outcome_draws(right, right, chapters, 2000, seed=1)
+    assert abs(np.median(same)) < 0.02
+    flip = criteria.outcome_draws(np.ones(20, bool), np.zeros(20, bool), chapters, 2000, seed=1)
+    assert np.percentile(flip, 5) > 0.6 and np.median(flip) > 0.8
