@@ -407,6 +407,7 @@ def run(
         print(f"result store: {store} (chapters with cells it lacks: {missing})", flush=True)
     runner = Runner(root, params_name, out_dir, Path(results_root), overrides, store, missing)
     execute_all(runner, selected, keep_going, failures)
+    stage_answer(Path(results_root), params_name, src)
     return finish(entries, src, out_dir, params_name, build, failures)
 
 
@@ -528,6 +529,21 @@ def execute_all(runner: Runner, selected: list[str], keep_going: bool, failures:
             continue
         runner.record(entry, scale, reason)
         print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
+
+
+ANSWER_FILE = "answer.md"  # the criteria chapter's answer, included in the book's first page
+
+
+def stage_answer(results_root: Path, params_name: str, src: Path) -> None:
+    """Put this build's answer (written by the criteria chapter) where the introduction includes it.
+
+    Without one (the criteria chapter was not run for this set), the page says so instead.
+    """
+    answer = results_root / params_name / "criteria" / ANSWER_FILE
+    text = answer.read_text() if answer.exists() else (
+        f"*The criteria chapter has not been run for the `{params_name}` parameter set, so this build has no "
+        "answer yet: run `python -m cchlib.book` without `--only`.*\n")
+    report.atomic_write_text(src / "book" / ANSWER_FILE, text)
 
 
 def finish(entries, src, out_dir, params_name, build, failures):

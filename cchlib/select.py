@@ -310,7 +310,8 @@ def rank(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_ranking(ranking: pd.DataFrame) -> str:
-    """The ranking as a plain-text table: MIs, the gap with its 95% interval, null gap, verdict.
+    """The ranking as a plain-text table: MIs, the gap with its 95% interval, null gap, verdict,
+    and the conditional information I(Y;H_T|H_S) when the criteria were computed.
 
     Every row is shown, undecided ones too, with the number of seeds behind it.
     """
@@ -321,6 +322,9 @@ def format_ranking(ranking: pd.DataFrame) -> str:
         "null gap": _pm(ranking.get("mi_gap_null", np.nan), ranking.get("mi_gap_null_se", np.nan)),
         "seeds": ranking.n_seeds, "CCH verdict": ranking.verdict,
     })
+    if "crit_cmi" in ranking:  # what the teacher adds about Y beyond the student (cchlib.mi.conditional)
+        show.insert(show.columns.get_loc("null gap") + 1, "I(Y;H_T|H_S)",
+                    _pm(ranking.crit_cmi, ranking.get("crit_cmi_se", np.nan)))
     if "kd_gain" in ranking:
         show["KD gain [95% CI]"] = _ci(ranking.kd_gain, ranking.kd_gain_low, ranking.kd_gain_high)
         show["KD check"] = ranking.kd_verdict
@@ -416,8 +420,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS))
     p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3)
     p.add_argument("--kd-check", action="store_true", help="also distil and measure the gain")
-    p.add_argument("--criteria", action="store_true",
-                   help="also report CCH's rival criteria per pair (CKA, probe, agreement, teacher score, KSG gap)")
+    p.add_argument("--criteria", action=argparse.BooleanOptionalAction, default=True,
+                   help="also report, per pair, the conditional information I(Y;H_T|H_S) the teacher adds (printed "
+                        "beside the gap) and CCH's other rival criteria (in the CSV; default: on)")
     p.add_argument("--lam", type=float, default=Settings.lam, help="distillation weight")
     p.add_argument("--temperature", type=float, default=Settings.temperature)
     p.add_argument("--out", default=DEFAULT_OUT,

@@ -39,8 +39,8 @@
 # ```{glue:figure} criteria_fig
 # :name: fig-criteria
 #
-# Out-of-sample sign-rule accuracy of every candidate (dots, with 95% bootstrap
-# intervals over conditions resampled within chapters): the share of conditions where
+# Out-of-sample sign-rule accuracy of every candidate (dots, with 95% intervals of a
+# Bayesian bootstrap stratified by chapter): the share of conditions where
 # "distil when the candidate exceeds its threshold" matched the sign of the measured KD
 # gain, each threshold fitted on the other chapters (0 for the gaps, 0.5 for $\gamma$).
 # Every candidate of a panel is scored on the same conditions; the dashed and dotted
@@ -120,9 +120,12 @@ display(Markdown(report.provenance_markdown(record)))
 # - **Which conditions count.** The headline counts the conditions whose KD gain the
 #   verdict layer resolves (a gain indistinguishable from 0 has no sign to predict)
 #   when there are at least {glue:text}`criteria_min_resolved` of them; all conditions
-#   are ranked too. Intervals are percentile bootstraps over conditions resampled
-#   within chapters (chapter sizes kept); Spearman's rho uses the candidate and the
-#   gain z-scored within each chapter, whose units differ.
+#   are ranked too. Accuracy intervals are stratified by chapter: per chapter the
+#   outcomes' shares are drawn from a Dirichlet with Jeffreys' prior (a Bayesian
+#   bootstrap that, unlike resampling conditions, does not collapse to a point when a
+#   rule is right on every condition of a chapter), chapters weighted by their sizes.
+#   Spearman's rho uses the candidate and the gain z-scored within each chapter, whose
+#   units differ, with an interval over conditions resampled within chapters.
 # - **Thresholds across chapters** compare raw values: nats from different estimators
 #   and data, accuracies of different tasks. A rule that does not transfer between
 #   chapters is what a practitioner with one new dataset would meet too.
@@ -225,12 +228,10 @@ def accuracy_panel(ax, frame: pd.DataFrame, title: str) -> None:
 
 
 panels = [name for name in (headline, "all" if headline == "resolved" else None) if name in ranked]
-fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 0.42 * len(candidates) + 2.2), squeeze=False)
-for ax, name, letter in zip(axes[0], panels, "ab"):
+fig, axes = plt.subplots(len(panels), 1, figsize=(8, len(panels) * (0.42 * len(candidates) + 2.2)), squeeze=False)
+for ax, name, letter in zip(axes[:, 0], panels, "ab"):
     n = int(ranked[name].n_conditions.iloc[0])
-    accuracy_panel(ax, ranked[name], f"({letter}) {n} conditions {bases[name][1]}")
-for ax in axes[0][1:]:
-    ax.tick_params(labelleft=False)
+    accuracy_panel(ax, ranked[name], f"({letter}) conditions {bases[name][1]}: {n}")
 fig.tight_layout()
 glue("criteria_fig", fig, display=False)
 plt.close(fig)

@@ -598,9 +598,10 @@ glue("mfh_minutes", (time.monotonic() - started) / 60, display=False)
 from cchlib.findings import cch_finding
 
 glue("mfh_finding", Markdown(cch_finding(
-    "the CCH paper holds that its MI gap, not MFH's modality-general share $\\gamma$ "
-    "{cite}`xue2023mfh`, predicts whether distillation helps; here tested on MFH's own synthetic "
-    "data (MVD), where $\\gamma$ is known.",
+    "the CCH paper proposes its MI gap as a quantifiable criterion of whether distillation helps, citing "
+    "MFH's finding {cite}`xue2023mfh` that the outcome depends on the label-relevant information the two "
+    "modalities share (it does not compare the gap with MFH's $\\gamma$); here the gap is tested on MFH's own "
+    "synthetic data (MVD), where $\\gamma$ is known.",
     score, len(seeds), params_name, "MVD conditions",
 )), display=False)
 

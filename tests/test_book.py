@@ -69,6 +69,28 @@ def test_book_is_built_with_every_chapter(smoke_book):
     assert "parameter set" in chapter and "smoke" in chapter
 
 
+def test_the_first_page_shows_this_builds_answer_and_the_ranking_has_the_candidates(smoke_book):
+    tmp, index = smoke_book
+    criteria_dir = tmp / "results" / "smoke" / "criteria"
+    answer = (criteria_dir / "answer.md").read_text()
+    intro = (index.parent / "book" / "intro.html").read_text()
+    assert "computed at" in answer and "replaced, when" not in intro
+    assert ("No criterion beats the trivial rules" in intro) == answer.startswith("**No criterion")
+    ranked = pd.concat([pd.read_csv(criteria_dir / f"criteria_{kind}_all.csv") for kind in ("ranking", "alone")])
+    candidates = set(ranked.candidate) - {"always distil", "never distil"}
+    assert {"crit_cmi", "mi_gap", "crit_headroom", "crit_soft_info"} <= candidates and len(candidates) >= 9
+
+
+def test_stage_answer_copies_the_answer_or_says_it_is_missing(tmp_path):
+    (tmp_path / "src" / "book").mkdir(parents=True)
+    book.stage_answer(tmp_path / "results", "mine", tmp_path / "src")
+    assert "has not been run for the `mine` parameter set" in (tmp_path / "src" / "book" / "answer.md").read_text()
+    (tmp_path / "results" / "mine" / "criteria").mkdir(parents=True)
+    (tmp_path / "results" / "mine" / "criteria" / "answer.md").write_text("**Yes.**\n")
+    book.stage_answer(tmp_path / "results", "mine", tmp_path / "src")
+    assert (tmp_path / "src" / "book" / "answer.md").read_text() == "**Yes.**\n"
+
+
 def test_failing_notebook_stops_and_keeps_partial_copy(tmp_path):
     root = tmp_path / "proj"
     (root / "notebooks" / "params" / "smoke").mkdir(parents=True)

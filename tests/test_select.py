@@ -254,7 +254,7 @@ def test_too_few_seeds_are_undecided_and_shown(tmp_path, capsys):
 
 
 def test_criteria_option_reports_the_candidates(tmp_path, capsys):
-    """--criteria adds CCH's rival criteria per pair (CKA within [0, 1]); without it, none."""
+    """The criteria (default on) add CCH's rival criteria per pair, I(Y;H_T|H_S) printed; --no-criteria: none."""
     modalities, y = arrays()
     data = tmp_path / "d.npz"
     np.savez(data, a=modalities["a"], b=modalities["b"], copy=modalities["a"].copy(), y=y)
@@ -264,5 +264,6 @@ def test_criteria_option_reports_the_candidates(tmp_path, capsys):
     assert {"crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score", "gap_ksg"} <= set(table)
     assert table[["crit_cka", "crit_probe", "crit_agreement", "crit_teacher_score"]].notna().all().all()
     assert ((table.crit_cka >= 0) & (table.crit_cka <= 1 + 1e-9)).all()
-    without = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--out", tmp_path / "plain")
+    assert table.crit_cmi.notna().all() and "I(Y;H_T|H_S)" in out.out
+    without = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--no-criteria", "--out", tmp_path / "plain")
     assert without[0] == 0 and "crit_cka" not in pd.read_csv(tmp_path / "plain.csv")
