@@ -36,8 +36,9 @@ answers); :func:`add_columns`, the one diagnostics step of :func:`cchlib.kd.run`
 the candidates into every per-seed row; and :func:`write_criteria_rows`, which a chapter
 calls next to its scorecard rows to write ``criteria_rows.csv`` (candidate means, the KD
 gain's mean/SE/n_seeds and the verdict of :func:`cchlib.stats.verdicts`). The criteria
-chapter reads those files and scores each candidate with :func:`compare` and
-:func:`leave_one_chapter_out`.
+chapter reads those files (:func:`collect`) and ranks the candidates out of sample on
+identical conditions (:func:`decisions`, :func:`rank`), and :func:`answer` says in words
+what the ranking shows.
 """
 
 from __future__ import annotations
@@ -510,9 +511,15 @@ def _spearman(score: np.ndarray, gain: np.ndarray, chapters: np.ndarray, resampl
     return rho, *_interval(draws)
 
 
+def decidable(table: pd.DataFrame, candidates) -> list[str]:
+    """The candidates that can decide out of sample: an a-priori threshold, or present in two chapters or more."""
+    present = table.groupby("chapter")[list(candidates)].agg(lambda v: v.notna().any()).sum()
+    return [c for c in candidates if c in A_PRIORI_THRESHOLDS and present[c] or present[c] >= 2]
+
+
 def common_conditions(table: pd.DataFrame, candidates, coverage: float) -> tuple[list, pd.DataFrame]:
-    """The candidates present on at least ``coverage`` of the conditions, and the conditions where all are."""
-    candidates = [c for c in candidates if table[c].notna().mean() >= coverage]
+    """The decidable candidates present on at least ``coverage`` of the conditions, and the conditions where all are."""
+    candidates = [c for c in decidable(table, candidates) if table[c].notna().mean() >= coverage]
     return candidates, table.dropna(subset=[*candidates, "kd_gain"])
 
 

@@ -175,21 +175,19 @@ glue("criteria_missing", Markdown(", ".join(sorted(scored - set(chapters))) or "
 
 # %%
 candidates = criteria.candidate_columns(table)
-resolved_rows = table[table.gain_resolved]
-headline_resolved = len(resolved_rows) >= min_resolved
-bases = {"resolved": (resolved_rows, "whose gain is resolved"), "all": (table, "all conditions")}
+bases = {"resolved": (table[table.gain_resolved], "whose gain is resolved"), "all": (table, "all conditions")}
 ranked, alone, common = {}, {}, {}
 for name, (rows, _) in bases.items():
-    if not len(rows):
-        continue
     common[name], on = criteria.common_conditions(rows, candidates, coverage)
+    if len(on) < 2:
+        continue
     ranked[name] = criteria.rank(on, common[name], n_boot=n_boot, seed=bootstrap_seed)
-    others = [c for c in candidates if c not in common[name] and rows[c].notna().any()]
+    others = [c for c in criteria.decidable(rows, candidates) if c not in common[name]]
     alone[name] = pd.concat([criteria.rank_alone(rows, c, n_boot, bootstrap_seed) for c in others],
                             ignore_index=True) if others else ranked[name].iloc[:0]
     _ = chapter.table(ranked[name], f"criteria_ranking_{name}")
     _ = chapter.table(alone[name], f"criteria_alone_{name}")
-headline = "resolved" if headline_resolved else "all"
+headline = "resolved" if "resolved" in ranked and ranked["resolved"].n_conditions.iloc[0] >= min_resolved else "all"
 basis = bases[headline][1]
 SHOWN = ["candidate", "n_conditions", "sign_accuracy", "sign_accuracy_low", "sign_accuracy_high", "always_accuracy",
          "never_accuracy", "vs_always", "vs_always_p", "vs_never", "vs_never_p", "vs_gap", "vs_gap_p",
@@ -245,8 +243,7 @@ plt.close(fig)
 
 # %%
 on_all = table.dropna(subset=["kd_gain"])
-decidable = [c for c in candidates if c in criteria.A_PRIORI_THRESHOLDS or on_all[c].notna().groupby(
-    on_all.chapter).any().sum() >= 2]
+decidable = criteria.decidable(on_all, candidates)
 by_chapter = criteria.per_chapter(on_all, decidable)
 _ = chapter.table(by_chapter, "criteria_by_chapter")
 display(by_chapter.pivot(index="candidate", columns="chapter", values="sign_accuracy")

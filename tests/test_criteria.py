@@ -187,6 +187,9 @@ def test_common_conditions_and_stratified_resamples():
     table = FIXTURE.assign(crit_gamma=[0.7] + [np.nan] * 7, crit_probe=[np.nan] + [0.5] * 7)
     kept, rows = criteria.common_conditions(table, ["mi_gap", "crit_probe", "crit_gamma"], coverage=0.8)
     assert kept == ["mi_gap", "crit_probe"] and len(rows) == 7
+    one_chapter = FIXTURE.assign(crit_cka=np.where(FIXTURE.chapter == "c1", FIXTURE.crit_cka, np.nan))
+    assert criteria.decidable(one_chapter, ["mi_gap", "crit_cka"]) == ["mi_gap"]  # no other chapter to fit on
+    assert criteria.decidable(one_chapter.assign(mi_gap=np.nan), ["mi_gap"]) == []  # absent everywhere
     idx = criteria.stratified_resamples(FIXTURE.chapter, 50, 0)
     chapters = FIXTURE.chapter.to_numpy()
     assert (chapters[idx] == chapters).all()  # each resample keeps every chapter's size
