@@ -53,6 +53,7 @@ class Schedule:
     optimiser: str = "adam"
     weight_decay: float = 0.0
     schedule: str | None = None
+    precision: str = "float32"
 
 
 NULL_COLUMNS = ("mi_ts_null", "mi_sl_null")  # the estimator's null MIs, with MISpec(null=True)

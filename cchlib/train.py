@@ -26,6 +26,9 @@ OPTIMISERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 SCHEDULES = (None, "cosine")
 
 
+PRECISIONS = ("float32", "bfloat16")  # of the training forward pass (see fit)
+
+
 def _epoch_orders(generators: list[torch.Generator], n: int, device) -> torch.Tensor:
     """One random permutation of range(n) per model, shape (M, n)."""
     return torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
@@ -44,6 +47,7 @@ def fit(
     optimiser: str = "adam",
     weight_decay: float = 0.0,
     schedule: str | None = None,
+    precision: str = "float32",
 ) -> list[float]:
     """Train all copies of ``model`` on their own data; return the loss curve.
 
@@ -61,6 +65,10 @@ def fit(
         weight_decay: passed to the optimiser (0 by default).
         schedule: ``None`` (constant learning rate) or ``"cosine"`` (cosine annealing
             from ``lr`` to 0 over ``epochs``, stepped once per epoch).
+        precision: ``"float32"``, or ``"bfloat16"``: the forward pass under
+            ``torch.autocast`` in bfloat16 (matrix products on the CPU's AVX-512 BF16 / AMX
+            units, or a GPU's tensor cores), with float32 weights, optimiser state and
+            losses. Evaluation (:func:`predict`) stays in float32.
 
     The model is put in training mode (dropout, batch statistics) while fitting and
     left in evaluation mode. A final mini-batch of a single sample is skipped when
@@ -82,6 +90,8 @@ def fit(
         raise ValueError(f"unknown optimiser {optimiser!r}; choose one of {sorted(OPTIMISERS)}")
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose one of {list(SCHEDULES)}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
     order_seeds = model.seeds if order_seeds is None else list(order_seeds)
     generators = [torch.Generator().manual_seed(int(s)) for s in order_seeds]
     step = OPTIMISERS[optimiser](model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -97,7 +107,9 @@ def fit(
             if idx.shape[1] == 1 and batch_size > 1:
                 continue
             batch = {name: t[rows, idx] for name, t in targets.items()}
-            losses = loss_fn(model(inputs[rows, idx]), batch)
+            with torch.autocast(inputs.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                outputs = model(inputs[rows, idx])
+            losses = loss_fn(outputs.float(), batch)
             step.zero_grad(set_to_none=True)
             losses.sum().backward()
             step.step()

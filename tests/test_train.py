@@ -129,3 +129,19 @@ def test_accuracy_per_copy_with_shared_or_own_labels():
     logits = torch.tensor([[[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]], [[0.0, 2.0], [0.0, 1.0], [1.0, 3.0]]])
     assert accuracy(logits, torch.tensor([0, 1, 1])).tolist() == pytest.approx([2 / 3, 2 / 3])
     assert accuracy(logits, torch.tensor([[0, 1, 0], [1, 1, 1]])).tolist() == [1.0, 1.0]
+
+
+def test_bfloat16_training_keeps_float32_weights_and_learns_like_float32():
+    x, y = _data(2, n=256)
+    runs = {}
+    for precision in ("float32", "bfloat16"):
+        model = StackedMLP([3, 4], 5, [16], 1, role="student")
+        curve = fit(model, x, {"y": y}, _mse, epochs=20, lr=0.01, batch_size=32, precision=precision)
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        runs[precision] = (curve, predict(model, x))
+    (curve32, out32), (curve16, out16) = runs["float32"], runs["bfloat16"]
+    assert curve16[-1] < 0.2 * curve16[0]  # it learns
+    assert curve16[-1] == pytest.approx(curve32[-1], rel=0.3)  # to about the same loss
+    assert not torch.equal(out16, out32)  # and the products really ran in bfloat16
+    with pytest.raises(ValueError, match="unknown precision"):
+        fit(StackedMLP([1], 5, [8], 1), x[:1], {"y": y[:1]}, _mse, epochs=1, lr=0.01, batch_size=16, precision="fp8")

@@ -1,0 +1,100 @@
+"""Training throughput of the MNIST chapter's networks on this CPU: float32 against bfloat16.
+
+One training step (forward, backward, Adam) of the Table 11 network (input -> 1024 ->
+256 -> 10, LeakyReLU; the student reads 3 x 28 x 28 = 2352 inputs, the teacher 784) for a
+stack of ``M`` copies (the MNIST chapter trains 1 baseline and 20 distilled students per
+seed as one stack), in three layouts:
+
+* ``stack``: :class:`cchlib.models.StackedMLP`, one ``baddbmm`` per layer for all copies;
+* ``stack-bf16``: the same under ``torch.autocast(dtype=torch.bfloat16)`` (float32
+  master weights, products in bfloat16 where the CPU has AVX-512 BF16 / AMX);
+* ``per-copy-bf16``: one ``torch.nn.Linear`` network per copy, called in a loop, under
+  the same autocast (the kernels ``linear`` dispatches to are the fastest in bfloat16).
+
+Prints and writes ``benchmarks/measured/precision_<host>.csv``: images per second per
+network (copies x batch rows / step time), median of ``--steps`` timed steps after
+``--warmup``. Run it on an idle machine; torch uses all cores unless ``--threads``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cchlib.models.mlp import image_mlp
+
+OUT = Path(__file__).parent / "measured"
+
+
+def per_copy_networks(copies: int, d_in: int) -> nn.ModuleList:
+    """``copies`` independent Table 11 networks as plain ``torch.nn`` modules."""
+    def one():
+        return nn.Sequential(nn.Linear(d_in, 1024), nn.LeakyReLU(), nn.Linear(1024, 256), nn.LeakyReLU(),
+                             nn.Linear(256, 10))
+    return nn.ModuleList([one() for _ in range(copies)])
+
+
+def step_time(layout: str, copies: int, d_in: int, batch: int, steps: int, warmup: int) -> float:
+    """Median seconds of one training step of ``copies`` networks on one mini-batch each."""
+    torch.manual_seed(0)
+    x = torch.randn(copies, batch, d_in)
+    y = torch.randint(0, 10, (copies, batch))
+    model = per_copy_networks(copies, d_in) if layout.startswith("per-copy") else image_mlp(range(copies), d_in, "s")
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    bf16 = layout.endswith("bf16")
+
+    def forward():
+        if layout.startswith("per-copy"):
+            return torch.stack([net(x[m]) for m, net in enumerate(model)])
+        return model(x)
+
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        optimiser.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = forward()
+        loss = F.cross_entropy(out.float().reshape(-1, 10), y.reshape(-1))
+        loss.backward()
+        optimiser.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--copies", type=int, default=21, help="networks per stack (MNIST: 1 baseline + 20 distilled)")
+    p.add_argument("--batch", type=int, default=64, help="mini-batch rows per copy (the paper set's 64)")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = []
+    for d_in, who in ((2352, "student"), (784, "teacher")):
+        for layout in ("stack", "stack-bf16", "per-copy-bf16"):
+            seconds = step_time(layout, args.copies, d_in, args.batch, args.steps, args.warmup)
+            rows.append({"network": who, "d_in": d_in, "layout": layout, "copies": args.copies, "batch": args.batch,
+                         "step_s": seconds, "images_per_s_per_network": args.batch / seconds,
+                         "threads": torch.get_num_threads(), "torch": torch.__version__})
+            print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"precision_{platform.node() or 'host'}.csv"
+    table.to_csv(path, index=False)
+    print(table.round(2).to_string(index=False))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
