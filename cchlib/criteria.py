@@ -505,7 +505,12 @@ def _paired(right: np.ndarray, other: np.ndarray, chapters, n_draw: int, seed: i
 def _spearman(score: np.ndarray, gain: np.ndarray, chapters: np.ndarray, resamples: np.ndarray):
     """Spearman's rho of candidate and gain, both z-scored within chapters, with its bootstrap interval."""
     frame = pd.DataFrame({"score": score, "gain": gain, "chapter": chapters})
-    z = lambda f: (report.standardised(f.score, f.chapter), report.standardised(f.gain, f.chapter))  # noqa: E731
+
+    def z(f: pd.DataFrame):  # a chapter of one condition, or a constant, has no z-score: left out
+        both = pd.DataFrame({"s": report.standardised(f.score, f.chapter), "g": report.standardised(f.gain, f.chapter)})
+        both = both[np.isfinite(both.s) & np.isfinite(both.g)]
+        return both.s, both.g
+
     rho = stats.spearman_rho(*z(frame))
     draws = np.array([stats.spearman_rho(*z(frame.iloc[idx].reset_index(drop=True))) for idx in resamples])
     return rho, *_interval(draws)
@@ -579,15 +584,18 @@ def rank_alone(table: pd.DataFrame, candidate: str, n_boot: int = 2000, seed: in
 
 
 def per_chapter(table: pd.DataFrame, candidates) -> pd.DataFrame:
-    """Out-of-sample accuracy of every candidate and trivial rule within each chapter (no intervals)."""
+    """Out-of-sample accuracy of every candidate and trivial rule within each chapter (no intervals).
+
+    Only the conditions a candidate decides count (``n_conditions``); NaN where it decides none."""
     truth = table.kd_gain.to_numpy(float) > 0
     rows = []
     for c in [*candidates, *TRIVIAL]:
-        right = decisions(table, c)[0].to_numpy() == truth
+        decided = decisions(table, c)[0].to_numpy()
         for chapter in dict.fromkeys(table.chapter):
-            here = (table.chapter == chapter).to_numpy()
+            here = (table.chapter == chapter).to_numpy() & np.isfinite(decided)
+            right = decided[here] == truth[here]
             rows.append({"candidate": c, "chapter": chapter, "n_conditions": int(here.sum()),
-                         "sign_accuracy": float(right[here].mean())})
+                         "sign_accuracy": float(right.mean()) if here.any() else np.nan})
     return pd.DataFrame(rows, columns=["candidate", "chapter", "n_conditions", "sign_accuracy"])
 
 

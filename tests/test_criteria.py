@@ -237,3 +237,13 @@ def test_outcome_draws_are_stratified_and_do_not_collapse_on_uniform_chapters():
     assert abs(np.median(same)) < 0.02
     flip = criteria.outcome_draws(np.ones(20, bool), np.zeros(20, bool), chapters, 2000, seed=1)
     assert np.percentile(flip, 5) > 0.6 and np.median(flip) > 0.8
+
+
+def test_per_chapter_counts_only_decided_conditions_and_spearman_skips_lone_chapters():
+    table = FIXTURE.assign(crit_gamma=[0.7, 0.6, 0.3, 0.6, np.nan, np.nan, np.nan, np.nan])
+    out = criteria.per_chapter(table, ["crit_gamma"]).set_index(["candidate", "chapter"])
+    assert out.loc[("crit_gamma", "c1"), "sign_accuracy"] == pytest.approx(3 / 4)
+    assert np.isnan(out.loc[("crit_gamma", "c2"), "sign_accuracy"]) and out.loc[("crit_gamma", "c2"), "n_conditions"] == 0
+    lone = pd.concat([FIXTURE, FIXTURE.iloc[:1].assign(chapter="c3")], ignore_index=True)  # a chapter of one
+    rho = criteria.rank(lone, ["mi_gap"], n_boot=40).set_index("candidate").loc["mi_gap", "spearman"]
+    assert np.isfinite(rho)
