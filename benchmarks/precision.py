@@ -3,13 +3,14 @@
 One training step (forward, backward, Adam) of the Table 11 network (input -> 1024 ->
 256 -> 10, LeakyReLU; the student reads 3 x 28 x 28 = 2352 inputs, the teacher 784) for a
 stack of ``M`` copies (the MNIST chapter trains 1 baseline and 20 distilled students per
-seed as one stack), in three layouts:
+seed as one stack), in four layouts:
 
 * ``stack``: :class:`cchlib.models.StackedMLP`, one ``baddbmm`` per layer for all copies;
 * ``stack-bf16``: the same under ``torch.autocast(dtype=torch.bfloat16)`` (float32
   master weights, products in bfloat16 where the CPU has AVX-512 BF16 / AMX);
-* ``per-copy-bf16``: one ``torch.nn.Linear`` network per copy, called in a loop, under
-  the same autocast (the kernels ``linear`` dispatches to are the fastest in bfloat16).
+* ``per-copy`` and ``per-copy-bf16``: one ``torch.nn.Linear`` network per copy, called in
+  a loop, in float32 and under the same autocast (the kernels ``linear`` dispatches to
+  are the fastest in bfloat16).
 
 Prints and writes ``benchmarks/measured/precision_<host>.csv``: images per second per
 network (copies x batch rows / step time), median of ``--steps`` timed steps after
@@ -82,7 +83,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     rows = []
     for d_in, who in ((2352, "student"), (784, "teacher")):
-        for layout in ("stack", "stack-bf16", "per-copy-bf16"):
+        for layout in ("stack", "stack-bf16", "per-copy", "per-copy-bf16"):
             seconds = step_time(layout, args.copies, d_in, args.batch, args.steps, args.warmup)
             rows.append({"network": who, "d_in": d_in, "layout": layout, "copies": args.copies, "batch": args.batch,
                          "step_s": seconds, "images_per_s_per_network": args.batch / seconds,
