@@ -270,7 +270,7 @@ display(thresholds.pivot(index="candidate", columns="held_out", values="threshol
 
 # %% tags=["remove-cell"]
 scales = dict(zip(overview.index, overview.scale))
-answer = criteria.answer(ranked[headline], f"those {basis}", scales)
+answer = criteria.answer(ranked[headline], f"those {basis}" if headline == "resolved" else basis, scales)
 report.atomic_write_text(chapter.results_dir / "answer.md", answer + "\n")  # the book's first page shows it
 glue("criteria_verdict", Markdown(answer), display=False)
 rows = ranked[headline].set_index("candidate")
