@@ -8,9 +8,9 @@ seed as one stack), in four layouts:
 * ``stack``: :class:`cchlib.models.StackedMLP`, one ``baddbmm`` per layer for all copies;
 * ``stack-bf16``: the same under ``torch.autocast(dtype=torch.bfloat16)`` (float32
   master weights, products in bfloat16 where the CPU has AVX-512 BF16 / AMX);
-* ``per-copy`` and ``per-copy-bf16``: one ``torch.nn.Linear`` network per copy, called in
-  a loop, in float32 and under the same autocast (the kernels ``linear`` dispatches to
-  are the fastest in bfloat16).
+* ``per-copy`` and ``per-copy-bf16``: :class:`cchlib.models.PerCopyMLP` (what
+  :func:`cchlib.models.image_mlp` builds), each copy's layer its own parameter and its
+  own ``addmm``, in float32 and under the same autocast.
 
 Prints and writes ``benchmarks/measured/precision_<host>.csv``: images per second per
 network (copies x batch rows / step time), median of ``--steps`` timed steps after
@@ -28,19 +28,10 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from cchlib.models.mlp import image_mlp
+from cchlib.models.mlp import IMAGE_HIDDEN, PerCopyMLP, StackedMLP
 
 OUT = Path(__file__).parent / "measured"
-
-
-def per_copy_networks(copies: int, d_in: int) -> nn.ModuleList:
-    """``copies`` independent Table 11 networks as plain ``torch.nn`` modules."""
-    def one():
-        return nn.Sequential(nn.Linear(d_in, 1024), nn.LeakyReLU(), nn.Linear(1024, 256), nn.LeakyReLU(),
-                             nn.Linear(256, 10))
-    return nn.ModuleList([one() for _ in range(copies)])
 
 
 def step_time(layout: str, copies: int, d_in: int, batch: int, steps: int, warmup: int) -> float:
@@ -48,21 +39,17 @@ def step_time(layout: str, copies: int, d_in: int, batch: int, steps: int, warmu
     torch.manual_seed(0)
     x = torch.randn(copies, batch, d_in)
     y = torch.randint(0, 10, (copies, batch))
-    model = per_copy_networks(copies, d_in) if layout.startswith("per-copy") else image_mlp(range(copies), d_in, "s")
+    kind = PerCopyMLP if layout.startswith("per-copy") else StackedMLP
+    model = kind(range(copies), d_in, IMAGE_HIDDEN, 10, role="s", activation="leaky_relu")
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     bf16 = layout.endswith("bf16")
-
-    def forward():
-        if layout.startswith("per-copy"):
-            return torch.stack([net(x[m]) for m, net in enumerate(model)])
-        return model(x)
 
     times = []
     for i in range(warmup + steps):
         start = time.perf_counter()
         optimiser.zero_grad(set_to_none=True)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            out = forward()
+            out = model(x)
         loss = F.cross_entropy(out.float().reshape(-1, 10), y.reshape(-1))
         loss.backward()
         optimiser.step()

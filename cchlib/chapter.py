@@ -40,11 +40,13 @@ class Chapter:
     _store_use: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fn -> (stored, cells)
 
     def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
-              cache_name: str | None = None) -> pd.DataFrame:
+              cache_name: str | None = None, seeds_per_task: int | None = None) -> pd.DataFrame:
         """Run (or read) the cells of ``fn`` over conditions and seeds: :func:`cchlib.sweep.run_sweep`.
 
         ``cache_name`` shares another chapter's cache folder (for a sweep that chapter
-        also runs with the same settings, so its cells are reused).
+        also runs with the same settings, so its cells are reused). ``seeds_per_task``
+        trains that many seeds per batch (default: all of a condition's seeds at once);
+        each finished batch is stored, so a long sweep killed midway resumes from it.
         """
         if not isinstance(settings, CellSettings):
             raise TypeError(f"settings must be a CellSettings dataclass (e.g. the cell module's Settings), "
@@ -54,7 +56,8 @@ class Chapter:
         if store is not None:
             self._note_store_use(store, fn, conditions, seeds, settings.as_dict())
         return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
-                               executor_options=self.executor_options, label=label or self.name, store=store)
+                               executor_options=self.executor_options, label=label or self.name, store=store,
+                               seeds_per_task=seeds_per_task)
 
     def _note_store_use(self, store: ResultStore, fn, conditions, seeds, settings: dict) -> None:
         """Count the sweep's cells the result store holds, for the page's banner."""

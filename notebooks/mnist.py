@@ -48,6 +48,7 @@ cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CC
 executor = "local"  # how sweep cells run: "local" or "dask"
 executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
 seeds = [0, 1, 2]  # three seeds: the fewest with which a verdict can be resolved (cchlib.stats)
+seeds_per_task = None  # seeds trained per batch (None: all at once); 1 stores each seed as it finishes
 alpha = 0.2  # MNIST-M blending weight of Fig. 2 and Table 1
 alpha_table13 = 0.18  # the weight of Table 13
 gammas = [0.0, 0.5, 1.5, 2.5, 3.5]  # Gaussian blur (pixels) on the teacher's inputs
@@ -225,17 +226,14 @@ def condition(a, sched, temps, mi_alt):
             "epochs": sched["epochs"], "temperatures": list(temps), "mi_alt": mi_alt}
 
 
-conditions = [
-    condition(alpha, schedule, temperatures, True),
-    condition(alpha_table13, schedule, table13_temperatures, False),
-    condition(alpha, alt_schedule, [fig2_temperature], False),
-]
+main_condition = condition(alpha, schedule, temperatures, True)
+table13_condition = condition(alpha_table13, schedule, table13_temperatures, False)
+alt_condition = condition(alpha, alt_schedule, [fig2_temperature], False)
 sweep_start = time.monotonic()
-rows = chapter.sweep(exp.run_cell, conditions, seeds, settings)
+main_rows = chapter.sweep(exp.run_cell, [main_condition], seeds, settings, seeds_per_task=seeds_per_task)
+rows13 = chapter.sweep(exp.run_cell, [table13_condition], seeds, settings, seeds_per_task=seeds_per_task)
+alt_rows = chapter.sweep(exp.run_cell, [alt_condition], seeds, settings, seeds_per_task=seeds_per_task)
 sweep_seconds = time.monotonic() - sweep_start
-main_rows = rows[(rows.alpha == alpha) & (rows.schedule == schedule["name"])].reset_index(drop=True)
-rows13 = rows[(rows.alpha == alpha_table13) & (rows.schedule == schedule["name"])].reset_index(drop=True)
-alt_rows = rows[(rows.alpha == alpha) & (rows.schedule == alt_schedule["name"])].reset_index(drop=True)
 columns = ["alpha", "gamma", "T", "seed", "acc_kd", "acc_nokd", "teacher_acc", "teacher_acc_blur",
            "mi_ts", "mi_sl", "mi_tl", "schedule"]
 _ = chapter.table(main_rows[columns], "table1")

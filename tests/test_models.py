@@ -48,3 +48,24 @@ def test_copy_dropout_masks_each_copy_from_its_own_generator():
     assert not torch.equal(both[0], both[1])
     assert set(both.unique().tolist()) == {0.0, 2.0}  # inverted dropout keeps the mean
     assert torch.equal(models.copy_dropout(h, 0.5, [], training=False), h)
+
+
+def test_per_copy_mlp_starts_and_trains_like_the_stacked_layout():
+    """PerCopyMLP is StackedMLP with separate per-copy tensors: same weights, same outputs, same training."""
+    seeds, widths = [3, 5, 3], ([7, 4], 2)
+    stacked = models.StackedMLP(seeds, 6, *widths, role="s", activation="leaky_relu")
+    per_copy = models.PerCopyMLP(seeds, 6, *widths, role="s", activation="leaky_relu")
+    for stack_layer, copy_layer in zip(stacked.weights, per_copy.weights):
+        assert len(copy_layer) == len(seeds)
+        for m in range(len(seeds)):
+            assert torch.equal(stack_layer[m], copy_layer[m])
+    x = torch.randn(1, 9, 6).expand(3, -1, -1)  # a stride-0 view, as the chapters pass it
+    assert torch.allclose(stacked(x), per_copy(x), atol=1e-6)
+    assert torch.allclose(stacked.features(x), per_copy.features(x), atol=1e-6)
+    y = torch.randint(0, 2, (1, 9)).expand(3, -1)
+    loss = lambda out, b: torch.nn.functional.cross_entropy(out.transpose(1, 2), b["y"], reduction="none").mean(1)  # noqa: E731
+    for net in (stacked, per_copy):
+        fit(net, x, {"y": y}, loss, epochs=3, lr=0.05, batch_size=4)
+    assert torch.allclose(stacked(x), per_copy(x), atol=1e-4)
+    assert torch.allclose(per_copy(x)[0], per_copy(x)[2])  # equal seeds, equal copies
+    assert not torch.allclose(per_copy(x)[0], per_copy(x)[1])

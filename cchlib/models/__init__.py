@@ -20,6 +20,7 @@ from cchlib.models.mlp import (
     IMAGE_CLASSES,
     DecisionValueLR,
     IMAGE_HIDDEN,
+    PerCopyMLP,
     StackedBatchNorm,
     StackedMLP,
     image_mlp,
@@ -40,7 +41,7 @@ from cchlib.models.stack import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "IMAGE_CLASSES", "IMAGE_HIDDEN", "StackedBatchNorm", "StackedMLP", "image_mlp",
+    "ACTIVATIONS", "IMAGE_CLASSES", "IMAGE_HIDDEN", "PerCopyMLP", "StackedBatchNorm", "StackedMLP", "image_mlp",
     "logistic_regression", "DecisionValueLR", "synthetic_mlp", "AlignedPair", "ModuleStack", "StackedFusionNet",
     "StackedMoseiNet", "DROPOUT_STRIDE", "SEED_STRIDE", "Stack", "check_stack", "copy_dropout",
     "copy_generator", "copy_seed", "dropout_generators", "role_salt",
