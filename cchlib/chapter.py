@@ -18,6 +18,7 @@ import pandas as pd
 
 from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
+from cchlib.device import default_device
 from cchlib.mi import bias
 from cchlib.resultstore import ResultStore, function_name
 from cchlib.settings import CellSettings
@@ -38,34 +39,67 @@ class Chapter:
     executor: str = "local"
     executor_options: dict = field(default_factory=dict)
     _store_use: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fn -> (stored, cells)
+    _missing: list = field(default_factory=list, init=False, repr=False, compare=False)  # optional conditions not stored
 
     def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
-              cache_name: str | None = None, seeds_per_task: int | None = None) -> pd.DataFrame:
+              cache_name: str | None = None, seeds_per_task: int | None = None,
+              required: bool = True, needs_gpu: bool = False) -> pd.DataFrame:
         """Run (or read) the cells of ``fn`` over conditions and seeds: :func:`cchlib.sweep.run_sweep`.
 
         ``cache_name`` shares another chapter's cache folder (for a sweep that chapter
         also runs with the same settings, so its cells are reused). ``seeds_per_task``
         trains that many seeds per batch (default: all of a condition's seeds at once);
         each finished batch is stored, so a long sweep killed midway resumes from it.
+
+        ``required=False`` marks a sweep the chapter can be read without (a condition
+        that needs a GPU, say). When the result store may not compute (the paper book)
+        and lacks some of its cells, only the conditions it holds for every seed are
+        returned (an empty frame if none), and the others are listed in
+        :attr:`missing`, so the page shows what the store holds and says what it lacks,
+        instead of the whole chapter falling back to a smaller parameter set.
+
+        ``needs_gpu=True`` (implies ``required=False``) marks a sweep too long for a CPU
+        (the paper's 100-epoch MNIST schedule): without a CUDA device it is never
+        computed, even when the store may compute; what the store holds is shown and the
+        rest is listed as missing.
         """
         if not isinstance(settings, CellSettings):
             raise TypeError(f"settings must be a CellSettings dataclass (e.g. the cell module's Settings), "
                             f"got {type(settings).__name__}")
         cache = self.cache_root if self.cache_root is not None else cache_dir("sweeps", cache_name or self.name)
         store = ResultStore.from_environment()  # one instance: the sweep reuses the cells read here
+        held = [0] * len(conditions)
         if store is not None:
-            self._note_store_use(store, fn, conditions, seeds, settings.as_dict())
+            held = self._note_store_use(store, fn, conditions, seeds, settings.as_dict())
+        gpu_missing = needs_gpu and default_device().type != "cuda"
+        if gpu_missing or (store is not None and store.only and not required):
+            complete = [c for c, n in zip(conditions, held) if n == len(seeds)]
+            self._missing.extend({"function": function_name(fn), "condition": c, "cells held": n, "cells": len(seeds),
+                                  "needs GPU": needs_gpu} for c, n in zip(conditions, held) if n < len(seeds))
+            self._write_store_use()
+            if not complete:
+                return pd.DataFrame()
+            conditions = complete
         return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
                                executor_options=self.executor_options, label=label or self.name, store=store,
                                seeds_per_task=seeds_per_task)
 
-    def _note_store_use(self, store: ResultStore, fn, conditions, seeds, settings: dict) -> None:
-        """Count the sweep's cells the result store holds, for the page's banner."""
+    @property
+    def missing(self) -> list[dict]:
+        """The conditions of optional sweeps that the result store lacks (not computed in this run)."""
+        return list(self._missing)
+
+    def _note_store_use(self, store: ResultStore, fn, conditions, seeds, settings: dict) -> list[int]:
+        """Count the sweep's cells the result store holds, for the page's banner; return them per condition."""
         name = function_name(fn)
-        held = sum(store.get(name, c, int(s), settings) is not None for c in conditions for s in seeds)
+        held = [sum(store.get(name, c, int(s), settings) is not None for s in seeds) for c in conditions]
         read, total = self._store_use.get(name, (0, 0))
-        self._store_use[name] = (read + held, total + len(conditions) * len(seeds))
-        report.write_store_use(self._store_use, self.results_root, self.params_name, self.name)
+        self._store_use[name] = (read + sum(held), total + len(conditions) * len(seeds))
+        self._write_store_use()
+        return held
+
+    def _write_store_use(self) -> None:
+        report.write_store_use(self._store_use, self.results_root, self.params_name, self.name, self._missing)
 
     def table(self, frame: pd.DataFrame, name: str) -> Path:
         """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""

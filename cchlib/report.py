@@ -272,24 +272,56 @@ def chapter_files(results_root: str | Path, params_name: str, filename: str) -> 
 STORE_USE_FILE = "store_use.json"  # per chapter: its sweeps' cells, and how many the result store held
 
 
-def write_store_use(use: dict, results_root: str | Path, params_name: str, chapter: str) -> Path:
-    """Write ``{cell function: (cells read from the result store, cells)}`` beside a chapter's tables."""
+def write_store_use(use: dict, results_root: str | Path, params_name: str, chapter: str,
+                    missing: list[dict] = ()) -> Path:
+    """Write what a chapter's sweeps read from the result store beside its tables.
+
+    ``use``: ``{cell function: (cells read from the store, cells)}``; ``missing``: the
+    conditions of its optional sweeps that the store lacks (see
+    :meth:`cchlib.chapter.Chapter.sweep`), each shown as missing on the page.
+    """
     path = results_dir(results_root, params_name, chapter) / STORE_USE_FILE
-    return atomic_write_text(path, json.dumps({fn: list(counts) for fn, counts in use.items()}, indent=1))
+    record = {"cells": {fn: list(counts) for fn, counts in use.items()}, "missing": list(missing)}
+    return atomic_write_text(path, json.dumps(record, indent=1, default=str))
+
+
+def describe_condition(condition: dict) -> str:
+    """A sweep condition in words for a page: ``key value`` pairs, lists shortened."""
+    def value(v):
+        return f"{v[0]}..{v[-1]}" if isinstance(v, list) and len(v) > 2 else str(v)
+    return ", ".join(f"{key} {value(v)}" for key, v in condition.items())
 
 
 def store_use_sentence(results_root: str | Path, params_name: str, chapter: str) -> str:
-    """How many of a chapter's sweep cells its last run read from the result store (empty: none used)."""
+    """How many of a chapter's sweep cells its last run read from the result store, and what it lacked."""
     path = Path(results_root) / params_name / chapter / STORE_USE_FILE
     if not path.exists():
         return ""
-    counts = json.loads(path.read_text()).values()
+    record = json.loads(path.read_text())
+    counts = record["cells"].values()
     read, total = sum(r for r, _ in counts), sum(t for _, t in counts)
-    if read == total:
-        return (f"All {total:,} of its sweep cells were read from the committed result store, each with the "
+    missing = record["missing"]
+    shown = total - sum(m["cells"] for m in missing)  # cells of the conditions the page shows
+    read_shown = read - sum(m["cells held"] for m in missing)
+    if not missing and read == total:
+        text = (f"All {total:,} of its sweep cells were read from the committed result store, each with the "
                 "provenance of the run that computed it.")
-    return (f"{read:,} of its {total:,} sweep cells were read from the committed result store; the other "
-            f"{total - read:,} were computed in this build.")
+    elif read_shown == shown:
+        text = (f"The {shown:,} sweep cells it shows were read from the committed result store, each with the "
+                "provenance of the run that computed it.")
+    else:
+        text = (f"{read_shown:,} of the {shown:,} sweep cells it shows were read from the committed result store; "
+                f"the other {shown - read_shown:,} were computed in this build.")
+    return f"{text} {missing_sentence(missing)}".rstrip()
+
+
+def missing_sentence(missing: list[dict]) -> str:
+    """The conditions a chapter shows as missing (:attr:`cchlib.chapter.Chapter.missing`), in words; empty if none."""
+    if not missing:
+        return ""
+    return ("**Not in the result store, and shown as missing (nothing was trained for them):** "
+            + "; ".join(f"{describe_condition(m['condition'])} ({m['cells held']} of {m['cells']} seeds stored"
+                        + ("; it needs a GPU" if m.get("needs GPU") else "") + ")" for m in missing) + ".")
 
 
 def collect_scorecard(results_root: str | Path, params_name: str) -> pd.DataFrame:

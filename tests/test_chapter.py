@@ -69,3 +69,50 @@ def test_chapter_runs_sweeps_and_writes_its_tables_provenance_and_scorecard(tmp_
 def test_a_chapter_without_a_cache_root_uses_its_own_folder(tmp_path, isolated_cache):
     Chapter("toy", "smoke", tmp_path).sweep(toy_cell, [{"x": 1}], [0], ToySettings(**GOOD))
     assert list((isolated_cache / "sweeps" / "toy").rglob("*.json"))
+
+
+def test_an_optional_sweep_shows_the_stored_conditions_and_lists_the_rest_as_missing(tmp_path, monkeypatch):
+    """In a store-only run, required=False returns the complete conditions and names the others."""
+    import json
+
+    from cchlib import report
+    from cchlib.resultstore import MissingCells, ResultStore
+
+    settings = ToySettings(**GOOD)
+    store_dir = tmp_path / "store"
+    computing = Chapter("toy", "paper", tmp_path / "results", tmp_path / "cache")
+    monkeypatch.setenv("CCH_RESULT_STORE", str(store_dir))
+    computing.sweep(toy_cell, [{"x": 1}], [0, 1], settings)  # condition x=1 stored for both seeds
+    computing.sweep(toy_cell, [{"x": 2}], [0], settings)  # x=2 for one seed only
+    assert len(ResultStore(store_dir).records()) == 3
+
+    monkeypatch.setenv("CCH_STORE_ONLY", "1")
+    chapter = Chapter("toy", "paper", tmp_path / "results", tmp_path / "cache2")
+    rows = chapter.sweep(toy_cell, [{"x": 1}, {"x": 2}, {"x": 3}], [0, 1], settings, required=False)
+    assert sorted(rows.x.unique()) == [1] and len(rows) == 2
+    assert [(m["condition"], m["cells held"], m["cells"]) for m in chapter.missing] == [({"x": 2}, 1, 2), ({"x": 3}, 0, 2)]
+    assert chapter.sweep(toy_cell, [{"x": 4}], [0, 1], settings, required=False).empty
+    sentence = report.store_use_sentence(tmp_path / "results", "paper", "toy")
+    assert "The 2 sweep cells it shows were read from the committed result store" in sentence
+    assert "x 2 (1 of 2 seeds stored); x 3 (0 of 2 seeds stored); x 4 (0 of 2 seeds stored)" in sentence
+    assert json.loads((tmp_path / "results/paper/toy/store_use.json").read_text())["cells"] == {
+        "test_chapter.toy_cell": [3, 8]}
+    with pytest.raises(MissingCells):  # a required sweep still refuses to render without its cells
+        chapter.sweep(toy_cell, [{"x": 2}], [0, 1], settings)
+
+
+def test_a_sweep_that_needs_a_gpu_is_never_trained_on_a_cpu(tmp_path, monkeypatch):
+    """needs_gpu: even a store that may compute returns only what it holds; the rest is listed missing."""
+    from cchlib.resultstore import ResultStore
+
+    settings = ToySettings(**GOOD)
+    monkeypatch.setenv("CCH_DEVICE", "cpu")
+    assert Chapter("toy", "default", tmp_path / "r0", tmp_path / "c0").sweep(
+        toy_cell, [{"x": 1}], [0], settings, needs_gpu=True).empty  # no store: nothing at all
+    monkeypatch.setenv("CCH_RESULT_STORE", str(tmp_path / "store"))
+    Chapter("toy", "paper", tmp_path / "r1", tmp_path / "c1").sweep(toy_cell, [{"x": 1}], [0, 1], settings)
+    chapter = Chapter("toy", "paper", tmp_path / "r2", tmp_path / "c2")
+    rows = chapter.sweep(toy_cell, [{"x": 1}, {"x": 5}], [0, 1], settings, needs_gpu=True)
+    assert list(rows.x) == [1, 1]
+    assert [(m["condition"], m["needs GPU"]) for m in chapter.missing] == [({"x": 5}, True)]
+    assert len(ResultStore(tmp_path / "store").records()) == 2  # x=5 was not computed

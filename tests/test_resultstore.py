@@ -291,7 +291,7 @@ def test_a_chapter_renders_from_a_fixture_store_without_training(tmp_path, monke
     (tmp_path / "store" / "cchlib.experiments.synthetic.run_cell.jsonl.gz").unlink()
     book.run(ROOT, "smoke", results_root=tmp_path / "third", missing="compute", **run)  # computed from the cache
     banner = _banner(tmp_path / "build" / "smoke" / "src" / "notebooks" / "synthetic.ipynb")
-    assert (f"{cells - sweep_cells} of its {cells} sweep cells were read from the committed result store; "
+    assert (f"{cells - sweep_cells} of the {cells} sweep cells it shows were read from the committed result store; "
             f"the other {sweep_cells}") in banner
 
 
