@@ -26,8 +26,15 @@ happens to a chapter whose cells the store lacks is ``--missing``:
   instead, with a banner on its page saying so; nothing is trained for the stored
   chapters, and the book builds on a laptop;
 - ``compute``: the missing cells are computed and added to the store (on a machine that
-  can: the MNIST chapter at ``paper`` needs a GPU);
+  can: sweeps marked ``needs_gpu`` are never trained on a CPU);
 - ``fail`` (also ``--store-only``): a missing cell is an error.
+
+A chapter's *optional* sweeps (``Chapter.sweep(..., required=False)``, such as MNIST's
+GPU-only schedule) never make it fall back: the page shows the conditions the store
+holds and lists the others as missing. The store's manifest ``chapters.json`` names
+the chapters rendered from it and the cell functions each reads; with ``fallback``, a
+chapter it does not name is rendered at ``default`` straight away, without a paper
+attempt that could only fail.
 
 Every chapter page of a book built with a store says which scale it shows and, when
 the other scale's results are also on this machine, on which conditions the two
@@ -46,6 +53,7 @@ import argparse
 import ast
 import contextlib
 import difflib
+import json
 import os
 import re
 import shutil
@@ -65,6 +73,7 @@ from cchlib import report, resultstore
 PARAMS_DIR = Path("notebooks") / "params"
 STORE_DIR = Path("store")  # committed result stores, one folder per parameter set
 STORED_SETS = ("paper",)  # the sets whose results are committed (the others are build outputs)
+MANIFEST = "chapters.json"  # in a store: {chapter: [cell functions it reads]}, the chapters rendered from it
 FALLBACK_SET = "default"  # what a chapter is rendered at when the store lacks its cells (--missing fallback)
 MISSING = ("fallback", "compute", "fail")  # what --missing can do with a chapter the store does not cover
 # The errors after which --missing fallback renders a chapter at FALLBACK_SET: the store
@@ -437,19 +446,25 @@ class Runner:
 
     def execute(self, entry: str) -> tuple[str, str]:
         """Execute one chapter; return the parameter set it was rendered at, and why (if a fallback)."""
+        chapter = Path(entry).name
         args = (self.root, entry, self.params_name, self.out_dir, self.results_root, self.overrides)
-        stale = self.results_root / self.params_name / Path(entry).name / report.STORE_USE_FILE
+        stale = self.results_root / self.params_name / chapter / report.STORE_USE_FILE
         stale.unlink(missing_ok=True)  # written afresh by the chapter's sweeps
-        try:
-            with store_environment(self.store, self.missing != "compute"):  # fallback: first try store-only
-                execute_chapter(*args)
-            return self.params_name, ""
-        except BookError as error:
-            if self.missing != "fallback" or not lacks_cells(error):
-                raise
-            reason = fallback_reason(error.__cause__, self.params_name)
-        # what the failed attempt wrote (its provenance, early tables) is not this book's result
-        shutil.rmtree(self.results_root / self.params_name / Path(entry).name, ignore_errors=True)
+        if self.missing == "fallback" and chapter not in GATHERERS and chapter not in read_manifest(self.store):
+            reason = f"the result store holds no `{self.params_name}` results of this chapter"
+        else:
+            try:
+                with store_environment(self.store, self.missing != "compute"):  # fallback: first try store-only
+                    execute_chapter(*args)
+                if self.store is not None:
+                    update_manifest(self.store, chapter, stale)
+                return self.params_name, ""
+            except BookError as error:
+                if self.missing != "fallback" or not lacks_cells(error):
+                    raise
+                reason = fallback_reason(error.__cause__, self.params_name)
+        # what a failed attempt wrote (its provenance, early tables) is not this book's result
+        shutil.rmtree(self.results_root / self.params_name / chapter, ignore_errors=True)
         print(f"      {reason}: rendering {entry} at {FALLBACK_SET!r} instead", flush=True)
         with store_environment(None, False):
             execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)
@@ -462,6 +477,28 @@ class Runner:
         from_store = self.store is not None and scale == self.params_name
         banner = scale_banner(chapter, scale, self.params_name, self.results_root, from_store, reason)
         add_banner(self.out_dir / "src" / f"{entry}.ipynb", banner)
+
+
+def read_manifest(store: Path | None) -> dict[str, list[str]]:
+    """The store's manifest: the chapters rendered from it, each with the cell functions it reads."""
+    path = None if store is None else store / MANIFEST
+    if path is None or not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as error:
+        raise BookError(f"{path} is not valid JSON ({error}); restore it from git, or delete it (the next "
+                        "book run that renders chapters from the store writes it again)") from error
+    return manifest
+
+
+def update_manifest(store: Path, chapter: str, store_use: Path) -> None:
+    """Name ``chapter`` in the store's manifest, with the cell functions its last run read (``store_use``)."""
+    functions = sorted(json.loads(store_use.read_text())["cells"]) if store_use.exists() else []
+    manifest = read_manifest(store)
+    if manifest.get(chapter) != functions:
+        manifest[chapter] = functions
+        report.atomic_write_text(store / MANIFEST, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
 
 
 def fallback_reason(cause: papermill.PapermillExecutionError, params_name: str) -> str:

@@ -278,6 +278,8 @@ def test_a_chapter_renders_from_a_fixture_store_without_training(tmp_path, monke
     # the chapter's sweep and the calibration of its MI estimator (the bias correction)
     assert stored and {r["fn"] for _, r in stored} == {"cchlib.experiments.synthetic.run_cell",
                                                        "cchlib.mi.bias.run_cell"}
+    assert json.loads((tmp_path / "store" / book.MANIFEST).read_text()) == {  # the manifest names the chapter
+        "synthetic": ["cchlib.experiments.synthetic.run_cell", "cchlib.mi.bias.run_cell"]}
     monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache-2"))
     book.run(ROOT, "smoke", results_root=tmp_path / "second", missing="fail", **run)
     assert not list((tmp_path / "cache-2" / "sweeps").rglob("*.json"))  # no cell was computed and cached
@@ -309,7 +311,8 @@ def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_p
     reads that chapter's rows from the set it was rendered at, labelled with that scale."""
     monkeypatch.setattr(book, "FALLBACK_SET", "smoke")
     monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
-    (tmp_path / "empty-store").mkdir()
+    (tmp_path / "empty-store").mkdir()  # a manifest naming the chapter, as a store that lost its cells would have
+    (tmp_path / "empty-store" / book.MANIFEST).write_text(json.dumps({"synthetic": ["x.run_cell"]}))
     book.run(ROOT, "paper", only=["synthetic"], build=False, build_root=tmp_path / "build",
              results_root=tmp_path / "results", store=tmp_path / "empty-store")
     banner = _banner(tmp_path / "build" / "paper" / "src" / "notebooks" / "synthetic.ipynb")
@@ -324,6 +327,27 @@ def test_a_chapter_the_store_lacks_falls_back_to_the_other_set_and_says_so(tmp_p
     assert len(table) and set(table.chapter) == {"synthetic"} and set(table.scale) == {"smoke"}
     assert not list(ResultStore(tmp_path / "empty-store").records())  # a fallback writes nothing to the store
     assert not (tmp_path / "results" / "paper" / "synthetic").exists()  # nor keeps the failed attempt's outputs
+
+
+def test_a_chapter_the_manifest_does_not_name_falls_back_without_a_paper_attempt(tmp_path, monkeypatch):
+    """No paper attempt (whose cost is loading the data) for a chapter the store has never held."""
+    monkeypatch.setattr(book, "FALLBACK_SET", "smoke")
+    monkeypatch.setenv("CCH_CACHE_DIR", str(tmp_path / "cache"))
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / book.MANIFEST).write_text(json.dumps({"tcga": ["cchlib.experiments.tcga.run_noise_cell"]}))
+    attempts = []
+    real = book.execute_chapter
+    monkeypatch.setattr(book, "execute_chapter", lambda *a: attempts.append(a[2]) or real(*a))
+    book.run(ROOT, "paper", only=["synthetic"], build=False, build_root=tmp_path / "build",
+             results_root=tmp_path / "results", store=store)
+    assert attempts == ["smoke"]  # straight to the fallback set
+    banner = _banner(tmp_path / "build" / "paper" / "src" / "notebooks" / "synthetic.ipynb")
+    assert "because the result store holds no `paper` results of this chapter" in banner
+    assert json.loads((store / book.MANIFEST).read_text()) == {"tcga": ["cchlib.experiments.tcga.run_noise_cell"]}
+    with pytest.raises(book.BookError, match="not valid JSON"):
+        (store / book.MANIFEST).write_text("{")
+        book.read_manifest(store)
 
 
 def test_the_reason_for_a_fallback_names_what_is_missing_without_a_path():
