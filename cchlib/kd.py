@@ -54,6 +54,7 @@ class Schedule:
     weight_decay: float = 0.0
     schedule: str | None = None
     precision: str = "float32"
+    fused: bool = False  # the optimiser's fused kernel (cchlib.train.fit)
 
 
 NULL_COLUMNS = ("mi_ts_null", "mi_sl_null")  # the estimator's null MIs, with MISpec(null=True)

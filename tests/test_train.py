@@ -145,3 +145,18 @@ def test_bfloat16_training_keeps_float32_weights_and_learns_like_float32():
     assert not torch.equal(out16, out32)  # and the products really ran in bfloat16
     with pytest.raises(ValueError, match="unknown precision"):
         fit(StackedMLP([1], 5, [8], 1), x[:1], {"y": y[:1]}, _mse, epochs=1, lr=0.01, batch_size=16, precision="fp8")
+
+
+def test_the_fused_optimiser_follows_the_same_update_rule():
+    """fused=True: the same training up to rounding, for Adam and SGD."""
+    from cchlib.models import StackedMLP
+
+    x = torch.randn(2, 16, 5)
+    y = torch.randint(0, 2, (2, 16))
+    loss = lambda out, b: torch.nn.functional.cross_entropy(out.transpose(1, 2), b["y"], reduction="none").mean(1)  # noqa: E731
+    for optimiser in ("adam", "sgd"):
+        nets = [StackedMLP([0, 1], 5, [4], 2, role="t") for _ in range(2)]
+        for net, fused in zip(nets, (False, True)):
+            fit(net, x, {"y": y}, loss, epochs=4, lr=0.05, batch_size=8, optimiser=optimiser, fused=fused)
+        assert torch.allclose(nets[0](x), nets[1](x), atol=1e-5)
+        assert not torch.equal(nets[0](x), StackedMLP([0, 1], 5, [4], 2, role="t")(x))  # it did train

@@ -65,6 +65,7 @@ class Settings(CellSettings):
     mnistm_seed: int = 0  # seed of MNIST-M's background patches
     threshold: float = 0.5  # digit binarisation threshold, fraction of full intensity
     precision: str = "float32"  # of training's forward pass: "float32" or "bfloat16" (cchlib.train.fit)
+    fused_optimiser: bool = True  # the optimiser's fused kernel: 1.7x faster steps on a CPU (cchlib.train.fit)
     mnist_path: str | None = None  # explicit data folders (None: found by cchlib.data)
     bsds_path: str | None = None
 
@@ -117,7 +118,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
         [d] * len(seeds), seeds, teacher_net=_net("teacher"), student_net=_net("student"),
         variants=[kd.Variant(teacher=gammas.index(g), lam=s.lam, temperature=t) for g, t in plan],
         schedule=kd.Schedule(condition["epochs"], condition["lr"], s.batch_size, condition["optimiser"],
-                             precision=s.precision),
+                             precision=s.precision, fused=s.fused_optimiser),
         mi_spec=specs, chunk=EVAL_CHUNK,
     )
     mi_cols = [f"mi_{m}{suffix}" for suffix in specs for m in ("ts", "sl", "tl")] + list(kd.NULL_COLUMNS)
