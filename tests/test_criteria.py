@@ -247,3 +247,16 @@ def test_per_chapter_counts_only_decided_conditions_and_spearman_skips_lone_chap
     lone = pd.concat([FIXTURE, FIXTURE.iloc[:1].assign(chapter="c3")], ignore_index=True)  # a chapter of one
     rho = criteria.rank(lone, ["mi_gap"], n_boot=40).set_index("candidate").loc["mi_gap", "spearman"]
     assert np.isfinite(rho)
+
+
+def test_the_ksg_gap_reads_at_most_its_row_cap(monkeypatch):
+    """KSG's cost grows as n^2: the gap candidate uses the first KSG_GAP_ROWS rows only."""
+    from cchlib import criteria
+
+    seen = []
+    monkeypatch.setattr(criteria.mi, "estimate", lambda a, b, method, seed, **o: seen.append(len(a)) or 0.0)
+    monkeypatch.setattr(criteria, "KSG_GAP_ROWS", 30)
+    h = np.zeros((50, 2))
+    criteria._gap("ksg", {}, h, h, np.zeros(50, int), 0)
+    criteria._gap("lmi", {}, h, h, np.zeros(50, int), 0)
+    assert seen == [30, 30, 50, 50]
