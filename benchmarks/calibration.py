@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cchlib import report
+from cchlib.io import atomic_write_text
 from cchlib import select as cch
 
 N = 300
@@ -124,8 +124,8 @@ def main(argv=None) -> None:
     rows = run(args.scenarios, args.draws, args.mi_method, args.mi_repeats, args.epochs, args.seeds)
     summary = summarise(rows).assign(mi_method=args.mi_method, seeds=len(args.seeds), epochs=args.epochs, n=N)
     out = Path(args.out)
-    report.atomic_write_text(out / "calibration_rows.csv", rows.to_csv(index=False))
-    report.atomic_write_text(out / "calibration_summary.csv", summary.to_csv(index=False))
+    atomic_write_text(out / "calibration_rows.csv", rows.to_csv(index=False))
+    atomic_write_text(out / "calibration_summary.csv", summary.to_csv(index=False))
     with pd.option_context("display.width", 200):
         print(summary.round(3).to_string(index=False))
     print(f"\n{(time.monotonic() - started) / 60:.1f} min; wrote {out}/calibration_rows.csv and calibration_summary.csv")

@@ -141,10 +141,9 @@ def real_run(out: Path) -> None:
                                          {**env, "CCH_CACHE_DIR": str(cells)}, log)
     with tarfile.open(out / "mnist_paper_cells.tar.gz", "w:gz") as tar:
         tar.add(cells, arcname="cells")
-    from cchlib import report, sweep
+    from cchlib.provenance import run_record
 
-    record = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "code_version": sweep.code_version(),
-              "stage_seconds": times, "libraries": report.provenance("paper", [], torch.device("cuda"))}
+    record = {**run_record(torch.device("cuda")), "stage_seconds": times}
     (out / "run.json").write_text(json.dumps(record, indent=2, default=str))
     print(json.dumps(times))
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cchlib import report
+from cchlib.io import atomic_write_text
 from cchlib import select as cch
 
 N = 400
@@ -112,8 +112,8 @@ def main(argv=None) -> None:
     rows = run(args.scenarios, args.draws, sorted(args.seeds), args.mi_method, args.epochs)
     summary = summarise(rows).assign(mi_method=args.mi_method, epochs=args.epochs, n=N)
     out = Path(args.out)
-    report.atomic_write_text(out / f"null_power_{args.mi_method}_rows.csv", rows.to_csv(index=False))
-    report.atomic_write_text(out / f"null_power_{args.mi_method}_summary.csv", summary.to_csv(index=False))
+    atomic_write_text(out / f"null_power_{args.mi_method}_rows.csv", rows.to_csv(index=False))
+    atomic_write_text(out / f"null_power_{args.mi_method}_summary.csv", summary.to_csv(index=False))
     with pd.option_context("display.width", 200):
         print(summary.round(3).to_string(index=False))
     print(f"\n{(time.monotonic() - started) / 60:.1f} min; wrote {out}/null_power_{args.mi_method}_*.csv")

@@ -69,6 +69,8 @@ import papermill
 import yaml
 
 from cchlib import report, resultstore
+from cchlib.io import atomic_write_text
+from cchlib.provenance import SCALES
 
 PARAMS_DIR = Path("notebooks") / "params"
 STORE_DIR = Path("store")  # committed result stores, one folder per parameter set
@@ -498,7 +500,7 @@ def update_manifest(store: Path, chapter: str, store_use: Path) -> None:
     manifest = read_manifest(store)
     if manifest.get(chapter) != functions:
         manifest[chapter] = functions
-        report.atomic_write_text(store / MANIFEST, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+        atomic_write_text(store / MANIFEST, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
 
 
 def fallback_reason(cause: papermill.PapermillExecutionError, params_name: str) -> str:
@@ -522,7 +524,7 @@ def lacks_cells(error: BookError) -> bool:
 def scale_banner(chapter: str, scale: str, params_name: str, results_root: Path, from_store: bool,
                  reason: str = "") -> str:
     """The note at the top of a chapter page: its scale, and where the other scale's verdicts differ."""
-    described = report.SCALES.get(scale, f"{scale}: a parameter set of your own").split(": ", 1)[-1]
+    described = SCALES.get(scale, f"{scale}: a parameter set of your own").split(": ", 1)[-1]
     if scale == params_name:
         kind, text = "note", f"**Scale: `{scale}`**: {described}."
         if from_store:
@@ -580,7 +582,7 @@ def stage_answer(results_root: Path, params_name: str, src: Path) -> None:
     text = answer.read_text() if answer.exists() else (
         f"*The criteria chapter has not been run for the `{params_name}` parameter set, so this build has no "
         "answer yet: run `python -m cchlib.book` without `--only`.*\n")
-    report.atomic_write_text(src / "book" / ANSWER_FILE, text)
+    atomic_write_text(src / "book" / ANSWER_FILE, text)
 
 
 def finish(entries, src, out_dir, params_name, build, failures):

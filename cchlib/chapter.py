@@ -11,6 +11,7 @@ changing one sweep's grid does not invalidate another's cached cells.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +20,10 @@ import pandas as pd
 from cchlib import criteria, report, sweep
 from cchlib.data.store import cache_dir
 from cchlib.device import default_device
+from cchlib.io import results_dir
 from cchlib.mi import bias
-from cchlib.resultstore import ResultStore, function_name
+from cchlib.provenance import chapter_record
+from cchlib.resultstore import STORE_ENV, ResultStore, function_name
 from cchlib.settings import CellSettings
 
 
@@ -142,12 +145,12 @@ class Chapter:
                                             condition=condition, estimator=estimator)
 
     def provenance(self, seeds, device, **extra) -> dict:
-        """Write and return the chapter's provenance record (:func:`cchlib.report.provenance`)."""
-        record = report.provenance(self.params_name, seeds, device, **extra)
+        """Write and return the chapter's provenance record (:func:`cchlib.provenance.chapter_record`)."""
+        record = chapter_record(self.params_name, seeds, device, os.environ.get(STORE_ENV), **extra)
         report.write_provenance(record, self.results_root, self.params_name, self.name)
         return record
 
     @property
     def results_dir(self) -> Path:
         """The chapter's results folder for this parameter set."""
-        return report.results_dir(self.results_root, self.params_name, self.name)
+        return results_dir(self.results_root, self.params_name, self.name)

@@ -1,4 +1,4 @@
-"""Tables, provenance and the reproduction scorecard.
+"""Tables, the provenance table and the reproduction scorecard.
 
 Every table a chapter shows is written as a CSV under
 ``<results_root>/<params_name>/<chapter>/`` by :func:`write_table`, atomically, so a
@@ -12,17 +12,13 @@ its scorecard rows (one per condition: the MI gap beside the measured KD gain) w
 from __future__ import annotations
 
 import json
-import os
-import platform
-import tempfile
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cchlib import stats
+from cchlib.io import atomic_write_text, results_dir
 
 SCORECARD_COLUMNS = [
     "chapter",
@@ -57,48 +53,6 @@ SCORECARD_COLUMNS = [
     "data",
 ]
 SCORECARD_NEEDS = {"condition", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se", "n_seeds"}
-
-
-def results_dir(results_root: str | Path, params_name: str, chapter: str) -> Path:
-    """Return (and create) the folder holding one chapter's tables for one parameter set."""
-    if not params_name or "/" in params_name:
-        raise ValueError(f"params_name must be a plain name like 'smoke', got {params_name!r}")
-    path = Path(results_root) / params_name / chapter
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def current_umask() -> int:
-    """The process's file-creation mask (read by setting it and restoring it at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    A reader (or a resumed run) therefore sees either the old file or the complete new
-    one, never a half-written file. The file gets the permissions a plain ``open`` would
-    give it under the user's umask (not ``mkstemp``'s 0600).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """:func:`atomic_write_bytes` for text (UTF-8)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_table(
@@ -381,58 +335,6 @@ def compare_chapter_scales(results_root: str | Path, chapter: str, scale: str, o
     return text + f" ({listed}{'; ...' if len(changed) > 8 else ''})."
 
 
-# What each parameter set's numbers are, for the provenance box and the scorecard.
-SCALES = {
-    "smoke": "smoke: tiny sizes that check the pipeline; the numbers support no conclusion",
-    "default": "default: reduced sizes for a laptop (fewer seeds, samples and epochs than the paper)",
-    "paper": "paper: the paper's sizes, epochs, grids and run counts where it gives them",
-}
-
-
-def device_name(device) -> str:
-    """A human-readable name of the torch device that ran the computation."""
-    import torch
-
-    device = torch.device(device)
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def package_version(package: str) -> str:
-    """The installed version of a package, or "not installed"."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def provenance(params_name: str, seeds, device, **extra) -> dict:
-    """What produced a chapter's numbers: parameter set, seeds, device, versions, time."""
-    from cchlib import __version__
-
-    record = {
-        "parameter set": params_name,
-        "seeds": ", ".join(str(s) for s in seeds),
-        "device": device_name(device),
-        "cchlib": __version__,
-        "torch": package_version("torch"),
-        "latentmi": package_version("latentmi"),
-        "numpy": package_version("numpy"),
-        "python": platform.python_version(),
-        "run at (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        "scale": SCALES.get(params_name, "a parameter set of the user's own"),
-    }
-    from cchlib.resultstore import STORE_ENV  # here: resultstore imports this module
-
-    store = os.environ.get(STORE_ENV)
-    if store:
-        record["result store"] = (f"{Path(store).parent.name}/{Path(store).name}: stored sweep cells were read "
-                                  "(computed earlier, each with its own provenance), missing ones computed and added")
-    record.update({k: str(v) for k, v in extra.items()})
-    return record
-
-
 def write_provenance(
     record: dict, results_root: str | Path, params_name: str, chapter: str
 ) -> Path:
@@ -444,7 +346,10 @@ def write_provenance(
 def provenance_markdown(record: dict) -> str:
     """The provenance record as a two-column Markdown table for the book."""
     lines = ["| what | value |", "|---|---|"]
-    lines += [f"| {key} | {value} |" for key, value in record.items()]
+    for key, value in record.items():
+        if isinstance(value, dict):  # the installed distributions: too many for the page
+            value = f"{len(value)} installed, with versions, in this chapter's `provenance.json`"
+        lines.append(f"| {key} | {value} |")
     return "\n".join(lines)
 
 

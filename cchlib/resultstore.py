@@ -32,20 +32,16 @@ import importlib
 import json
 import math
 import os
-import platform
 import random
-import subprocess
 import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from cchlib.report import atomic_write_bytes, device_name, package_version
+from cchlib.io import atomic_write_bytes
 
 STORE_FORMAT = 1
 STORE_ENV = "CCH_RESULT_STORE"
@@ -80,40 +76,6 @@ def function_name(fn) -> str:
 
 def rows_checksum(rows: list[dict]) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
-
-
-@lru_cache(maxsize=None)
-def git_commit() -> str:
-    """The commit of the checkout cchlib runs from, ``+dirty`` when files are modified."""
-    here = Path(__file__).parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return commit + ("+dirty" if dirty else "")
-
-
-def provenance(batch: list[int], wall_s: float | None, device) -> dict:
-    """Where and how a batch of cells was computed."""
-    from cchlib import __version__
-    from cchlib.sweep import code_version
-
-    return {
-        "git_commit": git_commit(),
-        "code_version": code_version(),
-        "cchlib": __version__,
-        "device": device_name(device),
-        "host": platform.node(),
-        "python": platform.python_version(),
-        "torch": package_version("torch"),
-        "numpy": package_version("numpy"),
-        "batch_seeds": list(batch),
-        "batch_wall_s": None if wall_s is None else round(wall_s, 2),
-        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from cchlib import kd, mi, report, stats
+from cchlib.io import atomic_write_text
 from cchlib.criteria import CANDIDATES, columns_of
 from cchlib.data.files import (  # noqa: F401  (the readers are part of this module's API)
     LABEL_KEY, check_workflow_input, encode_labels, from_arrays, load_csv_dir, load_npz, load_paired,
@@ -453,10 +454,10 @@ def _run(args) -> None:
     )
     print(f"\n{ds.name}: {ds.n_samples} samples ({len(ds.test_idx)} test), {ds.task}, MI by {args.mi_method} (nats)\n")
     print(format_ranking(result.ranking))
-    report.atomic_write_text(csv_path, result.ranking.to_csv(index=False))
+    atomic_write_text(csv_path, result.ranking.to_csv(index=False))
     payload = {"data": ds.name, "task": ds.task, "options": result.options,
                "ranking": json.loads(result.ranking.to_json(orient="records"))}
-    report.atomic_write_text(json_path, json.dumps(payload, indent=2))
+    atomic_write_text(json_path, json.dumps(payload, indent=2))
     print(f"\nwrote {csv_path} and {json_path}")
 
 

@@ -37,7 +37,6 @@ and a cell computed while it is set is written into it with its provenance.
 
 from __future__ import annotations
 
-import ast
 import fcntl
 import hashlib
 import inspect
@@ -45,16 +44,16 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 from tqdm import tqdm
 
-from cchlib.report import atomic_write_text
+from cchlib.io import atomic_write_text
+from cchlib.provenance import batch_record, code_version
 from cchlib.resultstore import MissingCells, ResultStore, function_name
-from cchlib.resultstore import provenance as store_provenance
 
 CellFunction = Callable[[dict, list, dict], dict]
 
@@ -76,70 +75,6 @@ class Task:
     index: int
     condition: dict = field(hash=False)
     seeds: tuple = ()
-
-
-PACKAGE_ROOT = Path(__file__).parent
-
-
-def _module_file(name: str) -> Path | None:
-    """The source file of a cchlib module or package (None for anything else)."""
-    if name != "cchlib" and not name.startswith("cchlib."):
-        return None
-    base = PACKAGE_ROOT.parent.joinpath(*name.split("."))
-    for path in (base.with_suffix(".py"), base / "__init__.py"):
-        if path.exists():
-            return path
-    return None
-
-
-def _imported_modules(name: str, path: Path) -> set[str]:
-    """The cchlib modules a module imports anywhere in its source (top level or inside functions)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from cchlib import report`
-    with_parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 2)}
-    return {m for m in with_parents if _module_file(m) is not None}
-
-
-def module_closure(name: str) -> list[str]:
-    """``name`` and every cchlib module it imports, directly or through others, sorted."""
-    seen, todo = set(), [name]
-    while todo:
-        module = todo.pop()
-        path = _module_file(module)
-        if module in seen or path is None:
-            continue
-        seen.add(module)
-        todo.extend(_imported_modules(module, path) - seen)
-    return sorted(seen)
-
-
-@lru_cache(maxsize=None)
-def code_version(module: str | None = None) -> str:
-    """A hash of the cchlib source a computation runs.
-
-    With ``module``, the files of that module and of every cchlib module it imports
-    (:func:`module_closure`), so an edit elsewhere in the library (a docstring in
-    ``select.py``, a new chapter) leaves its cached cells valid; without, all of cchlib.
-    Imports are read from the source, so the hash cannot see code reached another way
-    (there is none in cchlib: no module is imported by name at run time).
-    """
-    files = ([_module_file(m) for m in module_closure(module)] if module is not None
-             else sorted(PACKAGE_ROOT.rglob("*.py")))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(PACKAGE_ROOT)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def cell_key(fn: CellFunction, condition: dict, seed: int, settings: dict) -> str:
@@ -481,7 +416,7 @@ def _batch_provenance(store: ResultStore | None, batch, seconds) -> dict | None:
         return None
     from cchlib.device import default_device
 
-    return store_provenance(batch, seconds, default_device())
+    return batch_record(batch, seconds, default_device())
 
 
 def _put(store: ResultStore | None, fn, condition, seed, settings, rows, provenance) -> None:

@@ -66,6 +66,7 @@ from myst_nb import glue
 from cchlib import criteria, findings, report
 from cchlib.chapter import Chapter
 from cchlib.figures import BOOK_STYLE
+from cchlib.io import atomic_write_text
 
 plt.style.use(BOOK_STYLE)  # type legible at the page width
 
@@ -271,7 +272,7 @@ display(thresholds.pivot(index="candidate", columns="held_out", values="threshol
 # %% tags=["remove-cell"]
 scales = dict(zip(overview.index, overview.scale))
 answer = criteria.answer(ranked[headline], f"those {basis}" if headline == "resolved" else basis, scales)
-report.atomic_write_text(chapter.results_dir / "answer.md", answer + "\n")  # the book's first page shows it
+atomic_write_text(chapter.results_dir / "answer.md", answer + "\n")  # the book's first page shows it
 glue("criteria_verdict", Markdown(answer), display=False)
 rows = ranked[headline].set_index("candidate")
 gap = rows.loc["mi_gap"] if "mi_gap" in rows.index else None

@@ -6,7 +6,8 @@ import stat
 import numpy as np
 import pytest
 
-from cchlib import mi, report
+from cchlib import mi
+from cchlib.io import atomic_write_text
 from cchlib.mi.inputs import constant_columns
 from cchlib.train import drop_constant_columns
 
@@ -42,7 +43,7 @@ def test_all_constant_representation_is_a_clear_error_not_an_invalid_column():
 def test_written_files_follow_the_umask(tmp_path, mask):
     old = os.umask(mask)
     try:
-        path = report.atomic_write_text(tmp_path / "t.csv", "a\n1\n")
+        path = atomic_write_text(tmp_path / "t.csv", "a\n1\n")
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

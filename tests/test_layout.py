@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cchlib.sweep import _imported_modules
+from cchlib.provenance import imported_modules as _imported_modules
 
 ROOT = Path(__file__).resolve().parents[1] / "cchlib"
 

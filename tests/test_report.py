@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cchlib import report
+from cchlib import provenance, report
+from cchlib.io import results_dir
 
 
 def _conditions():
@@ -87,13 +88,16 @@ def test_write_table_and_provenance(tmp_path):
     path = report.write_table(pd.DataFrame({"x": [1, 2]}), tmp_path, "smoke", "ch", "t")
     assert path == tmp_path / "smoke" / "ch" / "t.csv"
     assert list(pd.read_csv(path).x) == [1, 2]
-    record = report.provenance("smoke", [0, 1], "cpu")
+    record = provenance.chapter_record("smoke", [0, 1], "cpu")
     assert record["seeds"] == "0, 1" and record["device"].startswith("cpu")
     p = report.write_provenance(record, tmp_path, "smoke", "ch")
-    assert json.loads(p.read_text())["parameter set"] == "smoke"
-    assert "| seeds | 0, 1 |" in report.provenance_markdown(record)
+    written = json.loads(p.read_text())
+    assert written["parameter set"] == "smoke" and written["distributions"]["numpy"] == np.__version__
+    markdown = report.provenance_markdown(record)
+    assert "| seeds | 0, 1 |" in markdown
+    assert f"| distributions | {len(record['distributions'])} installed" in markdown  # not one row each
     with pytest.raises(ValueError):
-        report.results_dir(tmp_path, "../escape", "ch")
+        results_dir(tmp_path, "../escape", "ch")
 
 
 def test_beside_paper_labels_paper_columns():
@@ -118,8 +122,8 @@ def test_scorecard_names_its_scale_and_scales_are_compared(tmp_path):
     assert (both["kd_gain (paper)"] == -both["kd_gain (default)"]).all()
 
 
-def test_provenance_names_the_scale_and_the_result_store(monkeypatch):
-    assert report.provenance("paper", [0], "cpu")["scale"].startswith("paper: the paper's sizes")
-    assert "result store" not in report.provenance("paper", [0], "cpu")
-    monkeypatch.setenv("CCH_RESULT_STORE", "/somewhere/store/paper")
-    assert report.provenance("paper", [0], "cpu")["result store"].startswith("store/paper: stored sweep cells")
+def test_provenance_names_the_scale_and_the_result_store():
+    assert provenance.chapter_record("paper", [0], "cpu")["scale"].startswith("paper: the paper's sizes")
+    assert "result store" not in provenance.chapter_record("paper", [0], "cpu")
+    stored = provenance.chapter_record("paper", [0], "cpu", store="/somewhere/store/paper")
+    assert stored["result store"].startswith("store/paper: stored sweep cells")

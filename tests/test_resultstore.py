@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cchlib import book, report, resultstore, sweep
+from cchlib.provenance import batch_record
 from cchlib.resultstore import ResultStore, StoreError
 
 from conftest import ROOT
@@ -139,7 +140,7 @@ def test_a_line_that_is_not_json_is_an_error(tmp_path):
 def test_a_torn_last_line_is_ignored_then_cut_off_by_the_next_write(tmp_path):
     """A run killed while appending leaves half a line: readers skip it, the next append removes it."""
     store = ResultStore(tmp_path / "store")
-    provenance = resultstore.provenance([0], 1.0, "cpu")
+    provenance = batch_record([0], 1.0, "cpu")
     for a in (1, 2):
         store.put("test_resultstore.toy_cell", {"a": a}, 0, {"shift": 0}, [{"value": a}], provenance)
     path = store.path("test_resultstore.toy_cell")

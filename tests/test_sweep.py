@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from cchlib import sweep
+from cchlib import provenance, sweep
 
 CALLS = []
 
@@ -180,19 +180,19 @@ def test_cache_key_sees_only_the_code_the_cell_runs(tmp_path, monkeypatch):
     import shutil
 
     copy = tmp_path / "cchlib"
-    shutil.copytree(sweep.PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(sweep, "PACKAGE_ROOT", copy)
-    closure = sweep.module_closure("cchlib.experiments.synthetic")
+    shutil.copytree(provenance.PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "PACKAGE_ROOT", copy)
+    closure = provenance.module_closure("cchlib.experiments.synthetic")
     assert {"cchlib.kd", "cchlib.mi.lmi", "cchlib.mi.inputs", "cchlib.data.synthetic"} <= set(closure)
     assert "cchlib.select" not in closure and "cchlib.theory" not in closure
 
     def version():
-        sweep.code_version.cache_clear()
-        return sweep.code_version("cchlib.experiments.synthetic")
+        provenance.code_version.cache_clear()
+        return provenance.code_version("cchlib.experiments.synthetic")
 
     before = version()
     (copy / "select.py").write_text((copy / "select.py").read_text() + "\n# an unrelated edit\n")
     assert version() == before
     (copy / "mi" / "inputs.py").write_text((copy / "mi" / "inputs.py").read_text() + "\n# reached through kd -> mi\n")
     assert version() != before
-    sweep.code_version.cache_clear()
+    provenance.code_version.cache_clear()

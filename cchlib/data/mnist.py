@@ -48,7 +48,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from cchlib.data.store import cache_dir, data_root, reading, verify_files
-from cchlib.report import atomic_write_bytes, current_umask
+from cchlib.io import atomic_write_bytes, current_umask
 
 # name -> MD5 of the decompressed IDX content (the published MNIST checksums).
 MNIST_MD5 = {
