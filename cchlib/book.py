@@ -68,7 +68,7 @@ import nbformat
 import papermill
 import yaml
 
-from cchlib import report, resultstore
+from cchlib import __version__, report, resultstore
 from cchlib.io import atomic_write_text
 from cchlib.provenance import SCALES
 
@@ -415,7 +415,7 @@ def run(
         stray.unlink(missing_ok=True)
     failures: dict[str, str] = {}
     if store is not None:
-        print(f"result store: {store} (chapters with cells it lacks: {missing})", flush=True)
+        print(f"result store: {store} (chapters with cells it lacks: {missing})", file=sys.stderr, flush=True)
     runner = Runner(root, params_name, out_dir, Path(results_root), overrides, store, missing)
     execute_all(runner, selected, keep_going, failures)
     stage_answer(Path(results_root), params_name, src)
@@ -467,7 +467,7 @@ class Runner:
                 reason = fallback_reason(error.__cause__, self.params_name)
         # what a failed attempt wrote (its provenance, early tables) is not this book's result
         shutil.rmtree(self.results_root / self.params_name / chapter, ignore_errors=True)
-        print(f"      {reason}: rendering {entry} at {FALLBACK_SET!r} instead", flush=True)
+        print(f"      {reason}: rendering {entry} at {FALLBACK_SET!r} instead", file=sys.stderr, flush=True)
         with store_environment(None, False):
             execute_chapter(self.root, entry, FALLBACK_SET, self.out_dir, self.results_root, self.overrides)
         return FALLBACK_SET, reason
@@ -557,7 +557,7 @@ def execute_all(runner: Runner, selected: list[str], keep_going: bool, failures:
     start = time.monotonic()
     for number, entry in enumerate(selected, 1):
         print(f"[{number}/{len(selected)}] executing {entry} with parameter set {runner.params_name!r} "
-              f"({time.monotonic() - start:.0f}s elapsed)", flush=True)
+              f"({time.monotonic() - start:.0f}s elapsed)", file=sys.stderr, flush=True)
         try:
             scale, reason = runner.execute(entry)
         except BookError as error:
@@ -567,7 +567,7 @@ def execute_all(runner: Runner, selected: list[str], keep_going: bool, failures:
             print(f"error: {error}\n      continuing (--keep-going)", file=sys.stderr, flush=True)
             continue
         runner.record(entry, scale, reason)
-        print(f"      done in {time.monotonic() - start:.0f}s total", flush=True)
+        print(f"      done in {time.monotonic() - start:.0f}s total", file=sys.stderr, flush=True)
 
 
 ANSWER_FILE = "answer.md"  # the criteria chapter's answer, included in the book's first page
@@ -598,7 +598,7 @@ def finish(entries, src, out_dir, params_name, build, failures):
         print(f"Not building the book: {missing} not yet executed with parameter set "
               f"{params_name!r}. Run without --only to execute every chapter.")
         return None
-    print(f"building the book in {out_dir}", flush=True)
+    print(f"building the book in {out_dir}", file=sys.stderr, flush=True)
     completed = subprocess.run(
         [sys.executable, "-c", JUPYTER_BOOK, "build", str(src), "--path-output", str(out_dir)],
         capture_output=True,
@@ -651,18 +651,20 @@ def verify_store(root: Path, params_name: str, store: Path | bool, sample: int |
     return 1 if failed else 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cchlib.book", description=__doc__.split("\n")[0])
-    parser.add_argument("--params", default="default", help="parameter set: smoke, default, paper, or your own")
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface of ``cch-book`` (``python -m cchlib.book``)."""
+    parser = argparse.ArgumentParser(prog="cch-book", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s (cchlib) {__version__}")
+    parser.add_argument("--params", default="default", help="parameter set: smoke, default, paper, or your own (default: default)")
     parser.add_argument("--only", nargs="+", metavar="CHAPTER", help="execute only these notebooks (by name)")
     parser.add_argument("--no-build", action="store_true", help="execute notebooks but do not build HTML")
     parser.add_argument("--results-root", type=Path, help="where result tables go (default: ./results)")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder (with _toc.yml)")
+    parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder, with _toc.yml (default: the current folder)")
     parser.add_argument("--keep-going", action="store_true",
                         help="run the other chapters after a failure; build the book with a page listing "
                              "the failures; still exit non-zero")
     parser.add_argument("--executor", choices=["local", "dask"], help="how sweep cells run (default: local)")
-    parser.add_argument("--workers", type=int, help="dask: number of local worker processes")
+    parser.add_argument("--workers", type=int, help="dask: number of local worker processes (default: dask's)")
     parser.add_argument("--scheduler", help="dask: address of a running scheduler (tcp://host:port)")
     parser.add_argument("--scheduler-file", help="dask: scheduler file written by e.g. dask-jobqueue")
     parser.add_argument("--store", type=Path, help="result store to read and fill (default: store/paper for "
@@ -670,19 +672,25 @@ def main(argv=None) -> int:
     parser.add_argument("--no-store", action="store_true", help="use no result store, even for the paper set")
     parser.add_argument("--missing", choices=MISSING,
                         help="a chapter whose cells the store lacks: render it at the default set instead "
-                             "(fallback: the paper set's default), compute them (compute), or fail (fail)")
+                             "(fallback), compute them (compute), or fail (fail); default: fallback with a store, "
+                             "compute without")
     parser.add_argument("--store-only", action="store_true",
                         help="the same as --missing fail: a cell the store lacks is an error, nothing is trained")
     parser.add_argument("--verify-store", action="store_true",
                         help="recompute --sample random stored cells and report any that no longer reproduce")
     parser.add_argument("--sample", type=int, default=3,
-                        help="--verify-store: how many cells of each cell function (default 3)")
+                        help="--verify-store: how many cells of each cell function (default: 3)")
     parser.add_argument("--all", action="store_true",
                         help="--verify-store: every stored cell of the selected functions instead of a sample")
     parser.add_argument("--functions", nargs="+", metavar="NAME",
                         help="--verify-store: only the cell functions whose name contains one of these")
-    parser.add_argument("--sample-seed", type=int, default=0, help="--verify-store: which random sample")
-    args = parser.parse_args(argv)
+    parser.add_argument("--sample-seed", type=int, default=0, help="--verify-store: which random sample (default: 0)")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command: exit status 1 when a chapter, the build or a store check fails, 2 for bad arguments."""
+    args = parser().parse_args(argv)
     store = False if args.no_store else (args.store or True)
     try:
         if args.verify_store:

@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cchlib import kd, mi, report, stats
+from cchlib import __version__, kd, mi, report, stats
 from cchlib.io import atomic_write_text
 from cchlib.criteria import CANDIDATES, columns_of
 from cchlib.data.files import (  # noqa: F401  (the readers are part of this module's API)
@@ -399,44 +399,51 @@ def check_writable(paths) -> None:
 def parser() -> argparse.ArgumentParser:
     """The command-line interface of ``python -m cchlib.select``."""
     p = argparse.ArgumentParser(
-        prog="python -m cchlib.select",
+        prog="cch-select",
         description="Rank candidate teacher modalities for each student modality by the CCH MI gap "
                     "I(H_T;H_S) - I(H_S;Y), optionally checking the prediction by distillation.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s (cchlib) {__version__}")
     p.add_argument("--data", help="a .npz (one array per modality + labels) or a folder of CSV files")
     p.add_argument("--write-demo", metavar="FILE", help="write a small generated demo .npz to FILE and exit")
-    p.add_argument("--label-key", default=LABEL_KEY, help="name of the labels (npz array / labels.csv column)")
-    p.add_argument("--id-column", default="sample_id", help="sample-id column of CSV files")
-    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"])
+    p.add_argument("--label-key", default=LABEL_KEY, help=f"name of the labels, the npz array or labels.csv column (default: {LABEL_KEY})")
+    p.add_argument("--id-column", default="sample_id", help="sample-id column of CSV files (default: sample_id)")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="auto: integer, boolean or string labels are classes, floats a regression target (default: auto)")
     p.add_argument("--students", nargs="+", help="student modalities (default: all)")
     p.add_argument("--teachers", nargs="+", help="candidate teacher modalities (default: all)")
     p.add_argument("--kind", action="append", metavar="NAME=KIND", help=f"model kind of a modality, {list(MODEL_KINDS)}")
     p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "seeds are non-negative"), default=list(DEFAULT_SEEDS),
                    help="training seeds; a decision needs at least 3 (default: 0 1 2 3 4)")
-    p.add_argument("--test-frac", type=float, default=0.3)
-    p.add_argument("--epochs", type=_int_at_least(1, "training needs an epoch"), default=Settings.epochs)
-    p.add_argument("--lr", type=float, default=Settings.lr)
-    p.add_argument("--batch-size", type=_int_at_least(1, "a batch holds samples"), default=Settings.batch_size)
+    p.add_argument("--test-frac", type=float, default=0.3,
+                   help="share of samples held out; MI and scores are measured there (default: 0.3)")
+    p.add_argument("--epochs", type=_int_at_least(1, "training needs an epoch"), default=Settings.epochs,
+                   help=f"training epochs of every network (default: {Settings.epochs})")
+    p.add_argument("--lr", type=float, default=Settings.lr, help=f"Adam's learning rate (default: {Settings.lr})")
+    p.add_argument("--batch-size", type=_int_at_least(1, "a batch holds samples"), default=Settings.batch_size,
+                   help=f"training batch size (default: {Settings.batch_size})")
     p.add_argument("--hidden", nargs="+", type=int, help="hidden widths (default: each kind's own)")
-    p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS))
-    p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3)
+    p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS),
+                   help="the MI estimator (default: lmi, cchlib's latent MI)")
+    p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3,
+                   help="estimates per MI and seed, with different estimator seeds (default: 3)")
     p.add_argument("--kd-check", action="store_true", help="also distil and measure the gain")
     p.add_argument("--criteria", action=argparse.BooleanOptionalAction, default=True,
                    help="also report, per pair, the conditional information I(Y;H_T|H_S) the teacher adds (printed "
                         "beside the gap) and CCH's other rival criteria (in the CSV; default: on)")
-    p.add_argument("--lam", type=float, default=Settings.lam, help="distillation weight")
-    p.add_argument("--temperature", type=float, default=Settings.temperature)
+    p.add_argument("--lam", type=float, default=Settings.lam, help=f"distillation weight of Eq. (2) / Eq. (4) (default: {Settings.lam})")
+    p.add_argument("--temperature", type=float, default=Settings.temperature,
+                   help=f"distillation temperature, classification only (default: {Settings.temperature})")
     p.add_argument("--out", default=DEFAULT_OUT,
                    help="output prefix: writes PREFIX.csv and PREFIX.json (suffixes appended: run.v1 -> "
-                        f"run.v1.csv); a folder (ending in /) gets {DEFAULT_OUT}.csv/.json inside it")
+                        f"run.v1.csv); a folder (ending in /) gets {DEFAULT_OUT}.csv/.json inside it"
+                        f" (default: {DEFAULT_OUT})")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
-def _run(args) -> None:
-    if args.write_demo:
-        print(f"wrote {make_demo_npz(args.write_demo)} (name the kind of its 3-D array: --kind sequence=sequence)")
-        return
+def _inputs(args):
+    """Check the arguments and read the data: any error here is the user's input (exit status 2)."""
     if not args.data:
         raise ValueError("give --data FILE (a .npz or a folder of CSV files), or --write-demo FILE")
     if len(set(args.seeds)) != len(args.seeds):
@@ -446,8 +453,16 @@ def _run(args) -> None:
     ds = load_paired(args.data, label_key=args.label_key, id_column=args.id_column, task=args.task,
                      test_frac=args.test_frac)
     settings = Settings(args.epochs, args.lr, args.batch_size, args.hidden, args.lam, args.temperature)
+    kinds = _parse_kinds(args.kind)
+    _resolve(ds, args.students, args.teachers, kinds)  # the modalities exist and each has a model kind
+    return ds, settings, kinds, (csv_path, json_path)
+
+
+def _run(args, ds, settings, kinds, paths) -> None:
+    """Rank the teachers and write the files: an error here is the computation's (exit status 1)."""
+    csv_path, json_path = paths
     result = select_teachers(
-        ds, students=args.students, teachers=args.teachers, kinds=_parse_kinds(args.kind), seeds=args.seeds,
+        ds, students=args.students, teachers=args.teachers, kinds=kinds, seeds=args.seeds,
         settings=settings, mi_method=args.mi_method, mi_repeats=args.mi_repeats, kd_check=args.kd_check,
         criteria=args.criteria,
         progress=not args.quiet,
@@ -462,13 +477,21 @@ def _run(args) -> None:
 
 
 def main(argv=None) -> int:
-    """Run the command; a malformed input ends it with exit status 2 and a one-line reason."""
+    """Run the command: exit status 2 with a one-line reason for bad input, 1 for a failed computation."""
     args = parser().parse_args(argv)
+    if args.write_demo:
+        print(f"wrote {make_demo_npz(args.write_demo)} (name the kind of its 3-D array: --kind sequence=sequence)")
+        return 0
     try:
-        _run(args)
+        inputs = _inputs(args)
     except (ValueError, OSError) as error:
-        print(f"cchlib.select: error: {error}", file=sys.stderr)
+        print(f"cch-select: error: {error}", file=sys.stderr)
         return 2
+    try:
+        _run(args, *inputs)
+    except (ValueError, RuntimeError, OSError) as error:
+        print(f"cch-select: the computation failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

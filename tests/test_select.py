@@ -86,7 +86,7 @@ def test_command_rejects_malformed_npz(tmp_path, capsys, changes, message):
     data = write_npz(tmp_path / "d.npz", **changes)
     status, out = run(capsys, "--data", data, *FAST)
     assert status == 2
-    assert message in out.err and out.err.startswith("cchlib.select: error:")
+    assert message in out.err and out.err.startswith("cch-select: error:")
 
 
 def test_command_rejects_too_few_samples(tmp_path, capsys):
@@ -267,3 +267,41 @@ def test_criteria_option_reports_the_candidates(tmp_path, capsys):
     assert table.crit_cmi.notna().all() and "I(Y;H_T|H_S)" in out.out
     without = run(capsys, "--data", data, *FAST, "--seeds", 0, 1, "--no-criteria", "--out", tmp_path / "plain")
     assert without[0] == 0 and "crit_cka" not in pd.read_csv(tmp_path / "plain.csv")
+
+
+def test_a_failed_computation_exits_1_and_bad_input_exits_2(tmp_path, capsys, monkeypatch):
+    """Exit status 2 is for the user's input only; an error while training is the computation's."""
+    data = write_npz(tmp_path / "d.npz")
+    status, out = run(capsys, "--data", data, *FAST, "--students", "nosuch")
+    assert status == 2 and "unknown modalities ['nosuch']" in out.err
+
+    def diverges(*args, **kwargs):
+        raise RuntimeError("the loss became NaN")
+
+    monkeypatch.setattr(cch, "select_teachers", diverges)
+    status, out = run(capsys, "--data", data, *FAST, "--out", tmp_path / "r")
+    assert status == 1 and "the computation failed: RuntimeError: the loss became NaN" in out.err
+
+
+def test_every_option_has_help_and_the_commands_have_a_version(capsys):
+    from cchlib import __version__, book
+
+    for parser in (cch.parser(), book.parser()):
+        undocumented = [a.dest for a in parser._actions if not a.help]
+        assert not undocumented, f"{parser.prog}: no help for {undocumented}"
+    with pytest.raises(SystemExit) as exit_:
+        cch.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"cch-select (cchlib) {__version__}"
+
+
+@pytest.mark.parametrize("script", ["cch-select", "cch-book"])
+def test_the_console_scripts_are_installed(script):
+    """`make install` (pip install -e .) puts both commands beside the interpreter."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cchlib import __version__
+
+    done = subprocess.run([str(Path(sys.executable).parent / script), "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"{script} (cchlib) {__version__}"
