@@ -85,6 +85,7 @@ mnist_epochs = 10
 mnist_lr = 0.001
 mnist_per_class = 8
 mnist_needs_gpu = False  # True: the MNIST sweep is never trained on a CPU (shown from the store, or missing)
+mnist_seeds_per_task = None  # MNIST seeds trained per batch (None: all at once); 1 stores each seed as it finishes
 student_channels = 1
 mnist_path = None  # explicit folders; None: $CCH_DATA_ROOT, the caches, a download
 bsds_path = None
@@ -217,7 +218,8 @@ sweep_start = time.monotonic()
 mvd_rows = chapter.sweep(exp.run_cell, [{"dataset": "mvd", "overlap": int(k)} for k in mvd_overlaps], seeds,
                          mvd_settings, label=f"{chapter.name} (MVD)")
 mnist_rows = chapter.sweep(exp.run_cell, [{"dataset": "mnist", "alpha": mnist_alpha}], seeds, mnist_settings,
-                           label=f"{chapter.name} (MNIST)", required=False, needs_gpu=mnist_needs_gpu)
+                           label=f"{chapter.name} (MNIST)", required=False, needs_gpu=mnist_needs_gpu,
+                           seeds_per_task=mnist_seeds_per_task)
 sweep_seconds = time.monotonic() - sweep_start
 rows = pd.concat([r for r in (mvd_rows, mnist_rows) if len(r)], ignore_index=True)
 if chapter.missing:  # the MNIST sweep, when the store lacks it and it may not be trained here
