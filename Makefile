@@ -10,13 +10,19 @@ PARAMS ?= paper
 DATA_ROOT ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export CCH_DATA_ROOT := $(DATA_ROOT)
 
-.PHONY: install book test sync clean
+.PHONY: install book test sync clean lock
 
-$(VENV)/.installed: pyproject.toml
+# requirements-cpu.lock pins every distribution of the CPU environment the book was last
+# built and tested with (pip freeze); pyproject.toml keeps the ranges. Refresh the lock
+# with `make lock` after changing a dependency.
+LOCK := requirements-cpu.lock
+EXTRAS := test,dask,latentmi
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -26,6 +32,10 @@ book: install  ## execute every notebook with PARAMS (default: paper, from the s
 
 test: install  ## run the test suite (includes a smoke execution of the whole book)
 	$(BIN)/python -m pytest
+
+lock: install  ## rewrite requirements-cpu.lock from the environment (after a dependency change)
+	{ echo "# pip freeze of the CPU environment (make install installs it; torch is the CPU build)"; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | sed 's/+cpu$$//' | grep -v -e '^pip==' -e '^py-spy==' -e '^pyflakes=='; } > $(LOCK)
 
 sync:  ## re-pair every notebook's .ipynb with its Jupytext .py source
 	$(BIN)/jupytext --sync notebooks/*.py book/scorecard.py

@@ -256,7 +256,11 @@ def dask_client(workers: int | None = None, address: str | None = None, schedule
     The local cluster runs ``workers`` single-threaded worker processes (default: one
     per core). Its dashboard address is printed so a user can watch the sweep.
     """
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as error:
+        raise ImportError("the dask executor needs dask.distributed, an optional extra of cchlib: "
+                          "pip install -e '.[dask]' (make install includes it)") from error
 
     if address or scheduler_file:
         client = Client(address, scheduler_file=scheduler_file)
@@ -269,10 +273,10 @@ def dask_client(workers: int | None = None, address: str | None = None, schedule
 
 def _run_dask(fn: CellFunction, tasks: list[Task], settings: dict, client=None, **cluster_options):
     """Submit every task to a Dask cluster and yield (task, result or error) as they finish."""
+    own_client = client is None
+    client = client or dask_client(**cluster_options)  # first: it says how to install dask when it is missing
     from dask.distributed import as_completed
 
-    own_client = client is None
-    client = client or dask_client(**cluster_options)
     try:
         futures = {
             client.submit(fn, t.condition, list(t.seeds), settings, pure=False): t

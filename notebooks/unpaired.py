@@ -175,7 +175,10 @@ display(Markdown(report.provenance_markdown(record)))
 # - **Teacher.** Frozen, trained once per seed on its own labelled modality; the
 #   student's alignment terms see it only through its per-class summaries.
 # - **Which data.** The paper's benchmarks are not named in the review; we use the
-#   MVD generator of MFH and the MNIST chapter's MNIST $\to$ MNIST-M data. The teacher's
+#   MVD generator of MFH and the MNIST chapter's MNIST $\to$ MNIST-M data. At `paper`,
+#   MNIST uses the MNIST chapter's networks (Table 11 widths) and three-channel MNIST-M,
+#   but the first 5,000 training images and 5 epochs: all 60,000 for 20 epochs would take
+#   about 3 CPU-hours a seed here, and the unpaired paper's own sizes are not known. The teacher's
 #   samples are the teacher-side views of the student's training samples; the unpaired
 #   methods provably ignore the correspondence (tested: shuffling the teacher's samples
 #   within or across classes leaves the trained student unchanged).

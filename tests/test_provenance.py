@@ -104,3 +104,15 @@ def test_the_cycle_finder_finds_one():
 @pytest.mark.parametrize("module", ["cchlib.provenance", "cchlib.io"])
 def test_the_lowest_floor_imports_nothing_of_cchlib(module):
     assert _import_graph()[module] == set()
+
+
+def test_the_lock_pins_every_distribution_cchlib_needs_at_its_installed_version():
+    """`make install` installs requirements-cpu.lock: it must be the environment the tests run in."""
+    from conftest import ROOT
+
+    lines = (ROOT / "requirements-cpu.lock").read_text().splitlines()
+    pinned = dict(line.split("==", 1) for line in lines if line and not line.startswith("#"))
+    pinned = {provenance._canonical(name): version for name, version in pinned.items()}
+    needed = {name: version.split("+")[0] for name, version in provenance.distributions().items() if name != "cchlib"}
+    stale = {name: (pinned.get(name), version) for name, version in needed.items() if pinned.get(name) != version}
+    assert not stale, f"(locked, installed) differ; run `make lock`: {stale}"

@@ -35,10 +35,19 @@ NATS_PER_BIT = float(np.log(2.0))
 _FIXED = ("Xs", "Ys", "quiet")
 
 
+def _latentmi():
+    """The ``latentmi.lmi`` module, an optional dependency (the ``latentmi`` extra)."""
+    try:
+        from latentmi import lmi
+    except ImportError as error:
+        raise ImportError("method='latentmi' needs the latentmi package, an optional extra of cchlib: "
+                          "pip install -e '.[latentmi]' (make install includes it; it needs numpy < 2)") from error
+    return lmi
+
+
 def _check_options(options: dict) -> None:
     """Reject option names that ``latentmi.lmi.estimate`` does not take."""
-    from latentmi import lmi
-
+    lmi = _latentmi()
     allowed = set(inspect.signature(lmi.estimate).parameters) - set(_FIXED)
     unknown = set(options) - allowed
     if unknown:
@@ -50,8 +59,7 @@ def _check_options(options: dict) -> None:
 
 def estimate(x: np.ndarray, y: np.ndarray, seed: int = 0, **options) -> float:
     """I(x; y) in nats from ``latentmi.lmi.estimate``, silent and seed-contained."""
-    from latentmi import lmi
-
+    lmi = _latentmi()
     _check_options(options)
     split = options.get("validation_split", 0.5)
     require_samples(int(len(x) * split), 4, "latentmi", "its KSG step needs k=3 neighbours in the held-out split")
