@@ -208,7 +208,7 @@ def plot_setting(ax, setting: str, x: str, xlabel: str, title: str) -> None:
 
 # %% [markdown]
 # ## Fig. 2: increasing $\gamma$
-# The teacher always sees 10 of the 20 decisive features and the student 10; what
+# In {numref}`fig-mfh-fig2` the teacher always sees 10 of the 20 decisive features and the student 10; what
 # changes is how many of them they share. Bands are one standard deviation over seeds
 # (as in MFH's figure). MFH's text gives one number for this figure: at $\gamma = 1$
 # distillation raised the student's accuracy by 2.1 points. It is marked in panel (b)

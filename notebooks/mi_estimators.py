@@ -169,7 +169,7 @@ colors = dict(zip(all_methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]
 # %% [markdown]
 # ## Accuracy on Gaussian pairs: estimate against truth
 # Each side has {glue:text}`mi_estimators_factors` shared factors with the same
-# canonical correlation, mapped into `dim` coordinates. Points are means over estimator
+# canonical correlation, mapped into `dim` coordinates. In {numref}`fig-mi-estimators-pairs`, points are means over estimator
 # seeds, bars one seed-to-seed standard deviation; the dashed line is a perfect
 # estimator.
 

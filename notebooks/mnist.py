@@ -258,7 +258,7 @@ _ = chapter.table(summary, "table1_summary")
 
 # %% [markdown]
 # ## Figure 2: student accuracy and mutual information against the blur
-# Panel (a): MNIST-M test accuracy of the student with and without distillation at
+# {numref}`fig-mnist-fig2`, panel (a): MNIST-M test accuracy of the student with and without distillation at
 # $T$ = {glue:text}`mnist_fig2_T`, and the frozen teacher's accuracy on blurred MNIST
 # test digits. Panel (b): $I_{TS}$ and $I_{SL}$ in nats. Means over seeds, bars one
 # standard error.

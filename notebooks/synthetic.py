@@ -148,7 +148,7 @@ _ = chapter.table(summary, "summary")
 
 # %% [markdown]
 # ## Figure 1: student error and mutual information against $\sigma_{12}$
-# Panel (a): test MSE of the student with and without distillation at $\lambda$ =
+# {numref}`fig-synthetic-fig1`, panel (a): test MSE of the student with and without distillation at $\lambda$ =
 # {glue:text}`synthetic_lam_fig1`; panel (b): $I(H_1;H_2)$ and $I(H_2;Y)$ in nats.
 # Points are means over seeds, bars one standard error.
 

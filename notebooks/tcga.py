@@ -317,7 +317,7 @@ if "LIHC" in cohorts and "mrna" not in available.get("LIHC", []):
 
 # %% [markdown]
 # ### Figure: weighted F1 and mutual information against the noise level
-# Left: the CNV student's test weighted F1 with and without distillation. Right:
+# {numref}`fig-tcga-noise`, left: the CNV student's test weighted F1 with and without distillation. Right:
 # $I(H_T;H_S)$ and $I(H_S;Y)$. Points are means over seeds, bars one standard error;
 # solid lines are the `fixed` split, dashed the `repeated` splits.
 

@@ -238,7 +238,7 @@ display(Markdown("\n".join(f"- **{d}**: {name}" for d, name in DATA.items())))
 
 # %% [markdown]
 # ## Accuracy gains of the six methods
-# Gain = the student's test accuracy minus that of the same seed's student trained
+# {numref}`fig-unpaired-gains` shows the gains. Gain = the student's test accuracy minus that of the same seed's student trained
 # without distillation (positive: the method helped). MVD's level is the number of
 # decisive features both modalities see (0: the teacher knows nothing the student can
 # use; 10: the two see the same ones); MNIST's is the blur $\gamma$ on the teacher's
