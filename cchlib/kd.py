@@ -81,6 +81,10 @@ class MISpec:
     repeats: int | None = None
     gap_methods: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        for method, options in {self.method: self.options, **self.gap_methods}.items():
+            mi.check_spec(method, options)  # before anything trains
+
     def estimate(self, a, b, seed: int) -> float:
         if self.repeats:
             return self.estimate_se(a, b, seed)[0]

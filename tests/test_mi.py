@@ -259,7 +259,7 @@ def test_unknown_options_raise_value_error(method, pair_08):
 
 
 def test_unknown_method_raises_value_error(pair_08):
-    with pytest.raises(ValueError, match="unknown method"):
+    with pytest.raises(ValueError, match="unknown MI method"):
         mi.estimate(pair_08.x, pair_08.y, method="nope")
 
 

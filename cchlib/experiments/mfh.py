@@ -51,7 +51,7 @@ from cchlib.data.mvd import MVDSpec, alpha_setting, beta0_setting, gamma_setting
 from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import cross_entropy
 from cchlib.models import AlignedPair, DecisionValueLR, copy_generator, role_salt
-from cchlib.settings import CellSettings
+from cchlib.mi import CheckedMI
 from cchlib.stats import gap_columns, spearman_rho, summarise_seeds
 from cchlib.train import default_device, fit
 
@@ -59,7 +59,7 @@ TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
 
 
 @dataclass(frozen=True)
-class Settings(CellSettings):
+class Settings(CheckedMI):
     """The settings of :func:`run_cell`: the data size, the full-batch training, MFH's loss and the MI."""
 
     n_train: int

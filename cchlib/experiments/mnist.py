@@ -36,13 +36,13 @@ from cchlib.data.digits import STUDENT, TEACHER, load_data
 from cchlib.data.mnist import gaussian_blur
 from cchlib.data.paired import PairedDataset
 from cchlib.models import image_mlp
-from cchlib.settings import CellSettings
+from cchlib.mi import CheckedMI
 
 EVAL_CHUNK = 512  # test images per forward pass when evaluating a stack
 
 
 @dataclass(frozen=True)
-class Settings(CellSettings):
+class Settings(CheckedMI):
     """The settings of :func:`run_cell`: the blur grid, Eq. (2), the two MI estimators, the data.
 
     The defaults are those :func:`run_cell` and :func:`cchlib.data.digits.load_data`

@@ -37,6 +37,7 @@ import pandas as pd
 
 from cchlib import criteria, kd
 from cchlib.data import mosei
+from cchlib.mi import check_spec
 from cchlib.models import StackedMoseiNet
 from cchlib.settings import CellSettings
 
@@ -63,6 +64,21 @@ class _Shared(CellSettings):
     mi_options: dict  # per estimator name, its options (e.g. {"lmi": {"epochs": 100}})
     mi_samples: int | None  # test rows used for the MI estimates (None: all)
 
+    def __post_init__(self):
+        super().__post_init__()
+        for method, options in self.mi_options.items():  # a flat dict would name an option as a method
+            if not isinstance(options, dict):
+                raise ValueError(f"mosei's mi_options holds options per estimator, e.g. {{'lmi': {{'epochs': 100}}}}; "
+                                 f"got {method!r}: {options!r}")
+            check_spec(method, options)
+        for method in self.methods():
+            check_spec(method, self.mi_options.get(method))
+
+    def methods(self) -> list[str]:
+        """The MI estimators this cell runs (checked when the settings are built): ``mi_method``, or
+        Table 2's ``estimators`` in :class:`PairsSettings`."""
+        return [self.mi_method]
+
 
 @dataclass(frozen=True)
 class PairsSettings(_Shared):
@@ -71,6 +87,9 @@ class PairsSettings(_Shared):
     temperature: float
     lam: float  # weight of the distillation term of Eq. (2)
     estimators: list  # Table 2's MI estimators, each estimated on every pair
+
+    def methods(self) -> list[str]:
+        return list(self.estimators)
 
 
 @dataclass(frozen=True)

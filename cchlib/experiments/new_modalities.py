@@ -19,7 +19,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 
 from cchlib import select
 from cchlib.data.files import from_arrays
-from cchlib.settings import CellSettings
+from cchlib.mi import CheckedMI
 
 
 def breast_cancer_views() -> tuple[dict, np.ndarray]:
@@ -50,7 +50,7 @@ DESCRIPTION = {
 
 
 @dataclass(frozen=True)
-class Settings(CellSettings):
+class Settings(CheckedMI):
     """The settings of :func:`run_cell`: the split, the training of every network, the MI."""
 
     test_frac: float  # held-out share; accuracy and MI are measured there

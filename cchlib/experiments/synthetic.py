@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from cchlib import criteria, kd
-from cchlib.settings import CellSettings
+from cchlib.mi import CheckedMI
 from cchlib.data.synthetic import make_synthetic
 from cchlib.models import synthetic_mlp
 
 
 @dataclass(frozen=True)
-class Settings(CellSettings):
+class Settings(CheckedMI):
     """The settings of :func:`run_cell` (App. B's data, Table 9's networks, the training, the MI)."""
 
     sigma13: float  # teacher-label correlation

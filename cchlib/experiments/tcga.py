@@ -29,6 +29,7 @@ from cchlib.data import tcga
 from cchlib.data.paired import PairedDataset
 from cchlib.data.split import stratified_split
 from cchlib.features import ModalityTransform, fit_modality
+from cchlib.mi import check_spec
 from cchlib.models import StackedFusionNet, StackedMLP
 from cchlib.settings import CellSettings
 
@@ -67,6 +68,10 @@ class NoiseSettings(DataSettings):
     mi_method: str
     mi_options: dict
     mi_on: str  # representations of the "test" split, or of "all" samples
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_spec(self.mi_method, self.mi_options)  # a typo fails here, before anything trains
 
 
 @dataclass(frozen=True)

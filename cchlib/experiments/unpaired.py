@@ -40,7 +40,7 @@ from cchlib.data.mvd import gamma_setting, make_mvd
 from cchlib.distill import cross_entropy
 from cchlib.device import default_device
 from cchlib.models import StackedMLP, copy_seed
-from cchlib.settings import CellSettings
+from cchlib.mi import CheckedMI
 from cchlib.train import accuracy, drop_constant_columns, fit, predict
 from cchlib.unpaired import StudentCopies, TeacherSet, alignment_metrics, fit_students, random_directions
 
@@ -51,7 +51,7 @@ EVAL_SALT = 99_991
 
 
 @dataclass(frozen=True)
-class CommonSettings(CellSettings):
+class CommonSettings(CheckedMI):
     """The settings both datasets' cells read: training, distillation, FA / LA and the MI.
 
     A sweep uses :class:`MVDSettings` or :class:`MNISTSettings`, which add the dataset's own.

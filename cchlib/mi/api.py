@@ -10,9 +10,13 @@ All estimates are in nats.  ``method`` picks the estimator:
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 import numpy as np
+
+from cchlib.settings import CellSettings
 
 from . import ksg, lmi, mine, reference
 from .inputs import as_pair
@@ -25,6 +29,40 @@ METHODS = {
 }
 # Methods that train the networks of several seeds as one stacked model.
 BATCHED = {"lmi": lmi.estimate_many, "mine": mine.estimate_many}
+# Each method's check of its options: an unknown name or a bad value is a ValueError.
+OPTION_CHECKS = {
+    "ksg": ksg.check_options,
+    "latentmi": reference.check_options,
+    "lmi": lmi.LMIConfig.from_options,
+    "mine": mine.MINEConfig.from_options,
+}
+
+
+def check_method(method: str) -> None:
+    """A ValueError naming the closest valid method when ``method`` is not one of :data:`METHODS`."""
+    if method not in METHODS:
+        close = difflib.get_close_matches(str(method), sorted(METHODS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown MI method {method!r}{hint}; choose one of {sorted(METHODS)}.")
+
+
+def check_spec(method: str, options: dict | None = None) -> None:
+    """Check an estimator's name and options without estimating anything.
+
+    Settings call it when they are built, so a typo in a parameter set fails before any
+    network trains, not after.
+    """
+    check_method(method)
+    OPTION_CHECKS[method](dict(options or {}))
+
+
+@dataclass(frozen=True)
+class CheckedMI(CellSettings):
+    """:class:`~cchlib.settings.CellSettings` with ``mi_method`` and ``mi_options`` checked when built."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_spec(self.mi_method, self.mi_options)
 
 
 class MIEstimate(NamedTuple):
@@ -43,8 +81,7 @@ def estimate(x, y, method: str = "lmi", seed: int = 0, **options) -> float:
     method: one of :data:`METHODS`; options go to that estimator under its own names.
     seed: makes the estimate reproducible; global RNG states are left untouched.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    check_method(method)
     x, y = as_pair(x, y)
     return METHODS[method](x, y, seed=seed, **options)
 

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cchlib.settings import CellSettings
 
-from .api import estimate
+from .api import CheckedMI, estimate
 from .known import matched_labels, matched_pair
 
 # Dependence ladders: canonical correlations of the shared factors (pairs, continuous
@@ -40,7 +39,7 @@ SHAPE_COLUMNS = ("mi_n", "d_t", "d_s", "y_classes")  # y_classes 0: a continuous
 
 
 @dataclass(frozen=True)
-class Settings(CellSettings):
+class Settings(CheckedMI):
     """The estimator calibrated: the chapter's MI method and its options."""
 
     mi_method: str

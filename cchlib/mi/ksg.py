@@ -85,10 +85,18 @@ def ross_mi(x: np.ndarray, labels: np.ndarray, k: int = 3, seed: int = 0) -> flo
     return float(digamma(len(x)) - np.mean(digamma(counts[labels])) + digamma(k) - np.mean(digamma(m)))
 
 
+def check_options(options: dict) -> None:
+    """KSG takes one option, ``k`` (a positive integer): anything else is a ValueError."""
+    if unknown := sorted(set(options) - {"k"}):
+        raise ValueError(f"method='ksg' got unknown option(s) {unknown}; it accepts ['k'].")
+    k = options.get("k", 3)
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}.")
+
+
 def estimate(x: np.ndarray, y: np.ndarray, seed: int = 0, k: int = 3) -> float:
     """I(x; y) in nats: KSG for continuous y, Ross (2014) for integer labels y."""
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    check_options({"k": k})
     if is_labels(y):
         return ross_mi(x, y, k=k, seed=seed)
     return ksg_mi(x, y, k=k, seed=seed)

@@ -45,7 +45,7 @@ def _latentmi():
     return lmi
 
 
-def _check_options(options: dict) -> None:
+def check_options(options: dict) -> None:
     """Reject option names that ``latentmi.lmi.estimate`` does not take."""
     lmi = _latentmi()
     allowed = set(inspect.signature(lmi.estimate).parameters) - set(_FIXED)
@@ -60,7 +60,7 @@ def _check_options(options: dict) -> None:
 def estimate(x: np.ndarray, y: np.ndarray, seed: int = 0, **options) -> float:
     """I(x; y) in nats from ``latentmi.lmi.estimate``, silent and seed-contained."""
     lmi = _latentmi()
-    _check_options(options)
+    check_options(options)
     split = options.get("validation_split", 0.5)
     require_samples(int(len(x) * split), 4, "latentmi", "its KSG step needs k=3 neighbours in the held-out split")
     y = one_hot(y) if is_labels(y) else y
