@@ -179,7 +179,8 @@ def _score(task: str, scores: dict) -> np.ndarray:
     return scores["acc"] if task == "classification" else -scores["mse"]
 
 
-def _resolve(ds, students, teachers, kinds) -> tuple[list, list, dict]:
+def resolve_modalities(ds, students, teachers, kinds) -> tuple[list, list, dict]:
+    """The students, the candidate teachers and every used modality's model kind (checked against the data)."""
     names = list(ds.modalities)
     students, teachers = list(students or names), list(teachers or names)
     unknown = sorted((set(students) | set(teachers) | set(kinds or {})) - set(names))
@@ -235,7 +236,7 @@ def select_teachers(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("give at least one training seed")
-    students, teachers, kinds = _resolve(ds, students, teachers, kinds)
+    students, teachers, kinds = resolve_modalities(ds, students, teachers, kinds)
     inputs = {m: prepare_inputs(ds.modalities[m], k, ds.train_idx) for m, k in kinds.items()}
     result = kd.run_pairs(
         {m: kd.SeedData([], inputs[m], ds.labels, ds.train_idx, ds.test_idx) for m in sorted(kinds)},
@@ -454,7 +455,7 @@ def _inputs(args):
                      test_frac=args.test_frac)
     settings = Settings(args.epochs, args.lr, args.batch_size, args.hidden, args.lam, args.temperature)
     kinds = _parse_kinds(args.kind)
-    _resolve(ds, args.students, args.teachers, kinds)  # the modalities exist and each has a model kind
+    resolve_modalities(ds, args.students, args.teachers, kinds)  # the modalities exist and each has a model kind
     return ds, settings, kinds, (csv_path, json_path)
 
 

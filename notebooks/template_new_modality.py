@@ -85,6 +85,7 @@ from myst_nb import glue
 from cchlib import report
 from cchlib import select as cch
 from cchlib.chapter import Chapter
+from cchlib.experiments import template
 from cchlib.train import default_device
 from cchlib.figures import BOOK_STYLE
 
@@ -99,7 +100,12 @@ if demo:
 ds = cch.load_paired(data_path, label_key=label_key, id_column=id_column, task=task, test_frac=test_frac)
 data_name = "generated demo data (not a real dataset)" if demo else f"{ds.name} ({Path(data_path).name})"
 used = list(modalities or ds.modalities)
-settings = cch.Settings(epochs=epochs, lr=lr, batch_size=batch_size, hidden=hidden, lam=lam, temperature=temperature)
+settings = template.Settings(  # checked here, before anything trains
+    label_key=label_key, id_column=id_column, task=task, test_frac=test_frac, students=list(students or used),
+    teachers=list(teachers or used), kinds=dict(model_kinds), epochs=epochs, lr=lr, batch_size=batch_size,
+    hidden=hidden, lam=lam, temperature=temperature, mi_method=mi_method, mi_repeats=mi_repeats,
+    mi_options=dict(mi_options), kd_check=kd_check,
+)
 record = context.provenance(
     seeds, default_device(),
     **{"data": data_name, "samples (test)": f"{ds.n_samples} ({len(ds.test_idx)})", "MI estimator": mi_method,
@@ -149,10 +155,9 @@ glue(f"{GLUE}_task", ds.task, display=False)
 # ## Ranking candidate teachers by the MI gap
 
 # %%
-result = cch.select_teachers(
-    ds, students=students or used, teachers=teachers or used, kinds=model_kinds, seeds=seeds,
-    settings=settings, mi_method=mi_method, mi_repeats=mi_repeats, mi_options=mi_options, kd_check=kd_check,
-)
+rows = context.sweep(template.run_cell, [template.data_condition(None if demo else data_path, demo_samples)], seeds,
+                     settings, label=f"{chapter}: teacher selection")  # cached; at paper, stored
+result = template.selection(rows, ds, settings)
 ranking = result.ranking
 _ = context.table(ranking, "ranking")
 _ = context.table(result.per_seed, "per_seed")
