@@ -168,7 +168,8 @@ def _requirements(dist: metadata.Distribution, extras: set[str]) -> list[Require
 
 @lru_cache(maxsize=None)
 def _distributions(root: str) -> tuple[tuple[str, str], ...]:
-    todo, seen, found = [(root, frozenset())], set(), {}
+    extras = frozenset(metadata.distribution(root).metadata.get_all("Provides-Extra") or ())
+    todo, seen, found = [(root, extras)], set(), {}
     while todo:
         name, extras = todo.pop()
         if (name, extras) in seen:
@@ -187,7 +188,8 @@ def distributions(root: str = "cchlib") -> dict[str, str]:
     """``{name: version}`` of every installed distribution ``root`` needs, directly or through another.
 
     Read from the installed metadata (``importlib.metadata``), following each
-    requirement's extras and markers. Where cchlib is not installed (run from a source
+    requirement's extras and markers; ``root``'s own extras (for cchlib: test, dask,
+    latentmi) count where they are installed. Where cchlib is not installed (run from a source
     folder on ``PYTHONPATH``), every installed distribution.
     """
     try:

@@ -14,7 +14,8 @@ def test_distributions_follow_requirements_through_other_distributions():
     assert found["torch"] == metadata.version("torch") and found["pandas"] == metadata.version("pandas")
     # not requirements of cchlib itself: reached through pandas and through jupyter-book
     assert "python-dateutil" in found and "sphinx" in found
-    assert "pytest" not in found  # an extra of cchlib (test) nobody asked for here
+    assert found["dask"] == metadata.version("dask")  # an extra of cchlib, installed here
+    assert "typing-extensions" in found  # through several others
 
 
 def test_a_distribution_that_is_not_installed_lists_everything_installed():
