@@ -30,7 +30,7 @@ def run(capsys, *argv):
 
 def one_line_error(out, *needles):
     lines = out.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cchlib.select: error:"), out.err
+    assert len(lines) == 1 and lines[0].startswith("cch-select: error:"), out.err
     for needle in needles:
         assert needle in lines[0], lines[0]
 
