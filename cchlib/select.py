@@ -250,9 +250,14 @@ def select_teachers(
     baselines = [{"modality": m, "kind": getattr(kinds[m], "__name__", kinds[m]), "seed": s, "score": float(v)}
                  for m in kinds for s, v in zip(seeds, _score(ds.task, result.scores[m]))]
     per_seed = _per_seed(result.rows, ds.task, kd_check)
-    options = dict(seeds=seeds, mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings),
-                   shapes=mi_shapes(ds, kinds, settings.hidden))
+    options = run_options(ds, kinds, seeds, settings, mi_method, mi_repeats)
     return Selection.from_per_seed(per_seed, pd.DataFrame(baselines), ds.task, ds.name, options)
+
+
+def run_options(ds: PairedDataset, kinds: dict, seeds, settings: Settings, mi_method: str, mi_repeats: int) -> dict:
+    """What a selection ran with (:attr:`Selection.options`): seeds, estimator, training, MI shapes."""
+    return dict(seeds=list(seeds), mi_method=mi_method, mi_repeats=mi_repeats, **vars(settings),
+                shapes=mi_shapes(ds, kinds, settings.hidden))
 
 
 def _per_seed(rows: dict, task: str, kd_check: bool) -> pd.DataFrame:

@@ -48,6 +48,10 @@ class Settings(CheckedMI):
     mi_options: dict
     kd_check: bool
 
+    def training(self) -> select.Settings:
+        """The training and distillation settings of :func:`cchlib.select.select_teachers`."""
+        return select.Settings(self.epochs, self.lr, self.batch_size, self.hidden, self.lam, self.temperature)
+
 
 def data_condition(data_path, demo_samples: int) -> dict:
     """The condition naming the data: the demo's size, or the file (or folder) with its SHA-256."""
@@ -80,7 +84,7 @@ def run_cell(condition: dict, seeds: list[int], settings: dict) -> dict[int, lis
     ds = load(condition, s)
     result = select.select_teachers(
         ds, students=s.students, teachers=s.teachers, kinds=s.kinds, seeds=seeds,
-        settings=select.Settings(s.epochs, s.lr, s.batch_size, s.hidden, s.lam, s.temperature),
+        settings=s.training(),
         mi_method=s.mi_method, mi_repeats=s.mi_repeats, mi_options=s.mi_options, kd_check=s.kd_check,
         progress=False,
     )
@@ -102,7 +106,6 @@ def selection(rows: pd.DataFrame, ds, s: Settings) -> select.Selection:
     order = {m: i for i, m in enumerate(kinds)}  # select_teachers' order: by modality as resolved, then seed
     baselines = baselines[["modality", "kind", "seed", "score"]].sort_values(
         ["modality", "seed"], key=lambda c: c.map(order) if c.name == "modality" else c, ignore_index=True)
-    options = dict(seeds=sorted(int(x) for x in rows.seed.unique()), mi_method=s.mi_method, mi_repeats=s.mi_repeats,
-                   **vars(select.Settings(s.epochs, s.lr, s.batch_size, s.hidden, s.lam, s.temperature)),
-                   shapes=select.mi_shapes(ds, kinds, s.hidden))
+    seeds = sorted(int(x) for x in rows.seed.unique())
+    options = select.run_options(ds, kinds, seeds, s.training(), s.mi_method, s.mi_repeats)
     return select.Selection.from_per_seed(per_seed, baselines, ds.task, ds.name, options)
