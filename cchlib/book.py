@@ -54,6 +54,7 @@ import ast
 import contextlib
 import difflib
 import json
+import logging
 import os
 import re
 import shutil
@@ -71,6 +72,25 @@ import yaml
 from cchlib import __version__, report, resultstore
 from cchlib.io import atomic_write_text
 from cchlib.provenance import SCALES
+
+# Where and how a chapter runs, not what it computes. The runner passes them to every
+# notebook as papermill parameters (a notebook need not declare them; one run by hand
+# takes these defaults through cchlib.chapter.Chapter.from_parameters).
+RUNNER_PARAMETERS = {
+    "params_name": "default",  # the parameter set; results go to <results_root>/<params_name>/<chapter>/
+    "results_root": "../results",  # folder of result tables (notebooks run in notebooks/)
+    "cache_root": None,  # sweep-cell cache; None: ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
+    "executor": "local",  # how sweep cells run: "local" or "dask"
+    "executor_options": {},  # for dask: {"workers": N}, {"address": "tcp://..."} or {"scheduler_file": ...}
+}
+
+
+def _not_a_runner_parameter_warning(record: logging.LogRecord) -> bool:
+    """Papermill warns of every parameter a notebook does not declare; the runner's are expected."""
+    return not any(record.getMessage() == f"Passed unknown parameter: {name}" for name in RUNNER_PARAMETERS)
+
+
+logging.getLogger("papermill").addFilter(_not_a_runner_parameter_warning)
 
 PARAMS_DIR = Path("notebooks") / "params"
 STORE_DIR = Path("store")  # committed result stores, one folder per parameter set
@@ -220,7 +240,7 @@ def validate_parameter_set(root: Path, params_name: str, entries: list[str]) -> 
         except BookError as error:
             problems.append(str(error))
             continue
-        defaults = notebook_defaults(root, by_name[path.stem])
+        defaults = {**RUNNER_PARAMETERS, **notebook_defaults(root, by_name[path.stem])}
         for key, value in values.items():
             if key not in defaults:
                 close = difflib.get_close_matches(key, defaults, n=1)

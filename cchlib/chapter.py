@@ -2,8 +2,12 @@
 
 Every chapter runs sweeps, writes tables, scorecard rows and a provenance record, all
 under the same chapter name, parameter set, results folder, cache and executor. A
-notebook makes one :class:`Chapter` from its ``parameters`` cell and calls its
-methods, instead of passing those five values to every call.
+notebook makes one :class:`Chapter` from its parameters
+(:meth:`Chapter.from_parameters`, which also writes the provenance record) and calls
+its methods, instead of passing those five values to every call; it glues values into
+its prose under the chapter's name (:meth:`Chapter.glue`) and closes with
+:meth:`Chapter.conclude`, which writes the scorecard and criteria rows, the findings
+box and the run time.
 
 Each sweep takes its own typed settings (:class:`cchlib.settings.CellSettings`), so
 changing one sweep's grid does not invalidate another's cached cells.
@@ -12,20 +16,27 @@ changing one sweep's grid does not invalidate another's cached cells.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
+from matplotlib.figure import Figure
+from myst_nb import glue
 
 from cchlib import criteria, report, sweep
+from cchlib.book import RUNNER_PARAMETERS
 from cchlib.data.store import cache_dir
 from cchlib.device import default_device
+from cchlib.figures import BOOK_STYLE
+from cchlib.findings import cch_finding
 from cchlib.io import results_dir
 from cchlib.mi import bias
 from cchlib.provenance import chapter_record
 from cchlib.resultstore import STORE_ENV, ResultStore, function_name
 from cchlib.settings import CellSettings
-
 
 @dataclass(frozen=True)
 class Chapter:
@@ -43,6 +54,30 @@ class Chapter:
     executor_options: dict = field(default_factory=dict)
     _store_use: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # fn -> (stored, cells)
     _missing: list = field(default_factory=list, init=False, repr=False, compare=False)  # optional conditions not stored
+    _run: dict = field(default_factory=lambda: {"started": time.monotonic(), "sweep_seconds": 0.0, "record": {},
+                                                "n_seeds": 0},
+                       init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_parameters(cls, name: str, parameters: dict, **shown) -> Chapter:
+        """The chapter of a notebook, from its parameters (its ``globals()``).
+
+        Reads the runner's parameters (:data:`RUNNER_PARAMETERS`, their defaults where a
+        notebook runs by hand), writes the provenance record of ``parameters["seeds"]``
+        on this machine's device, with ``shown`` as extra rows (the MI estimator is
+        added when the notebook has a ``mi_method``), and sets the book's figure style.
+        Every parameter that is a number, a string or a list of them is glued as
+        ``<chapter>_<name>`` (a list as comma-separated text), so the prose can quote it.
+        """
+        runner = {key: parameters.get(key, default) for key, default in RUNNER_PARAMETERS.items()}
+        chapter = cls(name, **runner)
+        if "mi_method" in parameters:
+            shown = {"MI estimator": parameters["mi_method"], **shown}
+        chapter.provenance(parameters["seeds"], default_device(), **shown)
+        plt.style.use(BOOK_STYLE)  # type legible at the page width
+        chapter.glue(**{key: _as_text(value) for key, value in parameters.items()
+                        if not key.startswith("_") and key not in RUNNER_PARAMETERS and _as_text(value) is not None})
+        return chapter
 
     def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
               cache_name: str | None = None, seeds_per_task: int | None = None,
@@ -83,9 +118,12 @@ class Chapter:
             if not complete:
                 return pd.DataFrame()
             conditions = complete
-        return sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
+        started = time.monotonic()
+        rows = sweep.run_sweep(fn, conditions, seeds, settings.as_dict(), cache=cache, executor=self.executor,
                                executor_options=self.executor_options, label=label or self.name, store=store,
                                seeds_per_task=seeds_per_task)
+        self._run["sweep_seconds"] += time.monotonic() - started
+        return rows
 
     @property
     def missing(self) -> list[dict]:
@@ -107,6 +145,18 @@ class Chapter:
     def table(self, frame: pd.DataFrame, name: str) -> Path:
         """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""
         return report.write_table(frame, self.results_root, self.params_name, self.name, name)
+
+    def show(self, frame: pd.DataFrame, name: str, decimals: int | None = 4) -> pd.DataFrame:
+        """Write ``frame`` as table ``name`` (:meth:`table`) and return it for display, rounded."""
+        self.table(frame, name)
+        return frame.round(decimals).reset_index(drop=True) if decimals is not None else frame
+
+    def glue(self, **values) -> None:
+        """Glue values into the page's prose as ``<chapter>_<key>``; a figure is glued, then closed."""
+        for key, value in values.items():
+            glue(f"{self.name}_{key}", value, display=False)
+            if isinstance(value, Figure):
+                plt.close(value)
 
     def scorecard(self, conditions: pd.DataFrame, data: str | None = None, *, mi: tuple[str, dict] | None = None,
                   bias_repeats: int = 3) -> pd.DataFrame:
@@ -144,13 +194,60 @@ class Chapter:
         return criteria.write_criteria_rows(per_seed, by, self.results_root, self.params_name, self.name,
                                             condition=condition, estimator=estimator)
 
+    def conclude(self, conditions: pd.DataFrame, per_seed: pd.DataFrame, *, by, condition, claim: str, what: str,
+                 mi: tuple[str, dict], data: str | None = None, **columns) -> pd.DataFrame:
+        """Close the chapter: its scorecard and criteria rows, the findings box and the run time.
+
+        Args:
+            conditions: one row per condition, means and SEs over seeds
+                (:func:`cchlib.stats.summarise_seeds` of :func:`cchlib.stats.outcomes`).
+            per_seed: the per-seed rows behind the criteria rows (with ``kd_gain``).
+            by: the columns naming a condition in ``per_seed``.
+            condition: the label of a condition: a format string over its columns
+                (``"sigma12={sigma12:g}"``) or a function of a row (a dict). Rows of
+                ``conditions`` that already have a ``condition`` column keep it.
+            claim, what: the paper's claim, and what the conditions are, for the box
+                (:func:`cchlib.findings.cch_finding`).
+            mi: the chapter's estimator ``(method, options)``, for the bias correction.
+            data: the dataset actually used (or a ``data`` column).
+            columns: further scorecard columns: ``independent_data`` and the shapes
+                ``mi_n, d_t, d_s, y_classes`` at which the estimator's bias is measured.
+
+        Glues ``<chapter>_finding``, ``_agree_share``, ``_conditions``, ``_sweep_seconds``
+        and ``_total_seconds``; returns the scorecard rows.
+        """
+        label = condition if callable(condition) else (lambda row: condition.format(**row))
+        if "condition" not in conditions:
+            conditions = conditions.assign(condition=[label(row) for row in conditions.to_dict("records")])
+        score = self.scorecard(conditions.assign(**columns), data, mi=mi)
+        self.criteria(per_seed, by, condition=lambda row: label(dict(row)), estimator=mi[0])
+        self.glue(finding=Markdown(cch_finding(claim, score, self._run["n_seeds"], self.params_name, what)),
+                  agree_share=float(score.agrees.mean()), conditions=len(score),
+                  sweep_seconds=self._run["sweep_seconds"], total_seconds=time.monotonic() - self._run["started"])
+        return score
+
     def provenance(self, seeds, device, **extra) -> dict:
         """Write and return the chapter's provenance record (:func:`cchlib.provenance.chapter_record`)."""
         record = chapter_record(self.params_name, seeds, device, os.environ.get(STORE_ENV), **extra)
         report.write_provenance(record, self.results_root, self.params_name, self.name)
+        self._run.update(record=record, n_seeds=len(seeds))
         return record
+
+    def provenance_table(self) -> Markdown:
+        """The provenance record as the page's table (:func:`cchlib.report.provenance_markdown`)."""
+        return Markdown(report.provenance_markdown(self._run["record"]))
 
     @property
     def results_dir(self) -> Path:
         """The chapter's results folder for this parameter set."""
         return results_dir(self.results_root, self.params_name, self.name)
+
+
+def _as_text(value):
+    """A parameter as the prose quotes it: a number or string as it is, a list as "a, b"; else None."""
+    scalar = (int, float, str)
+    if isinstance(value, scalar):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, scalar) for v in value):
+        return ", ".join(str(v) for v in value)
+    return None

@@ -92,3 +92,35 @@ VERDICT_COLOURS = {"distil": "tab:green", "do not distil": "tab:blue", "undecide
 def _half_widths(mean, low, high) -> np.ndarray:
     """(2, n) error-bar lengths of intervals; 0 where an interval is undefined (too few seeds)."""
     return np.nan_to_num(np.abs(np.vstack([np.asarray(mean) - low, np.asarray(high) - mean])))
+
+
+def distillation_and_mi(summary: pd.DataFrame, x: str, xlabel: str, score: str, score_label: str, titles: tuple,
+                        mi_labels: tuple = (r"$I(H_T;H_S)$", r"$I(H_S;Y)$"), teacher: tuple | None = None):
+    """The paper's two-panel figure of one sweep (its Fig. 1 and Fig. 2) against the swept axis ``x``.
+
+    (a) The student's ``score`` with (``<score>_kd``) and without (``<score>_nokd``)
+    distillation, and optionally a teacher's score, ``teacher = (column, label)``;
+    (b) the two mutual informations CCH compares, ``mi_ts`` and ``mi_sl`` in nats.
+    ``summary`` holds means over seeds and their SEs (``<column>_se``); bars are one
+    SE. ``titles`` are the two panels'. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
+    s = summary
+
+    def curve(ax, column, **style):
+        ax.errorbar(s[x], s[column], s[f"{column}_se"], **style)
+
+    curve(ax_a, f"{score}_kd", marker="o", label="student with KD")
+    curve(ax_a, f"{score}_nokd", marker="s", ls="--", label="student without KD")
+    if teacher is not None:
+        curve(ax_a, teacher[0], marker="^", ls=":", color="grey", label=teacher[1])
+    ax_a.set(xlabel=xlabel, ylabel=score_label, title=titles[0])
+    ax_a.legend()
+    curve(ax_b, "mi_ts", marker="o", color="tab:red", label=mi_labels[0])
+    curve(ax_b, "mi_sl", marker="s", color="tab:purple", label=mi_labels[1])
+    ax_b.set(xlabel=xlabel, ylabel="mutual information (nats)", title=titles[1])
+    ax_b.legend()
+    fig.tight_layout()
+    return fig

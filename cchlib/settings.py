@@ -59,6 +59,18 @@ class CellSettings:
             raise ValueError(f"{_name(cls)} needs the setting(s) {', '.join(missing)}")
         return cls(**values)
 
+    @classmethod
+    def from_parameters(cls, parameters: dict, **overrides):
+        """The settings from a notebook's parameters (its ``globals()``), each field by its name.
+
+        ``overrides`` give the fields a notebook derives rather than declares (e.g. the
+        union of two lists of weights) and take precedence. A field the parameters lack
+        keeps its default; one without a default is a ValueError naming it.
+        """
+        names = [f.name for f in dataclasses.fields(cls)]
+        values = {name: parameters[name] for name in names if name in parameters}
+        return cls.from_dict({**values, **overrides})
+
     def as_dict(self) -> dict:
         """The plain dict a cell function receives (and the cache key hashes)."""
         return dataclasses.asdict(self)

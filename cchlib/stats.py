@@ -189,6 +189,24 @@ def null_mis(estimate: Callable, h_t, h_s, y, seed: int) -> NullMI:
     return NullMI(permuted_mi(estimate, h_s, h_t, seed, stream=1), permuted_mi(estimate, h_s, y, seed, stream=2))
 
 
+HIGHER_IS_BETTER = {"acc": True, "f1": True, "score": True, "mse": False}  # the scores of cchlib.kd's rows
+
+
+def outcomes(per_seed: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Add the outcome columns of :mod:`cchlib.kd`'s rows: ``kd_gain`` and the MI gaps.
+
+    The one definition of the distillation gain: ``kd_gain`` is the student's
+    ``<metric>_kd`` minus its ``<metric>_nokd`` for a score (accuracy, F1), and the
+    reverse for an error (MSE), so a positive gain always means that distillation
+    helped; both students of a seed share initialisation and batches, so it is a
+    paired difference. The gap columns are :func:`gap_columns`'.
+    """
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(f"unknown metric {metric!r}; one of {sorted(HIGHER_IS_BETTER)}")
+    kd, nokd = per_seed[f"{metric}_kd"], per_seed[f"{metric}_nokd"]
+    return gap_columns(per_seed.assign(kd_gain=kd - nokd if HIGHER_IS_BETTER[metric] else nokd - kd))
+
+
 def gap_columns(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Add ``mi_gap`` and, when the null MIs are there, ``mi_gap_null`` and ``mi_gap_excess``.
 

@@ -37,11 +37,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 seeds = [0, 1, 2]
 sigma12_grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 sigma13 = 0.9
@@ -63,31 +59,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 
-from cchlib import criteria, report, stats
+from cchlib import criteria, figures, stats
 from cchlib.chapter import Chapter
+from cchlib.data.synthetic import input_mis
 from cchlib.experiments.synthetic import Settings, run_cell
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("synthetic", params_name, results_root, cache_root, executor, executor_options)
-settings = Settings(
-    sigma13=sigma13, sigma23=sigma23, n_train=n_train, n_test=n_test, p=p, hidden=hidden,
-    lams=sorted({lam_fig1, *lams_fig4}), epochs=epochs, lr=lr, batch_size=batch_size,
-    mi_method=mi_method, mi_options=mi_options,
-)
-record = chapter.provenance(seeds, default_device(), **{"MI estimator": mi_method, "epochs": epochs,
-                                                        "n_train": n_train})
+chapter = Chapter.from_parameters("synthetic", globals(), epochs=epochs, n_train=n_train)
+settings = Settings.from_parameters(globals(), lams=sorted({lam_fig1, *lams_fig4}))
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -131,19 +117,13 @@ columns = ["sigma12", "lam", "seed", "mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi
 rows = criteria.with_candidates(rows, columns)  # + the criteria's candidates
 fig1 = rows[np.isclose(rows["lam"], lam_fig1)].reset_index(drop=True)
 fig4 = rows[rows["lam"].apply(lambda v: any(np.isclose(v, lams_fig4)))].reset_index(drop=True)
-_ = chapter.table(fig1, "fig1")
-_ = chapter.table(fig4, "fig4")
+_ = chapter.table(fig1, "fig1"), chapter.table(fig4, "fig4")
 
 
 # %%
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (sigma12, lambda): mean, SE and seed count of MSEs, MIs, the MI gap (and its null) and the KD gain."""
-    table = stats.gap_columns(table.assign(kd_gain=table.mse_nokd - table.mse_kd))
-    columns = ["mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "kd_gain"]
-    return stats.summarise_seeds(table, ["sigma12", "lam"], columns).sort_values(["sigma12", "lam"], ignore_index=True)
-
-
-summary = summarise(rows)
+rows = stats.outcomes(rows, "mse")  # + kd_gain (the baseline's MSE minus the distilled one's) and the MI gaps
+columns = ["mse_kd", "mse_nokd", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "kd_gain"]
+summary = stats.summarise_seeds(rows, ["sigma12", "lam"], columns).sort_values(["sigma12", "lam"], ignore_index=True)
 _ = chapter.table(summary, "summary")
 
 # %% [markdown]
@@ -153,22 +133,13 @@ _ = chapter.table(summary, "summary")
 # Points are means over seeds, bars one standard error.
 
 # %% tags=["hide-input"]
-glue("synthetic_lam_fig1", lam_fig1, display=False)
 s1 = summary[np.isclose(summary.lam, lam_fig1)]
-fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
-ax_a.errorbar(s1.sigma12, s1.mse_kd, s1.mse_kd_se, marker="o", label="student with KD")
-ax_a.errorbar(s1.sigma12, s1.mse_nokd, s1.mse_nokd_se, marker="s", ls="--", label="student without KD")
-ax_a.set(xlabel=r"$\sigma_{12}$ (teacher-student correlation)", ylabel="test MSE (units of Var Y = 1)",
-         title=rf"(a) student test error, $\lambda$ = {lam_fig1}")
-ax_a.legend()
-ax_b.errorbar(s1.sigma12, s1.mi_ts, s1.mi_ts_se, marker="o", color="tab:red", label=r"$I(H_1;H_2)$")
-ax_b.errorbar(s1.sigma12, s1.mi_sl, s1.mi_sl_se, marker="s", color="tab:purple", label=r"$I(H_2;Y)$")
-ax_b.set(xlabel=r"$\sigma_{12}$ (teacher-student correlation)", ylabel="mutual information (nats)",
-         title=f"(b) MI of learned representations ({mi_method})")
-ax_b.legend()
-fig.tight_layout()
-glue("synthetic_fig_fig1", fig, display=False)
-plt.close(fig)
+fig = figures.distillation_and_mi(
+    s1, "sigma12", r"$\sigma_{12}$ (teacher-student correlation)", "mse", "test MSE (units of Var Y = 1)",
+    (rf"(a) student test error, $\lambda$ = {lam_fig1}", f"(b) MI of learned representations ({mi_method})"),
+    mi_labels=(r"$I(H_1;H_2)$", r"$I(H_2;Y)$"),
+)
+chapter.glue(fig_fig1=fig)
 
 # %% [markdown]
 # ```{glue:figure} synthetic_fig_fig1
@@ -193,22 +164,19 @@ table1 = s1[["sigma12", "mi_gap", "mi_gap_se", "kd_gain", "kd_gain_se"]].copy()
 table1["CCH predicts gain"] = table1.mi_gap > 0
 table1["KD helped"] = table1.kd_gain > 0
 display(table1.round(4).reset_index(drop=True))
-agree = int((table1["CCH predicts gain"] == table1["KD helped"]).sum())
-glue("synthetic_fig1_agree", agree, display=False)
-glue("synthetic_fig1_total", len(table1), display=False)
+chapter.glue(fig1_agree=int((table1["CCH predicts gain"] == table1["KD helped"]).sum()), fig1_total=len(table1))
 
 # %%
-def first_positive(column: str) -> str:
+def first_positive(column: str) -> Markdown:
     """The smallest sigma12 of the grid from which ``column`` stays positive, or 'none'."""
     positive = table1.sort_values("sigma12")[column].to_numpy() > 0
     tail = np.flatnonzero(~positive)
     start = 0 if not len(tail) else tail[-1] + 1
-    return f"{table1.sort_values('sigma12').sigma12.iloc[start]:g}" if start < len(table1) else "none"
+    return Markdown(f"{table1.sort_values('sigma12').sigma12.iloc[start]:g}" if start < len(table1) else "none")
 
 
-glue("synthetic_gap_from", Markdown(first_positive("mi_gap")), display=False)
-glue("synthetic_gain_from", Markdown(first_positive("kd_gain")), display=False)
-glue("synthetic_nokd_spread", float(s1.mse_nokd.max() - s1.mse_nokd.min()), display=False)
+spread = float(s1.mse_nokd.max() - s1.mse_nokd.min())
+chapter.glue(gap_from=first_positive("mi_gap"), gain_from=first_positive("kd_gain"), nokd_spread=spread)
 
 # %% [markdown]
 # The MI gap is positive from $\sigma_{12}$ = {glue:md}`synthetic_gap_from` upwards
@@ -236,7 +204,6 @@ glue("synthetic_nokd_spread", float(s1.mse_nokd.max() - s1.mse_nokd.min()), disp
 # the error curves are shown.
 
 # %% tags=["hide-input"]
-glue("synthetic_lams_fig4", ", ".join(str(v) for v in lams_fig4), display=False)
 fig, axes = plt.subplots(1, len(lams_fig4), figsize=(min(12, 3.7 * len(lams_fig4)), 4), sharey=True)
 for ax, lam in zip(np.atleast_1d(axes), lams_fig4):
     s = summary[np.isclose(summary.lam, lam)]
@@ -246,8 +213,7 @@ for ax, lam in zip(np.atleast_1d(axes), lams_fig4):
 np.atleast_1d(axes)[0].set_ylabel("student test MSE (units of Var Y = 1)")
 np.atleast_1d(axes)[0].legend()
 fig.tight_layout()
-glue("synthetic_fig_fig4", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_fig4=fig)
 
 # %% [markdown]
 # ```{glue:figure} synthetic_fig_fig4
@@ -264,19 +230,15 @@ plt.close(fig)
 # One row per $(\sigma_{12}, \lambda)$ condition goes to the reproduction scorecard.
 
 # %% tags=["hide-input"]
-conditions_table = summary.assign(
-    condition=[f"sigma12={a:g}, lambda={b:g}" for a, b in zip(summary.sigma12, summary.lam)],
-    independent_data=True,  # every seed draws its own data
-    mi_n=n_test, d_t=hidden, d_s=hidden, y_classes=0,  # the shapes at which the estimator's bias is measured
+score = chapter.conclude(  # the scorecard and criteria rows, the findings box and the run time
+    summary, rows, by=["sigma12", "lam"], condition="sigma12={sigma12:g}, lambda={lam:g}",
+    claim="a student distilled from a teacher on a correlated Gaussian modality has a lower test error exactly "
+          "where the estimated $I(H_1;H_2)$ exceeds $I(H_2;Y)$ (Fig. 1 and 4).",
+    what="conditions ($\\sigma_{12}$, $\\lambda$)", mi=(mi_method, mi_options), data="synthetic Gaussian (App. B sampler)",
+    independent_data=True,  # every seed draws its own data; the shapes at which the estimator's bias is measured:
+    mi_n=n_test, d_t=hidden, d_s=hidden, y_classes=0,
 )
-score = chapter.scorecard(conditions_table, data="synthetic Gaussian (App. B sampler)", mi=(mi_method, mi_options))
 display(score.round(4))
-glue("synthetic_agree_share", float(score.agrees.mean()), display=False)
-_ = chapter.criteria(  # the candidates of the criteria chapter, per condition
-    rows.assign(kd_gain=rows.mse_nokd - rows.mse_kd), ["sigma12", "lam"],
-    condition=lambda r: f"sigma12={r.sigma12:g}, lambda={r.lam:g}", estimator=mi_method,
-)
-glue("synthetic_conditions", len(score), display=False)
 
 # %% [markdown]
 # ## The estimator's bias, taken out of the gap
@@ -285,18 +247,15 @@ glue("synthetic_conditions", len(score), display=False)
 # sets three gaps side by side at $\lambda$ = {glue:text}`synthetic_lam_fig1`: the raw
 # estimate; the same gap with each term read back through the estimator's calibration
 # curve, measured on Gaussian data with known MI at this chapter's widths and test size
-# ({glue:text}`synthetic_bias_shape`; `cchlib.mi.bias`, curves in `bias_curves.csv`), with
+# ({glue:text}`synthetic_hidden` vs {glue:text}`synthetic_hidden` units and a continuous target,
+# {glue:text}`synthetic_n_test:,` test samples; `cchlib.mi.bias`, curves in `bias_curves.csv`), with
 # the calibration's own uncertainty in the interval; and the gap of the *inputs*,
 # $I(X_1;X_2) - I(X_2;Y)$, exact for App. B's jointly Gaussian sampler. The input gap bounds
 # nothing about the sign of the representations' gap, but it is the one number here that
 # no estimator touched.
 
 # %% tags=["hide-input"]
-from cchlib.data.synthetic import input_mis
-
-glue("synthetic_bias_shape", f"{hidden} vs {hidden} units and a continuous target, {n_test:,} test samples",
-     display=False)
-at_fig1 = score.assign(sigma12=conditions_table.sigma12, lam=conditions_table.lam)
+at_fig1 = score.assign(sigma12=summary.sigma12, lam=summary.lam)
 at_fig1 = at_fig1[np.isclose(at_fig1.lam, lam_fig1)]
 analytic = [input_mis(s12, sigma13, sigma23, p) for s12 in at_fig1.sigma12]
 gaps = pd.DataFrame({
@@ -314,23 +273,22 @@ _ = chapter.table(gaps, "gaps_raw_corrected_exact")
 display(gaps.round(3))
 
 
-def sign_summary(values) -> str:
+def sign_summary(values) -> Markdown:
     """'positive at every sigma12', 'negative at every sigma12' or the sigma12 where it is positive."""
     positive = [f"{v:g}" for v, g in zip(gaps.sigma12, values) if g > 0]
     if len(positive) == len(gaps):
-        return "positive at every $\\sigma_{12}$"
+        return Markdown("positive at every $\\sigma_{12}$")
     if not positive:
-        return "negative at every $\\sigma_{12}$"
-    return "positive at $\\sigma_{12}$ = " + ", ".join(positive)
+        return Markdown("negative at every $\\sigma_{12}$")
+    return Markdown("positive at $\\sigma_{12}$ = " + ", ".join(positive))
 
 
-glue("synthetic_raw_sign", Markdown(sign_summary(gaps["raw gap (nats)"])), display=False)
-glue("synthetic_corrected_sign", Markdown(sign_summary(gaps["bias-corrected gap"])), display=False)
-glue("synthetic_input_sign", Markdown(sign_summary(gaps["input gap I(X1;X2)-I(X2;Y), exact"])), display=False)
-glue("synthetic_gain_sign", Markdown(sign_summary(gaps["KD gain"])), display=False)
-glue("synthetic_resolved_fig1", int((gaps.verdict != "unresolved").sum()), display=False)
-glue("synthetic_kept_fig1", int(((gaps.verdict != "unresolved") & (at_fig1.bias_check.to_numpy() == "kept")).sum()),
-     display=False)
+signs = {"raw": "raw gap (nats)", "corrected": "bias-corrected gap", "input": "input gap I(X1;X2)-I(X2;Y), exact",
+         "gain": "KD gain"}
+resolved = gaps.verdict != "unresolved"
+kept = resolved & (at_fig1.bias_check.to_numpy() == "kept")
+chapter.glue(**{f"{k}_sign": sign_summary(gaps[c]) for k, c in signs.items()}, resolved_fig1=int(resolved.sum()),
+             kept_fig1=int(kept.sum()))
 
 # %% [markdown]
 # In this run the raw gap is {glue:md}`synthetic_raw_sign`, the bias-corrected gap
@@ -343,14 +301,6 @@ glue("synthetic_kept_fig1", int(((gaps.verdict != "unresolved") & (at_fig1.bias_
 # the verdict) may be the estimator's, not the data's: the correction assumes Gaussian
 # representations with the dependence on a few latent factors, so it shows how large the
 # estimator's bias can be at these sizes, not the exact truth.
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("synthetic_finding", Markdown(cch_finding(
-    'a student distilled from a teacher on a correlated Gaussian modality has a lower test error exactly where the estimated $I(H_1;H_2)$ exceeds $I(H_2;Y)$ (Fig. 1 and 4).',
-    score, len(seeds), params_name, 'conditions ($\\sigma_{12}$, $\\lambda$)',
-)), display=False)
 
 # %% [markdown]
 # Over all {glue:text}`synthetic_conditions` $(\sigma_{12}, \lambda)$ conditions, the
