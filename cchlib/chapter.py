@@ -76,7 +76,8 @@ class Chapter:
         chapter.provenance(parameters["seeds"], default_device(), **shown)
         plt.style.use(BOOK_STYLE)  # type legible at the page width
         chapter.glue(**{key: _as_text(value) for key, value in parameters.items()
-                        if not key.startswith("_") and key not in RUNNER_PARAMETERS and _as_text(value) is not None})
+                        if key not in IPYTHON_NAMES and not key.startswith("_") and key not in RUNNER_PARAMETERS
+                        and _as_text(value) is not None})
         return chapter
 
     def sweep(self, fn, conditions: list[dict], seeds, settings: CellSettings, *, label: str | None = None,
@@ -241,6 +242,9 @@ class Chapter:
     def results_dir(self) -> Path:
         """The chapter's results folder for this parameter set."""
         return results_dir(self.results_root, self.params_name, self.name)
+
+
+IPYTHON_NAMES = ("In", "Out")  # IPython's input and output history: in a kernel's globals, never parameters
 
 
 def _as_text(value):

@@ -42,11 +42,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 seeds = [0, 1, 2]  # three seeds: the fewest with which a verdict can be resolved (cchlib.stats)
 seeds_per_task = None  # seeds trained per batch (None: all at once); 1 stores each seed as it finishes
 alpha = 0.2  # MNIST-M blending weight of Fig. 2 and Table 1
@@ -78,47 +74,28 @@ mnist_path = None  # explicit folders; None: $CCH_DATA_ROOT, the caches, a downl
 bsds_path = None
 
 # %% tags=["hide-cell"]
-import time
-
-start_time = time.monotonic()
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 
-from cchlib import paper, report, stats
+from cchlib import figures, paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data import mnist as mnist_data
 from cchlib.data.store import shown_path
 from cchlib.experiments import mnist as exp
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("mnist", params_name, results_root, cache_root, executor, executor_options)
-settings = exp.Settings(
-    gammas=gammas, lam=lam, batch_size=batch_size, n_train=n_train, n_test=n_test,
-    student_channels=student_channels, recipe=recipe, mnistm_seed=mnistm_seed, threshold=threshold,
-    mi_method=mi_method, mi_options=mi_options, mi_samples=mi_samples,
-    mi_method_alt=mi_method_alt, mi_options_alt=mi_options_alt, mi_samples_alt=mi_samples_alt,
-    precision=precision, mnist_path=mnist_path, bsds_path=bsds_path,
-)
-record = chapter.provenance(
-    seeds, default_device(),
-    **{"MI estimator": mi_method, "second MI estimator": mi_method_alt, "schedule": schedule["name"],
-       "second schedule": alt_schedule["name"], "training images": n_train or 60000,
-       "student input channels": student_channels, "training precision": precision},
-)
+chapter = Chapter.from_parameters("mnist", globals(), **{
+    "second MI estimator": mi_method_alt, "schedule": schedule["name"], "second schedule": alt_schedule["name"],
+    "training images": n_train or 60000, "student input channels": student_channels, "training precision": precision})
+settings = exp.Settings.from_parameters(globals())
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -178,8 +155,7 @@ display(Markdown(report.provenance_markdown(record)))
 mn = mnist_data.load_mnist(mnist_path)
 backgrounds = mnist_data.load_backgrounds(bsds_path)
 DATA = "MNIST -> MNIST-M (BSDS500 backgrounds)" if backgrounds.is_bsds else f"MNIST -> MNIST-M ({backgrounds.name})"
-glue("mnist_backgrounds", Markdown(backgrounds.name), display=False)
-glue("mnist_source", Markdown(f"`{shown_path(mn.source)}`"), display=False)
+chapter.glue(backgrounds=Markdown(backgrounds.name), source=Markdown(f"`{shown_path(mn.source)}`"))
 
 show = 8
 _, m_test = mnist_data.load_mnist_m(mn, backgrounds, alpha, mnistm_seed, recipe, threshold, n_train, n_test)
@@ -198,8 +174,7 @@ for r, (title, images) in enumerate(panels):
         ax.set_xticks([]), ax.set_yticks([])
     axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=11)
 fig.subplots_adjust(wspace=0.08, hspace=0.1)  # rows close together; the saved image is cropped to its content
-glue("mnist_fig_digits", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_digits=fig)
 
 # %% [markdown]
 # ```{glue:figure} mnist_fig_digits
@@ -220,16 +195,12 @@ plt.close(fig)
 # ## Running Algorithm 1
 # Three sweep conditions, each trained as one batched model per seed group: the main
 # grid ($\alpha$ = {glue:text}`mnist_alpha`, every $\gamma$ and $T$), Table 13's
-# $\alpha$ = {glue:text}`mnist_alpha13`, and the main $\alpha$ under the second training
+# $\alpha$ = {glue:text}`mnist_alpha_table13`, and the main $\alpha$ under the second training
 # schedule (for the sensitivity panel). In each, the teachers are trained once and
 # frozen, and the baseline and all distilled students of every seed form one stack.
 # Cells are cached on disk.
 
 # %%
-glue("mnist_alpha", alpha, display=False)
-glue("mnist_alpha13", alpha_table13, display=False)
-
-
 def condition(a, sched, temps, mi_alt):
     return {"alpha": a, "schedule": sched["name"], "optimiser": sched["optimiser"], "lr": sched["lr"],
             "epochs": sched["epochs"], "temperatures": list(temps), "mi_alt": mi_alt}
@@ -238,14 +209,12 @@ def condition(a, sched, temps, mi_alt):
 main_condition = condition(alpha, schedule, temperatures, True)
 table13_condition = condition(alpha_table13, schedule, table13_temperatures, False)
 alt_condition = condition(alpha, alt_schedule, [fig2_temperature], False)
-sweep_start = time.monotonic()
 main_rows = chapter.sweep(exp.run_cell, [main_condition], seeds, settings, seeds_per_task=seeds_per_task)
 # Table 13 and the second schedule are optional: a paper book whose store lacks them shows them as missing.
 rows13 = chapter.sweep(exp.run_cell, [table13_condition], seeds, settings, seeds_per_task=seeds_per_task,
                        required=False)
 alt_rows = chapter.sweep(exp.run_cell, [alt_condition], seeds, settings, seeds_per_task=seeds_per_task,
                          required=False, needs_gpu=alt_needs_gpu)
-sweep_seconds = time.monotonic() - sweep_start
 columns = ["alpha", "gamma", "T", "seed", "acc_kd", "acc_nokd", "teacher_acc", "teacher_acc_blur",
            "mi_ts", "mi_sl", "mi_tl", "schedule"]
 _ = chapter.table(main_rows[columns], "table1")
@@ -259,29 +228,18 @@ _ = chapter.table(summary, "table1_summary")
 # %% [markdown]
 # ## Figure 2: student accuracy and mutual information against the blur
 # {numref}`fig-mnist-fig2`, panel (a): MNIST-M test accuracy of the student with and without distillation at
-# $T$ = {glue:text}`mnist_fig2_T`, and the frozen teacher's accuracy on blurred MNIST
+# $T$ = {glue:text}`mnist_fig2_temperature`, and the frozen teacher's accuracy on blurred MNIST
 # test digits. Panel (b): $I_{TS}$ and $I_{SL}$ in nats. Means over seeds, bars one
 # standard error.
 
 # %% tags=["hide-input"]
-glue("mnist_fig2_T", fig2_temperature, display=False)
-f2 = summary[summary["T"] == fig2_temperature]
-fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
-ax_a.errorbar(f2.gamma, f2.acc_kd, f2.acc_kd_se, marker="o", label="student with KD")
-ax_a.errorbar(f2.gamma, f2.acc_nokd, f2.acc_nokd_se, marker="s", ls="--", label="student without KD")
-ax_a.errorbar(f2.gamma, f2.teacher_acc_blur, f2.teacher_acc_blur_se, marker="^", ls=":", color="grey",
-              label="teacher on blurred MNIST")
-ax_a.set(xlabel=r"blur $\gamma$ on teacher inputs (pixels)", ylabel="test accuracy (fraction correct)",
-         title=rf"(a) accuracy, $\alpha$ = {alpha:g}, T = {fig2_temperature}")
-ax_a.legend()
-ax_b.errorbar(f2.gamma, f2.mi_ts, f2.mi_ts_se, marker="o", color="tab:red", label=r"$I_{TS}$")
-ax_b.errorbar(f2.gamma, f2.mi_sl, f2.mi_sl_se, marker="s", color="tab:purple", label=r"$I_{SL}$")
-ax_b.set(xlabel=r"blur $\gamma$ on teacher inputs (pixels)", ylabel="mutual information (nats)",
-         title=f"(b) MI of the representations ({mi_method})")
-ax_b.legend()
-fig.tight_layout()
-glue("mnist_fig_fig2", fig, display=False)
-plt.close(fig)
+fig = figures.distillation_and_mi(
+    summary[summary["T"] == fig2_temperature], "gamma", r"blur $\gamma$ on teacher inputs (pixels)", "acc",
+    "test accuracy (fraction correct)",
+    (rf"(a) accuracy, $\alpha$ = {alpha:g}, T = {fig2_temperature}", f"(b) MI of the representations ({mi_method})"),
+    mi_labels=(r"$I_{TS}$", r"$I_{SL}$"), teacher=("teacher_acc_blur", "teacher on blurred MNIST"),
+)
+chapter.glue(fig_fig2=fig)
 
 # %% [markdown]
 # ```{glue:figure} mnist_fig_fig2
@@ -289,7 +247,7 @@ plt.close(fig)
 #
 # The paper's Fig. 2 from this run, against the teacher's blur $\gamma$ (pixels). (a) Test
 # accuracy (fraction correct) of the MNIST-M student with and without distillation at
-# $T$ = {glue:text}`mnist_fig2_T`, and of the frozen teacher on blurred MNIST; (b) the two
+# $T$ = {glue:text}`mnist_fig2_temperature`, and of the frozen teacher on blurred MNIST; (b) the two
 # mutual informations CCH compares, in nats. Means over seeds, bars one standard error.
 # CCH predicts that the distilled student beats the baseline in (a) exactly while
 # $I_{TS}$ (red) lies above $I_{SL}$ (purple) in (b): compare where each pair of curves
@@ -299,10 +257,7 @@ plt.close(fig)
 # %% tags=["remove-cell"]
 teacher_acc, teacher_acc_se, _ = stats.summarise(main_rows.groupby("seed").teacher_acc.first())
 mi_tl, mi_tl_se, _ = stats.summarise(main_rows.groupby("seed").mi_tl.first())
-glue("mnist_teacher_acc", teacher_acc, display=False)
-glue("mnist_mi_tl", mi_tl, display=False)
-glue("mnist_paper_teacher_acc", paper.MNIST_TEACHER[0.2]["teacher_acc"], display=False)
-glue("mnist_paper_mi_tl", paper.MNIST_TEACHER[0.2]["mi_tl"], display=False)
+chapter.glue(teacher_acc=teacher_acc, mi_tl=mi_tl, **{f"paper_{k}": v for k, v in paper.MNIST_TEACHER[0.2].items()})
 
 # %% [markdown]
 # Our teacher reaches a test accuracy of {glue:text}`mnist_teacher_acc:.3f` on clean
@@ -348,39 +303,7 @@ _ = chapter.table(layout, "table1_layout")
 display(layout)
 
 # %%
-ran = table1.dropna(subset=["kd_gain"])
-glue("mnist_t1_agree", int((ran["CCH predicts gain"] == ran["KD helped"]).sum()), display=False)
-glue("mnist_t1_total", len(ran), display=False)
-with_paper = ran.dropna(subset=["paper: acc diff"])
-glue("mnist_t1_same_sign", int(with_paper["same gain sign as paper"].sum()), display=False)
-glue("mnist_t1_with_paper", len(with_paper), display=False)
-gap_signs = ran.drop_duplicates("gamma").dropna(subset=["paper: MI gap"])
-glue("mnist_t1_gap_same_sign", int(((gap_signs.mi_gap > 0) == (gap_signs["paper: MI gap"] > 0)).sum()), display=False)
-glue("mnist_t1_gap_total", len(gap_signs), display=False)
-at_t = ran[ran["T"] == fig2_temperature].set_index("gamma")
-g_lo, g_hi = min(gammas), max(gammas)
-glue("mnist_gain_lo", float(at_t.kd_gain.get(g_lo, np.nan)), display=False)
-glue("mnist_gain_hi", float(at_t.kd_gain.get(g_hi, np.nan)), display=False)
-glue("mnist_paper_gain_lo", float(at_t["paper: acc diff"].get(g_lo, np.nan)), display=False)
-glue("mnist_paper_gain_hi", float(at_t["paper: acc diff"].get(g_hi, np.nan)), display=False)
-glue("mnist_gap_lo", float(at_t.mi_gap.get(g_lo, np.nan)), display=False)
-glue("mnist_gap_hi", float(at_t.mi_gap.get(g_hi, np.nan)), display=False)
-glue("mnist_g_lo", g_lo, display=False)
-glue("mnist_g_hi", g_hi, display=False)
-
-
-def first_gamma(frame: pd.DataFrame, mask) -> Markdown:
-    """The smallest blur level where ``mask`` holds, as text for the prose."""
-    hits = frame[mask]
-    return Markdown(f"{hits.gamma.min():g}" if len(hits) else "no blur level of the grid")
-
-
-at_t = at_t.reset_index()
-paper_t = paper1[paper1["T"] == fig2_temperature]
-glue("mnist_gap_flip", first_gamma(at_t, at_t.mi_gap < 0), display=False)
-glue("mnist_loss_flip", first_gamma(at_t, at_t.kd_gain + 2 * at_t.kd_gain_se < 0), display=False)
-glue("mnist_paper_gap_flip", first_gamma(paper_t, paper_t["MI gap"] < 0), display=False)
-glue("mnist_paper_loss_flip", first_gamma(paper_t, paper_t["acc diff"] + 2 * paper_t["acc diff SE"] < 0), display=False)
+chapter.glue(**exp.table1_facts(table1, paper1, fig2_temperature))
 
 # %% [markdown]
 # **Signs.** In our run the sign of the accuracy difference matched the sign of our MI
@@ -390,12 +313,12 @@ glue("mnist_paper_loss_flip", first_gamma(paper_t, paper_t["acc diff"] + 2 * pap
 # gap had the paper's sign at {glue:text}`mnist_t1_gap_same_sign` of
 # {glue:text}`mnist_t1_gap_total` blur levels.
 #
-# **Where the signs flip.** At $T$ = {glue:text}`mnist_fig2_T`, our MI gap is first
-# negative at $\gamma$ = {glue:md}`mnist_gap_flip` (paper: {glue:md}`mnist_paper_gap_flip`),
+# **Where the signs flip.** At $T$ = {glue:text}`mnist_fig2_temperature`, our MI gap is first
+# negative at $\gamma$ = {glue:text}`mnist_gap_flip` (paper: {glue:text}`mnist_paper_gap_flip`),
 # and distillation first lowers accuracy by more than two standard errors at $\gamma$ =
-# {glue:md}`mnist_loss_flip` (paper: {glue:md}`mnist_paper_loss_flip`).
+# {glue:text}`mnist_loss_flip` (paper: {glue:text}`mnist_paper_loss_flip`).
 #
-# **Magnitudes.** At $T$ = {glue:text}`mnist_fig2_T`, distillation changed the student's
+# **Magnitudes.** At $T$ = {glue:text}`mnist_fig2_temperature`, distillation changed the student's
 # accuracy by {glue:text}`mnist_gain_lo:+.3f` at $\gamma$ = {glue:text}`mnist_g_lo`
 # (paper: {glue:text}`mnist_paper_gain_lo:+.3f`) and by {glue:text}`mnist_gain_hi:+.3f`
 # at $\gamma$ = {glue:text}`mnist_g_hi` (paper: {glue:text}`mnist_paper_gain_hi:+.3f`);
@@ -407,14 +330,9 @@ glue("mnist_paper_loss_flip", first_gamma(paper_t, paper_t["acc diff"] + 2 * pap
 
 # %% [markdown]
 # ## Table 13: a fainter digit, $\alpha$ = 0.18
-# The same protocol at the lower blending weight, $T$ = {glue:text}`mnist_fig2_T`.
+# The same protocol at the lower blending weight, $T$ = {glue:text}`mnist_fig2_temperature`.
 
 # %%
-def not_stored(what):
-    return Markdown(f"**Not in the result store:** {what} was not computed for this build (see the scale note "
-                    "at the top of the page), so it is shown as missing rather than replaced by a smaller run.")
-
-
 if len(rows13):
     summary13 = exp.summarise(rows13, ["gamma", "T"])
     s13 = summary13[summary13["T"] == fig2_temperature]
@@ -428,22 +346,12 @@ if len(rows13):
     table13["KD helped"] = table13["acc diff"] > 0
     _ = chapter.table(table13, "table13_beside_paper")
     display(table13.round(4))
-    teacher13, _, _ = stats.summarise(rows13.groupby("seed").teacher_acc.first())
-    mi_tl13, _, _ = stats.summarise(rows13.groupby("seed").mi_tl.first())
-    paper13 = paper.mnist_table13()
-    glue("mnist_t13_text", Markdown(
-        f"At $\\alpha$ = {alpha_table13:g} the baseline student reaches {s13.acc_nokd.iloc[0]:.3f} "
-        f"(paper: {paper13['no-KD acc'].iloc[0]:.3f}); the teacher {teacher13:.3f} "
-        f"(paper: {paper.MNIST_TEACHER[0.18]['teacher_acc']:.4f}), with $I(H_{{\\text{{teacher}}}}; Y)$ = "
-        f"{mi_tl13:.3f} nats (paper: {paper.MNIST_TEACHER[0.18]['mi_tl']:.4f}). The sign of the accuracy "
-        f"difference matched CCH's prediction from our MI gap at "
-        f"{int((table13['CCH predicts gain'] == table13['KD helped']).sum())} of {len(table13)} blur levels, and "
-        f"matched the paper's sign at {int(((table13['acc diff'] > 0) == (table13['paper: acc diff'] > 0)).sum())} "
-        "of them."), display=False)
+    chapter.glue(t13_text=Markdown(exp.table13_sentence(table13, rows13, paper.mnist_table13(),
+                                                        paper.MNIST_TEACHER[0.18], alpha_table13)))
 else:
     summary13 = summary.iloc[:0]
-    glue("mnist_t13_text", not_stored(f"Table 13's condition ($\\alpha$ = {alpha_table13:g}, {schedule['name']})"),
-         display=False)
+    chapter.glue(t13_text=Markdown(report.missing_sentence([m for m in chapter.missing
+                                                            if m["condition"] == table13_condition])))
 
 # %% [markdown]
 # {glue:md}`mnist_t13_text`
@@ -451,7 +359,7 @@ else:
 # %% [markdown]
 # ## Sensitivity: schedule and estimator
 # Does the sign agreement survive a change of training schedule or of MI estimator? At
-# $T$ = {glue:text}`mnist_fig2_T` and $\alpha$ = {glue:text}`mnist_alpha`, three
+# $T$ = {glue:text}`mnist_fig2_temperature` and $\alpha$ = {glue:text}`mnist_alpha`, three
 # settings: (a) the main schedule and estimator (as above), (b) the second schedule with
 # the main estimator (every network retrained), (c) the main schedule's networks with
 # the second estimator. "CCH held" means the sign of the KD gain equals the sign of the
@@ -492,8 +400,7 @@ for ax, (name, s) in zip(axes[0], settings_panel.items()):
     ax.legend(handles, ["KD gain", "MI gap"], loc="best")
 fig.suptitle(rf"Sensitivity at T = {fig2_temperature}, $\alpha$ = {alpha:g}")
 fig.tight_layout()
-glue("mnist_fig_sensitivity", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_sensitivity=fig)
 
 # %% [markdown]
 # ```{glue:figure} mnist_fig_sensitivity
@@ -512,7 +419,7 @@ held = panel.groupby("setting", sort=False)["CCH held"].agg(["sum", "count"])
 held_text = "; ".join(f"{name}: {int(r['sum'])} of {int(r['count'])}" for name, r in held.iterrows())
 if not len(alt_rows):
     held_text += f"; (b) {alt_schedule['name']}: not in the result store, so not shown"
-glue("mnist_sensitivity_held", Markdown(held_text), display=False)
+chapter.glue(sensitivity_held=Markdown(held_text))
 
 # %% [markdown]
 # Blur levels at which CCH's sign prediction held, per setting:
@@ -524,26 +431,16 @@ glue("mnist_sensitivity_held", Markdown(held_text), display=False)
 
 # %% tags=["hide-input"]
 both = pd.concat([summary.assign(alpha=alpha), summary13.assign(alpha=alpha_table13)], ignore_index=True)
-both["condition"] = [f"alpha={a:g}, gamma={g:g}, T={t:g}" for a, g, t in zip(both.alpha, both.gamma, both["T"])]
-both = both.assign(  # seeds share one test set; the shapes at which the estimator's bias is measured
-    independent_data=False, mi_n=mi_samples or n_test or 10_000, d_t=256, d_s=256, y_classes=10)  # Table 11's 256 units
-score = chapter.scorecard(both, data=DATA, mi=(mi_method, mi_options))
-_ = chapter.criteria(  # the candidates of the criteria chapter, per condition
-    pd.concat([r for r in (main_rows, rows13) if len(r)], ignore_index=True).assign(kd_gain=lambda d: d.acc_kd - d.acc_nokd),
-    ["alpha", "gamma", "T"],
-    condition=lambda r: f"alpha={r.alpha:g}, gamma={r.gamma:g}, T={r['T']:g}", estimator=mi_method,
+per_seed = pd.concat([stats.outcomes(r, "acc") for r in (main_rows, rows13) if len(r)], ignore_index=True)
+score = chapter.conclude(  # the scorecard and criteria rows, the findings box and the run time
+    both, per_seed, by=["alpha", "gamma", "T"], condition="alpha={alpha:g}, gamma={gamma:g}, T={T:g}",
+    claim="blurring the MNIST teacher's input shrinks the MI gap; distillation into the MNIST-M student helps while "
+          "the gap is positive and hurts once it turns negative (Fig. 2, Tables 1 and 13).",
+    what="conditions (blur, temperature)", mi=(mi_method, mi_options), data=DATA,
+    independent_data=False,  # seeds share one test set; the shapes at which the estimator's bias is measured:
+    mi_n=mi_samples or n_test or 10_000, d_t=256, d_s=256, y_classes=10,  # Table 11's 256 units
 )
 display(score.round(4))
-glue("mnist_agree_share", float(score.agrees.mean()), display=False)
-glue("mnist_conditions", len(score), display=False)
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("mnist_finding", Markdown(cch_finding(
-    "blurring the MNIST teacher's input shrinks the MI gap; distillation into the MNIST-M student helps while the gap is positive and hurts once it turns negative (Fig. 2, Tables 1 and 13).",
-    score, len(seeds), params_name, 'conditions (blur, temperature)',
-)), display=False)
 
 # %% [markdown]
 # Over all {glue:text}`mnist_conditions` conditions, the share whose KD-gain sign
@@ -554,7 +451,3 @@ glue("mnist_finding", Markdown(cch_finding(
 # The sweep took {glue:text}`mnist_sweep_seconds:.0f` s and the whole chapter
 # {glue:text}`mnist_total_seconds:.0f` s on the device in the provenance table (cells
 # read back from the cache cost no training time, so a re-run is faster).
-
-# %% tags=["remove-cell"]
-glue("mnist_sweep_seconds", sweep_seconds, display=False)
-glue("mnist_total_seconds", time.monotonic() - start_time, display=False)

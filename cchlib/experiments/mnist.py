@@ -141,12 +141,67 @@ def summarise(rows: pd.DataFrame, keys: list[str], suffix: str = "") -> pd.DataF
     missing = set(keys + mi_cols + ["acc_kd", "acc_nokd"]) - set(rows.columns)
     if missing:
         raise ValueError(f"rows lack columns {sorted(missing)}")
-    rows = rows.assign(
-        kd_gain=rows.acc_kd - rows.acc_nokd, mi_ts=rows[f"mi_ts{suffix}"], mi_sl=rows[f"mi_sl{suffix}"],
-        mi_tl=rows[f"mi_tl{suffix}"],
-    )
+    rows = rows.assign(mi_ts=rows[f"mi_ts{suffix}"], mi_sl=rows[f"mi_sl{suffix}"], mi_tl=rows[f"mi_tl{suffix}"])
     if suffix:  # the null MIs belong to the main estimator
         rows = rows.drop(columns=[c for c in kd.NULL_COLUMNS if c in rows])
     columns = ["acc_kd", "acc_nokd", "kd_gain", "teacher_acc", "teacher_acc_blur", "mi_ts", "mi_sl", "mi_tl",
                "mi_gap", "mi_gap_null"]
-    return stats.summarise_seeds(stats.gap_columns(rows), keys, columns).sort_values(keys, ignore_index=True)
+    return stats.summarise_seeds(stats.outcomes(rows, "acc"), keys, columns).sort_values(keys, ignore_index=True)
+
+
+def _first_gamma(frame: pd.DataFrame, mask) -> str:
+    """The smallest blur level where ``mask`` holds, as text for the prose."""
+    hits = frame[mask]
+    return f"{hits.gamma.min():g}" if len(hits) else "no blur level of the grid"
+
+
+def table1_facts(table1: pd.DataFrame, paper1: pd.DataFrame, temperature: float) -> dict:
+    """The numbers the prose quotes from Table 1 beside the paper's (glued as ``mnist_<key>``).
+
+    ``table1``: our summary beside the paper's (:func:`cchlib.report.beside_paper`, with
+    ``CCH predicts gain``, ``KD helped`` and ``same gain sign as paper``); counts of
+    agreement, and at ``temperature`` the gain and gap at the smallest and largest blur
+    and the first blur where the gap turns negative or the gain is two SEs below 0,
+    ours and the paper's. Text values are Markdown strings.
+    """
+    ran = table1.dropna(subset=["kd_gain"])
+    with_paper = ran.dropna(subset=["paper: acc diff"])
+    gap_signs = ran.drop_duplicates("gamma").dropna(subset=["paper: MI gap"])
+    at_t = ran[ran["T"] == temperature].set_index("gamma")
+    g_lo, g_hi = float(ran.gamma.min()), float(ran.gamma.max())
+    facts = {
+        "t1_agree": int((ran["CCH predicts gain"] == ran["KD helped"]).sum()), "t1_total": len(ran),
+        "t1_same_sign": int(with_paper["same gain sign as paper"].sum()), "t1_with_paper": len(with_paper),
+        "t1_gap_same_sign": int(((gap_signs.mi_gap > 0) == (gap_signs["paper: MI gap"] > 0)).sum()),
+        "t1_gap_total": len(gap_signs), "g_lo": g_lo, "g_hi": g_hi,
+    }
+    for name, column in [("gain", "kd_gain"), ("paper_gain", "paper: acc diff"), ("gap", "mi_gap")]:
+        facts[f"{name}_lo"] = float(at_t[column].get(g_lo, np.nan))
+        facts[f"{name}_hi"] = float(at_t[column].get(g_hi, np.nan))
+    at_t = at_t.reset_index()
+    paper_t = paper1[paper1["T"] == temperature]
+    facts["gap_flip"] = _first_gamma(at_t, at_t.mi_gap < 0)
+    facts["loss_flip"] = _first_gamma(at_t, at_t.kd_gain + 2 * at_t.kd_gain_se < 0)
+    facts["paper_gap_flip"] = _first_gamma(paper_t, paper_t["MI gap"] < 0)
+    facts["paper_loss_flip"] = _first_gamma(paper_t, paper_t["acc diff"] + 2 * paper_t["acc diff SE"] < 0)
+    return facts
+
+
+def table13_sentence(table13: pd.DataFrame, rows13: pd.DataFrame, paper13: pd.DataFrame, teacher: dict,
+                     alpha: float) -> str:
+    """The prose of Table 13 (Markdown): baseline and teacher accuracy and I(H_T;Y) beside the paper's,
+    and how often the gain's sign matched CCH's prediction and the paper's sign.
+
+    ``table13``: our Table 13 beside the paper's; ``rows13``: its per-seed rows;
+    ``teacher``: the paper's teacher accuracy and I(H_T;Y) at this ``alpha``.
+    """
+    teacher_acc, _, _ = stats.summarise(rows13.groupby("seed").teacher_acc.first())
+    mi_tl, _, _ = stats.summarise(rows13.groupby("seed").mi_tl.first())
+    matched = int((table13["CCH predicts gain"] == table13["KD helped"]).sum())
+    same_as_paper = int(((table13["acc diff"] > 0) == (table13["paper: acc diff"] > 0)).sum())
+    return (f"At $\\alpha$ = {alpha:g} the baseline student reaches {table13['no-KD acc'].iloc[0]:.3f} "
+            f"(paper: {paper13['no-KD acc'].iloc[0]:.3f}); the teacher {teacher_acc:.3f} "
+            f"(paper: {teacher['teacher_acc']:.4f}), with $I(H_{{\\text{{teacher}}}}; Y)$ = "
+            f"{mi_tl:.3f} nats (paper: {teacher['mi_tl']:.4f}). The sign of the accuracy "
+            f"difference matched CCH's prediction from our MI gap at {matched} of {len(table13)} blur levels, and "
+            f"matched the paper's sign at {same_as_paper} of them.")
