@@ -22,7 +22,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from myst_nb import glue
 
@@ -147,10 +147,10 @@ class Chapter:
         """Write a result table as ``results/<params>/<chapter>/<name>.csv``."""
         return report.write_table(frame, self.results_root, self.params_name, self.name, name)
 
-    def show(self, frame: pd.DataFrame, name: str, decimals: int | None = 4) -> pd.DataFrame:
-        """Write ``frame`` as table ``name`` (:meth:`table`) and return it for display, rounded."""
+    def show(self, frame: pd.DataFrame, name: str, decimals: int = 4) -> None:
+        """Write ``frame`` as table ``name`` (:meth:`table`) and display it, rounded to ``decimals``."""
         self.table(frame, name)
-        return frame.round(decimals).reset_index(drop=True) if decimals is not None else frame
+        display(frame.round(decimals).reset_index(drop=True))
 
     def glue(self, **values) -> None:
         """Glue values into the page's prose as ``<chapter>_<key>``; a figure is glued, then closed."""

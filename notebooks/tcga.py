@@ -44,11 +44,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 data_dir = None  # folder with one sub-folder per cohort; None: $CCH_DATA_ROOT/tcga, then the cache
 cohorts = ["BRCA", "KIPAN", "LIHC"]
 teachers = ["mrna", "rppa"]  # teacher modalities; a cohort without mRNA runs RPPA only
@@ -86,44 +82,27 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
 
 from cchlib import criteria, paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data.store import shown_path
 from cchlib.experiments import tcga as exp
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
-
-plt.style.use(BOOK_STYLE)  # type legible at the page width
 
 NAMES = {"mrna": "mRNA", "rppa": "RPPA", "cnv": "CNV"}
 if torch_threads:
     torch.set_num_threads(int(torch_threads))
-chapter = Chapter("tcga", params_name, results_root, cache_root, executor, executor_options)
-data_settings = dict(  # what both sweeps' data depend on (exp.DataSettings)
-    data_dir=data_dir, bin_mb=bin_mb, k_features=k_features, max_missing=max_missing, test_frac=test_frac,
-    fixed_split_seed=fixed_split_seed, student="cnv",
-)
-noise_settings = exp.NoiseSettings(
-    **data_settings, noise_levels=noise_levels, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
-    temperature=temperature, lam=lam, mi_method=mi_method, mi_options=mi_options, mi_on=mi_on,
-)
-fusion_settings = exp.FusionSettings(
-    **data_settings, fusion=fusion, n_enc=n_enc, dropout=dropout, fusion_batch_size=fusion_batch_size,
-)
-record = chapter.provenance(
-    seeds, default_device(),
-    **{"MI estimator": mi_method, "MI on": mi_on, "epochs": epochs, "test share": test_frac,
-       "split modes": ", ".join(split_modes), "CNV bins (Mb)": bin_mb, "features per modality": k_features},
-)
+chapter = Chapter.from_parameters("tcga", globals(), **{
+    "MI on": mi_on, "epochs": epochs, "test share": test_frac, "split modes": ", ".join(split_modes),
+    "CNV bins (Mb)": bin_mb, "features per modality": k_features})
+noise_settings = exp.NoiseSettings.from_parameters(globals(), student="cnv")
+fusion_settings = exp.FusionSettings.from_parameters(globals(), student="cnv")
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -215,18 +194,15 @@ paper_counts = paper.tcga_class_counts().rename(columns={"n": "paper: n"})
 paper_counts = paper_counts[paper_counts.cohort.isin(cohorts)]
 class_table = counts.merge(paper_counts, on=["cohort", "class"], how="outer").sort_values(["cohort", "class"])
 class_table = class_table.astype({"n (ours)": "Int64", "paper: n": "Int64"})
-_ = chapter.table(class_table, "table16_class_counts")
-display(class_table.reset_index(drop=True))
+chapter.show(class_table, "table16_class_counts")
 sources = pd.DataFrame(
     [{"cohort": c, "modality": m, "patients": len(d.tables[m]), "features": d.tables[m].shape[1],
       "source": shown_path(s) if str(s).startswith("/") else s}
      for c, d in cohort_data.items() for m, s in d.sources.items()]
 )
-_ = chapter.table(sources, "sources")
-display(sources)
-for c, d in cohort_data.items():
-    glue(f"tcga_n_{c}", len(d.labels), display=False)
-glue("tcga_no_mrna", ", ".join(c for c in cohorts if "mrna" not in available[c]) or "none", display=False)
+chapter.show(sources, "sources")
+no_mrna = ", ".join(c for c in cohorts if "mrna" not in available[c]) or "none"
+chapter.glue(**{f"n_{c}": len(d.labels) for c, d in cohort_data.items()}, no_mrna=no_mrna)
 
 # %% [markdown]
 # Cohorts run without an mRNA teacher here: {glue:text}`tcga_no_mrna`.
@@ -254,8 +230,7 @@ for c, d in cohort_data.items():
             "first five selected": ", ".join(p.transform.features[:5]),
         })
 prep_table = pd.DataFrame(prep_rows)
-_ = chapter.table(prep_table, "preprocessing")
-display(prep_table)
+chapter.show(prep_table, "preprocessing")
 
 # %% [markdown]
 # ## Noise sweeps (Tables 5-7)
@@ -278,7 +253,7 @@ _ = chapter.table(noise, "noise")
 
 
 # %%
-noise = stats.gap_columns(noise.assign(kd_gain=noise.f1_kd - noise.f1_nokd))
+noise = stats.outcomes(noise, "f1")  # + kd_gain (weighted F1, distilled minus baseline) and the MI gaps
 summary = stats.summarise_seeds(
     noise, ["split", "cohort", "teacher", "noise"],
     ["f1_kd", "f1_nokd", "kd_gain", "mi_ts", "mi_sl", "mi_gap", "mi_gap_null", "mi_tl", "teacher_f1"],
@@ -341,8 +316,7 @@ for (c, t), (ax_f, ax_m) in zip(pairs, axes):
 axes[0, 0].legend(fontsize=9)
 axes[0, 1].legend(fontsize=9)
 fig.tight_layout()
-glue("tcga_fig_noise", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_noise=fig)
 
 # %% [markdown]
 # ```{glue:figure} tcga_fig_noise
@@ -370,20 +344,15 @@ agree["agrees"] = agree.cch_predicts_gain == agree.kd_helped
 agree["resolved"] = agree.verdict != "unresolved"
 agree_table = agree[["split", "cohort", "teacher", "noise", "mi_gap", "mi_gap_se", "mi_gap_null", "kd_gain",
                      "kd_gain_se", "n_seeds", "cch_predicts_gain", "kd_helped", "verdict"]]
-_ = chapter.table(agree_table, "cch_agreement")
-display(agree_table.round(4).reset_index(drop=True))
+chapter.show(agree_table, "cch_agreement")
 by_mode = agree.groupby("split").agg(
     conditions=("agrees", "size"), agree=("agrees", "sum"), resolved=("resolved", "sum"),
     agree_resolved=("verdict", lambda v: int((v == "agrees").sum())),
     kd_helped=("kd_helped", "sum"), gap_positive=("cch_predicts_gain", "sum"),
 ).reset_index()
-_ = chapter.table(by_mode, "cch_agreement_by_split")
-display(by_mode)
-mode_counts = by_mode.set_index("split")
-for mode in ["fixed", "repeated"]:  # 0 for a mode this parameter set does not run
-    for column in ["conditions", "agree", "resolved", "agree_resolved", "kd_helped", "gap_positive"]:
-        value = int(mode_counts.loc[mode, column]) if mode in mode_counts.index else 0
-        glue(f"tcga_{mode}_{column}", value, display=False)
+chapter.show(by_mode, "cch_agreement_by_split")
+mode_counts = by_mode.set_index("split").reindex(["fixed", "repeated"], fill_value=0)  # 0: a mode not run
+chapter.glue(**{f"{mode}_{column}": int(value) for mode, row in mode_counts.iterrows() for column, value in row.items()})
 
 # %% [markdown]
 # With one split shared by all seeds (`fixed`), the signs agreed in
@@ -410,6 +379,7 @@ for mode in ["fixed", "repeated"]:  # 0 for a mode this parameter set does not r
 # patients are tested.
 
 # %%
+moves = {"kd_sign_moves": 0, "gap_sign_moves": 0, "split_conditions": 0, "sd_fixed": np.nan, "sd_repeated": np.nan}
 if {"fixed", "repeated"} <= set(split_modes):
     wide = agree.pivot_table(index=["cohort", "teacher", "noise"], columns="split",
                              values=["mi_gap", "kd_gain", "agrees"], aggfunc="first")
@@ -418,18 +388,10 @@ if {"fixed", "repeated"} <= set(split_modes):
     wide["KD sign same"] = (wide["kd_gain (fixed)"] > 0) == (wide["kd_gain (repeated)"] > 0)
     wide["gap sign same"] = (wide["mi_gap (fixed)"] > 0) == (wide["mi_gap (repeated)"] > 0)
     spread = noise.groupby(["split", "cohort", "teacher", "noise"]).kd_gain.std().groupby("split").mean()
-    _ = chapter.table(wide, "split_comparison")
-    display(wide.round(4))
-    glue("tcga_kd_sign_moves", int((~wide["KD sign same"]).sum()), display=False)
-    glue("tcga_gap_sign_moves", int((~wide["gap sign same"]).sum()), display=False)
-    glue("tcga_split_conditions", len(wide), display=False)
-    glue("tcga_sd_fixed", float(spread["fixed"]), display=False)
-    glue("tcga_sd_repeated", float(spread["repeated"]), display=False)
-else:
-    for name in ["tcga_kd_sign_moves", "tcga_gap_sign_moves", "tcga_split_conditions"]:
-        glue(name, 0, display=False)
-    glue("tcga_sd_fixed", float("nan"), display=False)
-    glue("tcga_sd_repeated", float("nan"), display=False)
+    chapter.show(wide, "split_comparison")
+    moves = {"kd_sign_moves": int((~wide["KD sign same"]).sum()), "gap_sign_moves": int((~wide["gap sign same"]).sum()),
+             "split_conditions": len(wide), "sd_fixed": float(spread["fixed"]), "sd_repeated": float(spread["repeated"])}
+chapter.glue(**moves)
 
 # %% [markdown]
 # Changing from one split to one split per seed flipped the sign of the mean KD gain in
@@ -520,10 +482,12 @@ display(Markdown("\n".join(lines)))
 # where run) and one per fusion experiment; the KD gain is in weighted-F1 units.
 
 # %% tags=["hide-input"]
-score_noise = agree[agree.split == primary].assign(
-    condition=lambda d: [f"{c} {NAMES.get(t, t)}->CNV, noise {100 * n:.0f}% ({mode_words(primary)})"
-                         for c, t, n in zip(d.cohort, d.teacher, d.noise)]
-)
+def noise_label(r) -> str:
+    """A noise condition's name on the scorecard and in the criteria chapter."""
+    return f"{r['cohort']} {NAMES.get(r['teacher'], r['teacher'])}->CNV, noise {100 * r['noise']:.0f}% ({mode_words(primary)})"
+
+
+score_noise = agree[agree.split == primary].assign(condition=lambda d: [noise_label(r) for r in d.to_dict("records")])
 score_fusion = fusion_summary.assign(
     condition=lambda d: [f"{c} fusion {NAMES.get(t, t)}+CNV ({mode_words(m)})" for c, t, m in zip(d.cohort, d.teacher, d.split)]
 )
@@ -536,35 +500,25 @@ def data_name(cohort: str) -> str:
     return f"TCGA {cohort} (Firehose 2016-01-28 RPPA/CNV, {mrna})"
 
 
-# one family for the verdicts' multiple-comparison adjustment: the whole chapter
-conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
 # The shapes at which the estimator's bias is measured: the MI rows of each cohort's split,
 # the hidden width of teacher and student (Table 9), the cohort's classes.
 mi_rows = noise.assign(mi_n=noise.n_test if mi_on == "test" else noise.n_train + noise.n_test)
 mi_n = mi_rows.groupby("cohort").mi_n.agg(lambda v: int(v.mode().iloc[0]))
+# one family for the verdicts' multiple-comparison adjustment: the whole chapter
+conditions = pd.concat([score_noise, score_fusion], ignore_index=True)
 conditions = conditions.assign(
     data=conditions.cohort.map(data_name),
     independent_data=conditions.split == "repeated",  # "repeated": every seed its own split
     mi_n=conditions.cohort.map(mi_n), d_t=hidden, d_s=hidden,
     y_classes=conditions.cohort.map(lambda c: len(cohort_data[c].classes)),
 )
-score = chapter.scorecard(conditions, mi=(mi_method, mi_options))
-_ = chapter.criteria(  # the criteria chapter's candidates; fusion is not on cchlib.kd yet
-    noise[noise.split == primary], ["cohort", "teacher", "noise"],
-    condition=lambda r: f"{r.cohort} {NAMES.get(r.teacher, r.teacher)}->CNV, noise {100 * r.noise:.0f}% "
-                        f"({mode_words(primary)})", estimator=mi_method,
+score = chapter.conclude(  # the scorecard and criteria rows (fusion is not on cchlib.kd yet), findings, run time
+    conditions, noise[noise.split == primary], by=["cohort", "teacher", "noise"], condition=noise_label,
+    claim="mRNA and RPPA teachers help a CNV student while the MI gap is positive, and noise on the teacher turns gap "
+          "and gain negative together (Tables 5-7); Fusion+KD beats fusion when the gap is positive (Tables 8 and 20).",
+    what="conditions (cohort, teacher, noise level)", mi=(mi_method, mi_options),
 )
 display(score.round(4))
-glue("tcga_agree_share", float(score.agrees.mean()), display=False)
-glue("tcga_conditions", len(score), display=False)
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("tcga_finding", Markdown(cch_finding(
-    'mRNA and RPPA teachers help a CNV student while the MI gap is positive, and noise on the teacher turns gap and gain negative together (Tables 5-7); Fusion+KD beats fusion when the gap is positive (Tables 8 and 20).',
-    score, len(seeds), params_name, 'conditions (cohort, teacher, noise level)',
-)), display=False)
 
 # %% [markdown]
 # Over all {glue:text}`tcga_conditions` scorecard conditions of this chapter, the share
