@@ -49,11 +49,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 mosei_path = None  # real data: mosei_raw.pkl or a folder of .csd files; None: $CCH_MOSEI_PATH, $CCH_DATA_ROOT/mosei/, cache
 require_real = False  # True (the paper set) refuses to run on the stand-in
 standin_sizes = {"train": 2000, "valid": 250, "test": 600}  # MOSEI: 16,327 / 1,871 / 4,662
@@ -91,32 +87,21 @@ from cchlib import paper, report, stats
 from cchlib.chapter import Chapter
 from cchlib.data import mosei as mosei_data
 from cchlib.experiments import mosei
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("mosei", params_name, results_root, cache_root, executor, executor_options)
 data = mosei_data.data_spec(mosei_path, require_real, standin_sizes, standin_seed, standin_config, seq_len)
 IS_REAL = data["source"] == "real"
 DATA_NAME = mosei_data.REAL_NAME if IS_REAL else mosei_data.STANDIN_NAME
 DATA_TAG = "" if IS_REAL else " (stand-in data)"
-shared = dict(  # what all three sweeps read; each sweep's own settings follow
-    data=data, hidden=list(hidden), dropout=dropout, epochs=epochs, lr=lr, weight_decay=weight_decay,
-    batch_size=batch_size, standardise=standardise, mi_options=mi_options, mi_samples=mi_samples,
-)
-pairs_settings = mosei.PairsSettings(**shared, temperature=temperature, lam=lam, estimators=list(estimators))
-noise_settings = mosei.NoiseSettings(**shared, temperature=temperature, lam=lam, mi_method=mi_method,
-                                     noise_levels=list(noise_levels), noise_relative_to=noise_relative_to)
-selection_settings = mosei.SelectionSettings(**shared, mi_method=mi_method, selection_repeats=selection_repeats)
+pairs_settings = mosei.PairsSettings.from_parameters(globals(), data=data)
+noise_settings = mosei.NoiseSettings.from_parameters(globals(), data=data)
+selection_settings = mosei.SelectionSettings.from_parameters(globals(), data=data)
 features = mosei_data.load_features(data)
 sizes = {split: len(features.split_indices(split)) for split in ("train", "valid", "test")}
 standin = {} if IS_REAL else {"stand-in settings": {
     **mosei_data.standin_description(mosei_data.StandInConfig(**standin_config)), "seed": standin_seed}}
-record = chapter.provenance(
-    seeds, default_device(), data=DATA_NAME, **{"MI estimator (criterion)": mi_method,
-    "Table 2 estimators": ", ".join(estimators), "epochs": epochs, "split sizes": sizes}, **standin,
-)
+chapter = Chapter.from_parameters("mosei", globals(), data=DATA_NAME, **{
+    "MI estimator": f"{mi_method} (the criterion)", "Table 2 estimators": ", ".join(estimators), "epochs": epochs,
+    "split sizes": sizes}, **standin)
 if IS_REAL:
     banner = f"**Data used in this run: {DATA_NAME}** (from `{data['path']}`)."
 else:
@@ -130,7 +115,7 @@ display(Markdown(banner))
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ## Data
@@ -223,8 +208,6 @@ display(data_table)
 # (Tables 2 and 3), the noise test (Table 4) and the teacher ranking.
 
 # %%
-glue("mosei_batch_size", batch_size, display=False)
-glue("mosei_epochs", epochs, display=False)
 pairs = chapter.sweep(mosei.run_pairs_cell, [{"experiment": "pairs"}], seeds, pairs_settings, label="mosei pairs")
 noise = chapter.sweep(mosei.run_noise_cell, [{"teacher": t, "student": s} for t, s in noise_pairs], seeds,
                       noise_settings, label="mosei noise")
@@ -308,7 +291,7 @@ plt.close(fig)
 # %%
 def summarise(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, SE and seed count of metrics and MIs, the MI gap (and its null) and the F1 gain of KD."""
-    table = stats.gap_columns(table.assign(kd_gain=table.f1_kd - table.f1_nokd, acc_gain=table.acc_kd - table.acc_nokd))
+    table = stats.outcomes(table.assign(acc_gain=table.acc_kd - table.acc_nokd), "f1")
     return stats.summarise_seeds(table, keys, [
         "acc_nokd", "f1_nokd", "acc_kd", "f1_kd", "teacher_acc", "teacher_f1",
         "mi_ts", "mi_sl", "mi_tl", "mi_gap", "mi_gap_null", "kd_gain", "acc_gain",
@@ -406,8 +389,7 @@ ax_b.set(xlabel="noise on the teacher's inputs (% of feature SD)", ylabel="mutua
 ax_a.legend(fontsize=9)
 ax_b.legend(fontsize=9)
 fig.tight_layout()
-glue("mosei_fig_noise", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_noise=fig)
 
 # %% [markdown]
 # ```{glue:figure} mosei_fig_noise
@@ -425,14 +407,13 @@ plt.close(fig)
 # %%
 tv = noise_summary[(noise_summary.teacher == noise_pairs[0][0]) & (noise_summary.student == noise_pairs[0][1])]
 below = tv[tv.mi_gap < 0]
-glue("mosei_noise_cross", Markdown(f"{100 * below.noise.min():.0f}%" if len(below) else "none of the levels tried"), display=False)
-glue("mosei_noise_agree", int(((tv.mi_gap > 0) == (tv.kd_gain > 0)).sum()), display=False)
-glue("mosei_noise_levels", len(tv), display=False)
+cross = Markdown(f"{100 * below.noise.min():.0f}%" if len(below) else "none of the levels tried")
+chapter.glue(noise_cross=cross, noise_agree=int(((tv.mi_gap > 0) == (tv.kd_gain > 0)).sum()), noise_levels_run=len(tv))
 
 # %% [markdown]
 # The MI gap first turned negative at noise level {glue:md}`mosei_noise_cross`. The
 # sign of the measured F1 gain matched the sign of the MI gap at
-# {glue:text}`mosei_noise_agree` of {glue:text}`mosei_noise_levels` noise levels. Gains
+# {glue:text}`mosei_noise_agree` of {glue:text}`mosei_noise_levels_run` noise levels. Gains
 # whose standard error is as large as the gain are not resolved by this many seeds.
 
 # %% [markdown]
@@ -447,28 +428,18 @@ cond_noise = noise_summary[noise_summary.noise > 0]
 cond_noise = cond_noise.assign(condition=[f"{t} -> {s}, teacher noise {100 * n:.0f}%"
                                           for t, s, n in zip(cond_noise.teacher, cond_noise.student, cond_noise.noise)])
 conditions_table = pd.concat([cond_pairs, cond_noise], ignore_index=True)
-score = chapter.scorecard(conditions_table.assign(  # one dataset for all seeds; a stand-in is shown, not pooled
-    independent_data=False, pooled=IS_REAL, pool_note="" if IS_REAL else "stand-in data",
+score = chapter.conclude(  # the scorecard and criteria rows (the pairs and the noisy teachers), findings, run time
+    conditions_table, stats.outcomes(pd.concat([crit, noise[noise.noise > 0]], ignore_index=True), "f1"),
+    by=["teacher", "student", "noise"],
+    condition=lambda r: f"{r['teacher']} -> {r['student']}" + (f", teacher noise {100 * r['noise']:.0f}%" if r["noise"] else ""),
+    claim="the text teacher's MI gap is positive for the vision and audio students and distillation helps both "
+          "(Tables 2 and 3); noise on the teacher's inputs turns gap and gain negative together (Table 4).",
+    what="conditions (student, noise level)", mi=(mi_method, mi_options.get(mi_method, {})), data=DATA_NAME,
+    independent_data=False, pooled=IS_REAL, pool_note="" if IS_REAL else "stand-in data",  # one dataset for all seeds
     # the shapes of the estimator's bias calibration: test rows, Table 14's 128-unit H, binary labels
     mi_n=min(sizes["test"], mi_samples or sizes["test"]), d_t=hidden[-1], d_s=hidden[-1], y_classes=2,
-), data=DATA_NAME, mi=(mi_method, mi_options.get(mi_method, {})))
-_ = chapter.criteria(  # the criteria chapter's candidates: the pairs and the noisy teachers
-    pd.concat([crit, noise[noise.noise > 0]], ignore_index=True).assign(kd_gain=lambda d: d.f1_kd - d.f1_nokd),
-    ["teacher", "student", "noise"],
-    condition=lambda r: f"{r.teacher} -> {r.student}" + (f", teacher noise {100 * r.noise:.0f}%" if r.noise else ""),
-    estimator=mi_method,
 )
 display(score.round(4))
-glue("mosei_agree_share", float(score.agrees.mean()), display=False)
-glue("mosei_conditions", len(score), display=False)
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("mosei_finding", Markdown(cch_finding(
-    "the text teacher's MI gap is positive for the vision and audio students and distillation helps both (Tables 2 and 3); noise on the teacher's inputs turns gap and gain negative together (Table 4).",
-    score, len(seeds), params_name, 'conditions (student, noise level)',
-)), display=False)
 
 # %% [markdown]
 # Over the {glue:text}`mosei_conditions` conditions of this run, the share whose
