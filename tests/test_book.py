@@ -1,5 +1,6 @@
 """Execute the book with the smoke parameter set, and check the runner's contracts."""
 
+import logging
 import shutil
 
 import jupytext
@@ -250,6 +251,22 @@ def test_bad_parameter_files_fail_before_anything_runs(tmp_path, yml, message):
 def test_good_parameter_values_pass_validation(tmp_path):
     root = _project_with_params(tmp_path, "epochs: 3\nlr: 1\nseeds: [4]\nverbose: true\nnote: anything\n")
     book.validate_parameter_set(root, "smoke", book.executable_entries(root))
+
+
+def test_the_runners_parameters_are_valid_in_every_notebook_and_their_type_is_checked(tmp_path):
+    root = _project_with_params(tmp_path, "executor: dask\nexecutor_options: {workers: 2}\ncache_root: /tmp/c\n")
+    book.validate_parameter_set(root, "smoke", book.executable_entries(root))  # chap.py declares none of them
+    (root / "notebooks" / "params" / "smoke" / "chap.yml").write_text("executor_options: 2\n")
+    with pytest.raises(book.BookError, match="parameter 'executor_options' expects dict"):
+        book.validate_parameter_set(root, "smoke", book.executable_entries(root))
+
+
+def test_papermill_does_not_warn_of_the_runners_parameters_but_of_others(caplog):
+    logger = logging.getLogger("papermill")
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        logger.warning("Passed unknown parameter: results_root")
+        logger.warning("Passed unknown parameter: epochz")
+    assert [r.getMessage() for r in caplog.records] == ["Passed unknown parameter: epochz"]
 
 
 def test_a_parameter_file_for_no_notebook_is_an_error(tmp_path):

@@ -1,10 +1,13 @@
 """The chapter context and typed sweep settings."""
 
+import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from cchlib import stats
 from cchlib.chapter import Chapter
 from cchlib.settings import CellSettings
 
@@ -116,3 +119,68 @@ def test_a_sweep_that_needs_a_gpu_is_never_trained_on_a_cpu(tmp_path, monkeypatc
     assert list(rows.x) == [1, 1]
     assert [(m["condition"], m["needs GPU"]) for m in chapter.missing] == [({"x": 5}, True)]
     assert len(ResultStore(tmp_path / "store").records()) == 2  # x=5 was not computed
+
+
+def test_settings_from_parameters_take_each_field_by_name_and_overrides_win():
+    parameters = {**GOOD, "seeds": [0, 1], "params_name": "smoke", "unrelated": object()}
+    assert ToySettings.from_parameters(parameters) == ToySettings(**GOOD)
+    assert ToySettings.from_parameters(parameters, grid=[7]).grid == [7]
+    with pytest.raises(ValueError, match="needs the setting.* rate"):
+        ToySettings.from_parameters({k: v for k, v in parameters.items() if k != "rate"})
+    with pytest.raises(ValueError, match="setting 'n' must be int"):
+        ToySettings.from_parameters({**parameters, "n": "three"})
+
+
+@pytest.fixture
+def glued(monkeypatch):
+    """What a chapter glues into its page, by name (myst_nb's glue replaced by a recorder)."""
+    values = {}
+    monkeypatch.setattr("cchlib.chapter.glue", lambda name, value, display: values.__setitem__(name, value))
+    return values
+
+
+def test_a_chapter_from_parameters_reads_the_runner_writes_provenance_and_glues_the_parameters(tmp_path, glued):
+    parameters = {"params_name": "smoke", "results_root": str(tmp_path), "seeds": [0, 1], "mi_method": "ksg",
+                  "lams": [0.2, 0.5], "n": 3, "In": ["history"], "_private": 1, "options": {"a": 1}}
+    chapter = Chapter.from_parameters("toy", parameters, epochs=7)
+    assert (chapter.params_name, chapter.results_root, chapter.executor, chapter.cache_root) == (
+        "smoke", str(tmp_path), "local", None)  # the runner's defaults where a notebook runs by hand
+    record = json.loads((tmp_path / "smoke" / "toy" / "provenance.json").read_text())
+    assert record["MI estimator"] == "ksg" and record["epochs"] == "7" and record["seeds"] == "0, 1"
+    assert "MI estimator" in chapter.provenance_table().data
+    assert glued == {"toy_seeds": "0, 1", "toy_mi_method": "ksg", "toy_lams": "0.2, 0.5", "toy_n": 3}
+
+
+def _toy_per_seed(gain_sign: float) -> pd.DataFrame:
+    """Two conditions, four seeds: a large positive MI gap and a gain of sign ``gain_sign``."""
+    rng = np.random.default_rng(0)
+    rows = [{"a": a, "seed": s, "mse_nokd": 1.0, "mse_kd": 1.0 - gain_sign * (0.1 + 0.01 * rng.standard_normal()),
+             "mi_ts": 1.0 + 0.01 * s, "mi_sl": 0.2, "mi_ts_null": 0.01, "mi_sl_null": 0.0}
+            for a in (1, 2) for s in range(4)]
+    return pd.DataFrame(rows)
+
+
+def test_conclude_writes_the_scorecard_and_criteria_rows_and_glues_the_finding(tmp_path, glued):
+    chapter = Chapter("toy", "smoke", tmp_path, cache_root=tmp_path / "cache")
+    chapter.provenance([0, 1, 2, 3], "cpu")
+    per_seed = stats.outcomes(_toy_per_seed(+1), "mse")
+    summary = stats.summarise_seeds(per_seed, ["a"], ["kd_gain", "mi_gap", "mi_gap_null", "mi_ts", "mi_sl"])
+    score = chapter.conclude(summary, per_seed, by=["a"], condition="a={a:g}", claim="the toy claim.",
+                             what="toy conditions", mi=("ksg", {}), data="toy data", independent_data=True,
+                             mi_n=200, d_t=2, d_s=2, y_classes=0)
+    assert list(score.condition) == ["a=1", "a=2"] and list(score.verdict) == ["agrees", "agrees"]
+    written = pd.read_csv(tmp_path / "smoke" / "toy" / "scorecard_rows.csv")
+    assert list(written.condition) == ["a=1", "a=2"] and set(written.data) == {"toy data"}
+    assert list(pd.read_csv(tmp_path / "smoke" / "toy" / "criteria_rows.csv").condition) == ["a=1", "a=2"]
+    assert glued["toy_conditions"] == 2 and glued["toy_agree_share"] == 1.0
+    assert "the toy claim." in glued["toy_finding"].data and "Verdict: reproduced" in glued["toy_finding"].data
+    assert glued["toy_total_seconds"] >= glued["toy_sweep_seconds"] > 0  # the bias calibration ran as a sweep
+
+
+def test_outcomes_sign_the_gain_so_that_positive_means_distillation_helped():
+    errors = stats.outcomes(pd.DataFrame({"mse_kd": [0.8], "mse_nokd": [1.0], "mi_ts": [1.0], "mi_sl": [0.4]}), "mse")
+    scores = stats.outcomes(pd.DataFrame({"acc_kd": [0.9], "acc_nokd": [0.7], "mi_ts": [1.0], "mi_sl": [0.4]}), "acc")
+    assert errors.kd_gain.iloc[0] == pytest.approx(0.2) and scores.kd_gain.iloc[0] == pytest.approx(0.2)
+    assert errors.mi_gap.iloc[0] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="unknown metric 'auc'"):
+        stats.outcomes(errors, "auc")
