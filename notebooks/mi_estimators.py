@@ -42,11 +42,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 seeds = [0, 1, 2]  # estimator seeds (split, initialisation, batch order); the data draw is fixed
 data_seed = 0  # seed of every condition's data draw
 n = 2000  # samples per condition
@@ -75,29 +71,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 from scipy import stats
 
-from cchlib import report
 from cchlib.chapter import Chapter
 from cchlib.mi import suite
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("mi_estimators", params_name, results_root, cache_root, executor, executor_options)
-record = chapter.provenance(
-    seeds, default_device(),
-    **{"samples per condition": n, "estimators": ", ".join(methods), "reference": reference_method},
-)
+chapter = Chapter.from_parameters("mi_estimators", globals(), **{
+    "samples per condition": n, "estimators": ", ".join(methods), "reference": reference_method})
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -130,13 +117,12 @@ display(Markdown(report.provenance_markdown(record)))
 # trained as one stacked model). Cells are cached on disk.
 
 # %%
-glue("mi_estimators_n", n, display=False)
 conditions = (
     suite.accuracy_conditions(accuracy_dims, accuracy_rhos, factors)
     + suite.noise_conditions(noise_dim, factors, noise_rho, noise_dims)
     + suite.label_conditions(label_dims, label_separations, n_classes, label_signal_dims)
 )
-settings = suite.Settings(n=n, data_seed=data_seed, methods=methods, method_options=method_options)
+settings = suite.Settings.from_parameters(globals())
 rows = chapter.sweep(suite.run_cell, conditions, seeds, settings)
 reference_settings = dataclasses.replace(settings, methods=[reference_method],
                                          method_options={reference_method: reference_options})
@@ -174,7 +160,6 @@ colors = dict(zip(all_methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]
 # estimator.
 
 # %% tags=["hide-input"]
-glue("mi_estimators_factors", factors, display=False)
 def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: str = "") -> plt.Figure:
     """One panel per dimension: each estimator's mean estimate (+- seed SD) against the truth."""
     fig, axes = plt.subplots(1, len(dims), figsize=(min(12, 3.8 * len(dims)), 4.2), sharey=True)
@@ -197,8 +182,7 @@ def plot_against_truth(part: pd.DataFrame, dims, xlabel: str, title, suptitle: s
 acc = summary[summary.suite == "accuracy"]
 fig = plot_against_truth(acc, accuracy_dims, "true MI (nats)", lambda dim: f"{dim}-d vs {dim}-d",
                          "Gaussian pairs with shared low-rank factors")
-glue("mi_estimators_fig_pairs", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_pairs=fig)
 
 # %% [markdown]
 # ```{glue:figure} mi_estimators_fig_pairs
@@ -215,14 +199,11 @@ plt.close(fig)
 bias_table = acc.pivot_table(index=["dim", "rho", "truth"], columns="method", values="bias").round(3)
 display(bias_table)
 worst = acc.groupby("method").bias.apply(lambda b: b.abs().max())
-for method, value in worst.items():
-    glue(f"mi_estimators_worst_bias_{method}", float(value), display=False)
-glue("mi_estimators_below_truth", float((acc.bias < 0).mean()), display=False)
 high = acc[acc.dim == max(accuracy_dims)]
 high_rel = (high.estimate / high.truth).groupby(high.method).mean()
-for method, value in high_rel.items():
-    glue(f"mi_estimators_high_dim_ratio_{method}", float(value), display=False)
-glue("mi_estimators_high_dim", max(accuracy_dims), display=False)
+chapter.glue(**{f"worst_bias_{m}": float(v) for m, v in worst.items()},
+             **{f"high_dim_ratio_{m}": float(v) for m, v in high_rel.items()},
+             below_truth=float((acc.bias < 0).mean()), high_dim=max(accuracy_dims))
 
 # %% [markdown]
 # At {glue:text}`mi_estimators_high_dim` dimensions per side, the estimates recover on
@@ -248,7 +229,6 @@ glue("mi_estimators_high_dim", max(accuracy_dims), display=False)
 # layer shares some directions with the student's and has many of its own.
 
 # %% tags=["hide-input"]
-glue("mi_estimators_noise_dim", noise_dim, display=False)
 noise = summary[summary.suite == "noise"]
 fig, ax = plt.subplots(figsize=(7.5, 4.5))
 for method, group in noise.groupby("method", sort=False):
@@ -259,8 +239,7 @@ ax.set(xlabel="share of each side's factors that are unshared", ylabel="MI (nats
        title=f"{noise_dim}-d vs {noise_dim}-d, {factors} shared factors at ρ = {noise_rho}")
 ax.legend()
 fig.tight_layout()
-glue("mi_estimators_fig_noise", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_noise=fig)
 display(noise.pivot_table(index=["noise_dims", "unshared_share", "truth"], columns="method",
                           values="estimate").round(3))
 
@@ -282,10 +261,8 @@ def recovered(method: str, noise_count: int) -> float:
     return float((row.estimate / row.truth).iloc[0]) if len(row) else float("nan")
 
 
-glue("mi_estimators_most_noise", max(noise_dims), display=False)
-for method in noise.method.unique():
-    glue(f"mi_estimators_recovered_clean_{method}", recovered(method, min(noise_dims)), display=False)
-    glue(f"mi_estimators_recovered_noisy_{method}", recovered(method, max(noise_dims)), display=False)
+chapter.glue(most_noise=max(noise_dims), **{f"recovered_{which}_{m}": recovered(m, count) for m in noise.method.unique()
+                                            for which, count in [("clean", min(noise_dims)), ("noisy", max(noise_dims))]})
 
 # %% [markdown]
 # With {glue:text}`mi_estimators_most_noise` unshared factors per side, `lmi` recovers
@@ -306,18 +283,15 @@ for method in noise.method.unique():
 
 # %% [markdown]
 # ## Continuous inputs against class labels
-# $x$ is drawn from one of {glue:text}`mi_estimators_classes` equiprobable Gaussian
-# clusters in {glue:text}`mi_estimators_label_signal` coordinates, padded with
+# $x$ is drawn from one of {glue:text}`mi_estimators_n_classes` equiprobable Gaussian
+# clusters in {glue:text}`mi_estimators_label_signal_dims` coordinates, padded with
 # independent noise coordinates and rotated; $y$ is the cluster. The truth is computed
 # by Monte Carlo over the exact posterior. This is the shape of $I(H_S; Y)$.
 
 # %% tags=["hide-input"]
-glue("mi_estimators_classes", n_classes, display=False)
-glue("mi_estimators_label_signal", label_signal_dims, display=False)
 labels = summary[summary.suite == "labels"]
 fig = plot_against_truth(labels, label_dims, "true I(x; y) (nats)", lambda dim: f"{dim}-d x vs {n_classes} classes")
-glue("mi_estimators_fig_labels", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_labels=fig)
 display(labels.pivot_table(index=["dim", "separation", "truth"], columns="method", values="estimate").round(3))
 
 # %% [markdown]
@@ -370,15 +344,12 @@ for method in methods:
         "mean |bias|, labels (nats)": labels[labels.method == method].bias.abs().mean(),
     })
 ordering = pd.DataFrame(ordering)
-_ = chapter.table(ordering, "ordering")
-display(ordering.round(3))
-for _, r in ordering.iterrows():
-    glue(f"mi_estimators_gap_right_{r['method']}", float(r["MI-gap sign right"]), display=False)
-    glue(f"mi_estimators_order_right_{r['method']}", float(r["pairwise order right"]), display=False)
-glue("mi_estimators_best_pairs", ordering.loc[ordering["mean |bias|, pairs (nats)"].idxmin(), "method"], display=False)
-glue("mi_estimators_best_labels", ordering.loc[ordering["mean |bias|, labels (nats)"].idxmin(), "method"],
-     display=False)
-glue("mi_estimators_best_gap", ordering.loc[ordering["MI-gap sign right"].idxmax(), "method"], display=False)
+chapter.show(ordering, "ordering", decimals=3)
+best = {"best_pairs": ordering.loc[ordering["mean |bias|, pairs (nats)"].idxmin(), "method"],
+        "best_labels": ordering.loc[ordering["mean |bias|, labels (nats)"].idxmin(), "method"],
+        "best_gap": ordering.loc[ordering["MI-gap sign right"].idxmax(), "method"]}
+chapter.glue(**best, **{f"{what}_{r['method']}": float(r[column]) for r in ordering.to_dict("records")
+                        for what, column in [("gap_right", "MI-gap sign right"), ("order_right", "pairwise order right")]})
 
 # %% tags=["remove-cell"]
 from cchlib.findings import finding, verdict
@@ -389,7 +360,7 @@ orders = [np.sign(by_condition.iloc[i] - by_condition.iloc[j]).dropna().nunique(
 same, differ = sum(k == 1 for k in orders), sum(k > 1 for k in orders)
 per_method = "; ".join(f"`{r['method']}` {r['pairwise order right']:.0%} and {r['MI-gap sign right']:.0%}"
                        for _, r in ordering.iterrows())
-glue("mi_estimators_finding", Markdown(finding(
+chapter.glue(finding=Markdown(finding(
     "the estimators (latent MI, MINE, KSG) differ in absolute MI but agree on orderings (Sec. 4.3 and "
     "App. F; shown on CMU-MOSEI in the paper's Table 2, reproduced in the MOSEI chapter).",
     f"on {len(by_condition)} Gaussian conditions with known MI (`{params_name}` parameter set), the "
@@ -399,7 +370,7 @@ glue("mi_estimators_finding", Markdown(finding(
     "Each pair of conditions supports the claim when every estimator orders it the same way and "
     "contradicts it otherwise; agreement between estimators says nothing about the sign of a gap "
     "between a pair MI and a label MI (see the gap column above).",
-)), display=False)
+)))
 
 # %% [markdown]
 # Within the accuracy suite, `lmi` orders {glue:text}`mi_estimators_order_right_lmi:.0%` of the pairs of conditions
@@ -436,10 +407,7 @@ ax.bar(per_method.index, per_method.values, color=[colors[m] for m in per_method
 ax.set(ylabel="seconds per estimate (mean over conditions)", xlabel="estimator",
        title=f"cost at n = {n}")
 fig.tight_layout()
-glue("mi_estimators_fig_cost", fig, display=False)
-plt.close(fig)
-for method, value in per_method.items():
-    glue(f"mi_estimators_seconds_{method}", float(value), display=False)
+chapter.glue(fig_cost=fig, **{f"seconds_{m}": float(v) for m, v in per_method.items()})
 
 # %% [markdown]
 # ```{glue:figure} mi_estimators_fig_cost
