@@ -46,11 +46,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 datasets = ["breast_cancer", "digits"]
 seeds = [0, 1, 2]
 test_frac = 0.3  # held-out share; accuracy and MI are measured there
@@ -66,34 +62,23 @@ lam = 0.5  # distillation weight of Eq. (2)
 temperature = 4.0
 
 # %% tags=["hide-cell"]
-import time
-
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
-from myst_nb import glue
+from IPython.display import display
 
-from cchlib import report
 from cchlib import select as cch
 from cchlib.chapter import Chapter
 from cchlib.experiments import new_modalities as exp
-from cchlib.train import default_device
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("new_modalities", params_name, results_root, cache_root, executor, executor_options)
-record = chapter.provenance(
-    seeds, default_device(),
-    **{"data": "scikit-learn bundled breast cancer and digits", "MI estimator": mi_method, "epochs": epochs},
-)
+chapter = Chapter.from_parameters("new_modalities", globals(), data="scikit-learn bundled breast cancer and digits",
+                                  epochs=epochs)
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -132,8 +117,7 @@ overview = pd.DataFrame([
      "test samples": len(ds.test_idx), "classes": int(ds.labels.max()) + 1}
     for name, ds in data.items() for m in ds.modalities
 ])
-_ = chapter.table(overview, "modalities")
-display(overview)
+chapter.show(overview, "modalities")
 
 # %% [markdown]
 # ## CCH's prediction and the measured distillation gain
@@ -143,17 +127,12 @@ display(overview)
 # baseline's (positive: distillation helped).
 
 # %%
-started = time.monotonic()
-cell_settings = exp.Settings(test_frac=test_frac, split_seed=split_seed, epochs=epochs, lr=lr, batch_size=batch_size,
-                             hidden=hidden, lam=lam, temperature=temperature, mi_method=mi_method,
-                             mi_repeats=mi_repeats, mi_options=mi_options)
+cell_settings = exp.Settings.from_parameters(globals())
 rows = chapter.sweep(exp.run_cell, [{"dataset": name} for name in datasets], seeds, cell_settings)
 kinds = {name: {m: cch.infer_kind(ds.modalities[m]) for m in ds.modalities} for name, ds in data.items()}
 results = {name: exp.selection(rows, name, kinds[name], cell_settings.as_dict()) for name in datasets}
 for name, result in results.items():
-    _ = chapter.table(result.ranking, f"ranking_{name}")
-    _ = chapter.table(result.per_seed, f"per_seed_{name}")
-glue("new_modalities_minutes", (time.monotonic() - started) / 60, display=False)
+    _ = chapter.table(result.ranking, f"ranking_{name}"), chapter.table(result.per_seed, f"per_seed_{name}")
 
 # %% [markdown]
 # Baseline test accuracy of each modality's own network (mean over seeds):
@@ -162,8 +141,7 @@ glue("new_modalities_minutes", (time.monotonic() - started) / 60, display=False)
 baselines = pd.concat([r.baselines.assign(dataset=n) for n, r in results.items()])
 baselines = baselines.groupby(["dataset", "modality", "kind"], as_index=False, sort=False)["score"].agg(["mean", "sem"])
 baselines = baselines.rename(columns={"mean": "test accuracy", "sem": "SE"})
-_ = chapter.table(baselines, "baselines")
-display(baselines.round(3))
+chapter.show(baselines, "baselines", decimals=3)
 
 # %% [markdown]
 # ### Breast cancer
@@ -178,8 +156,7 @@ def show_selection(name: str) -> None:
         fig, ax = plt.subplots(figsize=(6, 1))
         ax.text(0.5, 0.5, f"{name}: not run with this parameter set", ha="center", va="center")
         ax.axis("off")
-    glue(f"new_modalities_fig_{name}", fig, display=False)
-    plt.close(fig)
+    chapter.glue(**{f"fig_{name}": fig})
 
 
 show_selection("breast_cancer")
@@ -222,13 +199,13 @@ show_selection("digits")
 # %% tags=["hide-input"]
 conditions = {n: r.scorecard_conditions().assign(condition=lambda t, n=n: n + ": " + t.condition)
               for n, r in results.items()}
-# one family for the verdicts' multiple-comparison adjustment: the whole chapter
-score = chapter.scorecard(pd.concat([c.assign(data=exp.DESCRIPTION[n]) for n, c in conditions.items()]),
-                          mi=(mi_method, mi_options))  # with the estimator's bias at each dataset's shapes
-_ = chapter.criteria(  # the criteria chapter's candidates, per (dataset, teacher, student)
+score = chapter.conclude(  # one family for the verdicts' adjustment: the whole chapter; bias at each dataset's shapes
+    pd.concat([c.assign(data=exp.DESCRIPTION[n]) for n, c in conditions.items()]),
     pd.concat([r.per_seed.assign(dataset=n) for n, r in results.items()], ignore_index=True),
-    ["dataset", "teacher", "student"],
-    condition=lambda r: f"{r.dataset}: {r.teacher} -> {r.student}", estimator=mi_method,
+    by=["dataset", "teacher", "student"], condition="{dataset}: {teacher} -> {student}",
+    claim="(beyond the paper) CCH's MI gap, measured before distilling, predicts whether a teacher view helps a "
+          "student view, here on two scikit-learn datasets split into views.",
+    what="(dataset, teacher, student) pairs", mi=(mi_method, mi_options),
 )
 ranking = pd.concat([r.ranking.assign(dataset=n) for n, r in results.items()], ignore_index=True)
 summary = pd.DataFrame([
@@ -238,18 +215,13 @@ summary = pd.DataFrame([
      "resolved gains (|gain| > 2 SE)": int((r.ranking.kd_gain.abs() > 2 * r.ranking.kd_gain_se).sum())}
     for n, r in results.items()
 ])
-_ = chapter.table(summary, "summary")
-display(summary)
+chapter.show(summary, "summary")
 firsts = ranking[ranking["rank"] == 1]
 best = ranking.loc[ranking.groupby(["dataset", "student"]).kd_gain.idxmax(), ["dataset", "student", "teacher"]]
-glue("new_modalities_pairs", len(ranking), display=False)
-glue("new_modalities_predicted", int(ranking.cch_predicts_gain.sum()), display=False)
-glue("new_modalities_helped", int(ranking.kd_helped.sum()), display=False)
-glue("new_modalities_agree", int(ranking.agrees.sum()), display=False)
-glue("new_modalities_students", len(firsts), display=False)
-glue("new_modalities_same_first", len(firsts.merge(best, on=["dataset", "student", "teacher"])), display=False)
-glue("new_modalities_max_gain", float(ranking.kd_gain.max()), display=False)
-glue("new_modalities_min_gain", float(ranking.kd_gain.min()), display=False)
+chapter.glue(pairs=len(ranking), predicted=int(ranking.cch_predicts_gain.sum()), helped=int(ranking.kd_helped.sum()),
+             agree=int(ranking.agrees.sum()), students=len(firsts),
+             same_first=len(firsts.merge(best, on=["dataset", "student", "teacher"])),
+             max_gain=float(ranking.kd_gain.max()), min_gain=float(ranking.kd_gain.min()))
 
 # %% [markdown]
 # Over the {glue:text}`new_modalities_pairs` (teacher, student) pairs, CCH predicted a
@@ -262,7 +234,7 @@ glue("new_modalities_min_gain", float(ranking.kd_gain.min()), display=False)
 # accuracy; the table above says how many gaps and gains are more than two standard
 # errors from zero, and only those signs are resolved by this many seeds. Running the
 # workflow (or reading its cells from the cache or the result store) took
-# {glue:text}`new_modalities_minutes:.1f` minutes on this machine.
+# {glue:text}`new_modalities_total_seconds:.0f` s on this machine.
 #
 # To run the same analysis on your own modalities, see {doc}`../book/adapt`.
 
@@ -273,11 +245,3 @@ glue("new_modalities_min_gain", float(ranking.kd_gain.min()), display=False)
 
 # %%
 display(score.round(4))
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("new_modalities_finding", Markdown(cch_finding(
-    "(beyond the paper) CCH's MI gap, measured before distilling, predicts whether a teacher view helps a student view, here on two scikit-learn datasets split into views.",
-    score, len(seeds), params_name, '(dataset, teacher, student) pairs',
-)), display=False)
