@@ -59,12 +59,12 @@ class Chapter:
                        init=False, repr=False, compare=False)
 
     @classmethod
-    def from_parameters(cls, name: str, parameters: dict, **shown) -> Chapter:
+    def from_parameters(cls, name: str, parameters: dict, *, device=None, **shown) -> Chapter:
         """The chapter of a notebook, from its parameters (its ``globals()``).
 
         Reads the runner's parameters (:data:`RUNNER_PARAMETERS`, their defaults where a
         notebook runs by hand), writes the provenance record of ``parameters["seeds"]``
-        on this machine's device, with ``shown`` as extra rows (the MI estimator is
+        on ``device`` (default: this machine's), with ``shown`` as extra rows (the MI estimator is
         added when the notebook has a ``mi_method``), and sets the book's figure style.
         Every parameter that is a number, a string or a list of them is glued as
         ``<chapter>_<name>`` (a list as comma-separated text), so the prose can quote it.
@@ -73,7 +73,7 @@ class Chapter:
         chapter = cls(name, **runner)
         if "mi_method" in parameters:
             shown = {"MI estimator": parameters["mi_method"], **shown}
-        chapter.provenance(parameters["seeds"], default_device(), **shown)
+        chapter.provenance(parameters["seeds"], device or default_device(), **shown)
         plt.style.use(BOOK_STYLE)  # type legible at the page width
         chapter.glue(**{key: _as_text(value) for key, value in parameters.items()
                         if key not in IPYTHON_NAMES and not key.startswith("_") and key not in RUNNER_PARAMETERS
@@ -195,18 +195,21 @@ class Chapter:
         return criteria.write_criteria_rows(per_seed, by, self.results_root, self.params_name, self.name,
                                             condition=condition, estimator=estimator)
 
-    def conclude(self, conditions: pd.DataFrame, per_seed: pd.DataFrame, *, by, condition, claim: str, what: str,
-                 mi: tuple[str, dict], data: str | None = None, **columns) -> pd.DataFrame:
+    def conclude(self, conditions: pd.DataFrame, per_seed: pd.DataFrame | None, *, claim: str, what: str,
+                 mi: tuple[str, dict], by=(), condition=None, data: str | None = None, **columns) -> pd.DataFrame:
         """Close the chapter: its scorecard and criteria rows, the findings box and the run time.
 
         Args:
             conditions: one row per condition, means and SEs over seeds
                 (:func:`cchlib.stats.summarise_seeds` of :func:`cchlib.stats.outcomes`).
-            per_seed: the per-seed rows behind the criteria rows (with ``kd_gain``).
+            per_seed: the per-seed rows behind the criteria rows (with ``kd_gain``); None
+                for a chapter that writes none (its outcomes are not :mod:`cchlib.kd`'s).
             by: the columns naming a condition in ``per_seed``.
             condition: the label of a condition: a format string over its columns
-                (``"sigma12={sigma12:g}"``) or a function of a row (a dict). Rows of
-                ``conditions`` that already have a ``condition`` column keep it.
+                (``"sigma12={sigma12:g}"``) or a function of a row (a dict); it names
+                the criteria rows, and the scorecard rows unless ``conditions`` has a
+                ``condition`` column already (then it may be left out when
+                ``per_seed`` is None).
             claim, what: the paper's claim, and what the conditions are, for the box
                 (:func:`cchlib.findings.cch_finding`).
             mi: the chapter's estimator ``(method, options)``, for the bias correction.
@@ -217,11 +220,14 @@ class Chapter:
         Glues ``<chapter>_finding``, ``_agree_share``, ``_conditions``, ``_sweep_seconds``
         and ``_total_seconds``; returns the scorecard rows.
         """
-        label = condition if callable(condition) else (lambda row: condition.format(**row))
+        if condition is None and ("condition" not in conditions or per_seed is not None):
+            raise ValueError("name the conditions: pass condition=... (a format string or a function of a row)")
+        label = condition if callable(condition) or condition is None else (lambda row: condition.format(**row))
         if "condition" not in conditions:
             conditions = conditions.assign(condition=[label(row) for row in conditions.to_dict("records")])
         score = self.scorecard(conditions.assign(**columns), data, mi=mi)
-        self.criteria(per_seed, by, condition=lambda row: label(dict(row)), estimator=mi[0])
+        if per_seed is not None:
+            self.criteria(per_seed, by, condition=lambda row: label(dict(row)), estimator=mi[0])
         self.glue(finding=Markdown(cch_finding(claim, score, self._run["n_seeds"], self.params_name, what)),
                   agree_share=float(score.agrees.mean()), conditions=len(score),
                   sweep_seconds=self._run["sweep_seconds"], total_seconds=time.monotonic() - self._run["started"])

@@ -60,15 +60,21 @@ class CellSettings:
         return cls(**values)
 
     @classmethod
-    def from_parameters(cls, parameters: dict, **overrides):
+    def from_parameters(cls, parameters: dict, prefix: str = "", **overrides):
         """The settings from a notebook's parameters (its ``globals()``), each field by its name.
 
-        ``overrides`` give the fields a notebook derives rather than declares (e.g. the
-        union of two lists of weights) and take precedence. A field the parameters lack
-        keeps its default; one without a default is a ValueError naming it.
+        With a ``prefix`` (a notebook that runs two sweeps, e.g. ``"mvd_"``), a field
+        ``f`` takes the parameter ``<prefix>f`` where there is one, and ``f`` otherwise.
+        ``overrides`` give the fields a notebook derives or fixes rather than declares
+        (e.g. the union of two lists of weights) and take precedence. A field the
+        parameters lack keeps its default; one without a default is a ValueError naming it.
         """
-        names = [f.name for f in dataclasses.fields(cls)]
-        values = {name: parameters[name] for name in names if name in parameters}
+        values = {}
+        for name in (f.name for f in dataclasses.fields(cls)):
+            for key in (prefix + name, name):
+                if key in parameters:
+                    values[name] = parameters[key]
+                    break
         return cls.from_dict({**values, **overrides})
 
     def as_dict(self) -> dict:

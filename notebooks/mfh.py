@@ -389,8 +389,7 @@ mvd = summary[mfh.first_of_each_data(summary, conditions)].assign(
     condition=lambda t: [f"{s} {lv:g} / {k} teacher" for s, lv, k in zip(t.setting, t.level, t.teacher)],
     mfh_gamma=lambda t: t.teacher_gamma,
 ).reset_index(drop=True)
-sec41 = {name.removeprefix("sec41_"): value for name, value in globals().items() if name.startswith("sec41_")}
-sec41_settings = synthetic.Settings.from_parameters({**globals(), **sec41}, lams=sorted(sec41_lams))
+sec41_settings = synthetic.Settings.from_parameters(globals(), prefix="sec41_", lams=sorted(sec41_lams))
 sec41_rows = chapter.sweep(  # the synthetic chapter's cells: its cache folder, the same settings
     synthetic.run_cell, [{"sigma12": float(s)} for s in sec41_sigma12_grid], sec41_seeds, sec41_settings,
     cache_name="synthetic", label="synthetic (Sec. 4.1)",

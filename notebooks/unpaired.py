@@ -49,11 +49,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 seeds = [0, 1, 2]
 # Distillation, shared by both datasets.
 temperature = 3.0  # softmax temperature of paired KD (Eq. 2) and of LA
@@ -91,54 +87,32 @@ mnist_path = None  # explicit folders; None: $CCH_DATA_ROOT, the caches, a downl
 bsds_path = None
 
 # %% tags=["hide-cell"]
-import time
-
-start_time = time.monotonic()
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 from scipy import stats
 
 from cchlib import report
 from cchlib.chapter import Chapter
 from cchlib.experiments import unpaired as exp
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("unpaired", params_name, results_root, cache_root, executor, executor_options)
-shared = dict(  # the settings of exp.CommonSettings, the same for both datasets
-    temperature=temperature, lam=lam, lam_fa=lam_fa, lam_la=lam_la, strong_factor=strong_factor,
-    n_directions=n_directions,
-    n_quantiles=n_quantiles, eval_directions=eval_directions, mi_method=mi_method, mi_options=mi_options,
-    mi_samples=mi_samples,
-)
-mvd_settings = exp.MVDSettings(
-    **shared, hidden=mvd_hidden, activation="relu", lr=mvd_lr, batch_size=64, teacher_epochs=mvd_epochs,
-    epochs=mvd_epochs, per_class=mvd_per_class, n_train=mvd_n_train, n_test=mvd_n_test, d1=25, d2=50, d=20,
-    n_each=10,
-)
-mnist_settings = exp.MNISTSettings(
-    **shared, hidden=mnist_hidden, activation="leaky_relu", lr=mnist_lr, batch_size=64,
-    teacher_epochs=mnist_epochs, epochs=mnist_epochs, per_class=mnist_per_class, gammas=mnist_gammas,
-    n_train=mnist_n_train, n_test=mnist_n_test, student_channels=student_channels, recipe="paper",
-    mnistm_seed=0, threshold=0.5, mnist_path=mnist_path, bsds_path=bsds_path,
-)
-record = chapter.provenance(
-    seeds, "cpu",  # this chapter's cells train on the CPU (no GPU path yet)
-    **{"MI estimator": mi_method, "MVD training samples": mvd_n_train, "MNIST training images": mnist_n_train or 60000,
-       "epochs (MVD, MNIST)": f"{mvd_epochs}, {mnist_epochs}"},
-)
+chapter = Chapter.from_parameters("unpaired", globals(), device="cpu", **{  # its cells train on the CPU (no GPU path yet)
+    "MVD training samples": mvd_n_train, "MNIST training images": mnist_n_train or 60000,
+    "epochs (MVD, MNIST)": f"{mvd_epochs}, {mnist_epochs}"})
+# Each dataset's settings: its mvd_ / mnist_ parameters, the shared ones, and what the protocol fixes.
+mvd_settings = exp.MVDSettings.from_parameters(globals(), prefix="mvd_", activation="relu", batch_size=64,
+                                               teacher_epochs=mvd_epochs, d1=25, d2=50, d=20, n_each=10)
+mnist_settings = exp.MNISTSettings.from_parameters(globals(), prefix="mnist_", activation="leaky_relu", batch_size=64,
+                                                   teacher_epochs=mnist_epochs, recipe="paper", mnistm_seed=0,
+                                                   threshold=0.5)
 
 # %% [markdown]
 # ## Provenance
 # Every number on this page was computed by the run described here.
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -188,10 +162,6 @@ display(Markdown(report.provenance_markdown(record)))
 #   temperature, weighted by class frequency.
 # ```
 
-# %% tags=["remove-cell"]
-glue("unpaired_eval_directions", eval_directions, display=False)
-glue("unpaired_strong_factor", strong_factor, display=False)
-
 # %% [markdown]
 # ## What CCH's mutual information becomes without pairs
 # Suppose the only way to form pairs is to match each student sample with a random
@@ -217,13 +187,11 @@ glue("unpaired_strong_factor", strong_factor, display=False)
 # initialisation and class-balanced batches. Cells are cached on disk.
 
 # %%
-sweep_start = time.monotonic()
 mvd_rows = chapter.sweep(exp.run_cell, [{"dataset": "mvd", "overlap": int(k)} for k in mvd_overlaps], seeds,
                          mvd_settings, label=f"{chapter.name} (MVD)")
 mnist_rows = chapter.sweep(exp.run_cell, [{"dataset": "mnist", "alpha": mnist_alpha}], seeds, mnist_settings,
                            label=f"{chapter.name} (MNIST)", required=False, needs_gpu=mnist_needs_gpu,
                            seeds_per_task=mnist_seeds_per_task)
-sweep_seconds = time.monotonic() - sweep_start
 rows = pd.concat([r for r in (mvd_rows, mnist_rows) if len(r)], ignore_index=True)
 if chapter.missing:  # the MNIST sweep, when the store lacks it and it may not be trained here
     display(Markdown(report.missing_sentence(chapter.missing)))
@@ -260,8 +228,7 @@ for ax, d in zip(axes[0], datasets):
     ax.set(xlabel=X_LABELS[d], ylabel="accuracy gain over no KD (fraction)", title=f"{d}: gain per method")
 axes[0, 0].legend(fontsize=9)
 fig.tight_layout()
-glue("unpaired_fig_gains", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_gains=fig)
 
 # %% [markdown]
 # ```{glue:figure} unpaired_fig_gains
@@ -281,11 +248,10 @@ table = table[list(METHOD_LABELS)].round(4)
 display(table)
 unpaired_methods = ["fa_la", "fa", "la", "fa_la_strong"]
 u = summary[summary.method.isin(unpaired_methods)]
-glue("unpaired_n_unpaired", len(u), display=False)
-glue("unpaired_n_unpaired_pos", int(((u.gain - 2 * u.gain_se.fillna(0)) > 0).sum()), display=False)
-glue("unpaired_n_unpaired_neg", int(((u.gain + 2 * u.gain_se.fillna(0)) < 0).sum()), display=False)
-glue("unpaired_best_unpaired", float(u.gain.max()), display=False)
-glue("unpaired_worst_unpaired", float(u.gain.min()), display=False)
+two_se = 2 * u.gain_se.fillna(0)
+chapter.glue(n_unpaired=len(u), n_unpaired_pos=int((u.gain - two_se > 0).sum()),
+             n_unpaired_neg=int((u.gain + two_se < 0).sum()), best_unpaired=float(u.gain.max()),
+             worst_unpaired=float(u.gain.min()))
 
 # %% [markdown]
 # Of the {glue:text}`unpaired_n_unpaired` (dataset, level, unpaired method)
@@ -322,15 +288,13 @@ def fa_la_correlations(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 correlations = fa_la_correlations(rows)
-_ = chapter.table(correlations, "fa_la_correlations")
-display(correlations.round(3))
+chapter.show(correlations, "fa_la_correlations", decimals=3)
 rho_cols = [c for c in correlations.columns if c.startswith("rho(")]
 p_cols = [c.replace("rho(", "p(").replace(", gain)", ")") for c in rho_cols]
 rhos = correlations[rho_cols].to_numpy().ravel()
 ps = correlations[p_cols].to_numpy().ravel()
-glue("unpaired_n_rho", int(np.isfinite(rhos).sum()), display=False)
-glue("unpaired_n_rho_neg_sig", int(((rhos < 0) & (ps < 0.05)).sum()), display=False)
-glue("unpaired_n_rho_pos_sig", int(((rhos > 0) & (ps < 0.05)).sum()), display=False)
+chapter.glue(n_rho=int(np.isfinite(rhos).sum()), n_rho_neg_sig=int(((rhos < 0) & (ps < 0.05)).sum()),
+             n_rho_pos_sig=int(((rhos > 0) & (ps < 0.05)).sum()))
 
 fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.8 * len(datasets)), squeeze=False)
 for r, d in enumerate(datasets):
@@ -345,8 +309,7 @@ for r, d in enumerate(datasets):
                title=f"{d}: gain against achieved {quantity.upper()}")
         ax.legend(fontsize=9)
 fig.tight_layout()
-glue("unpaired_fig_fa_la", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_fa_la=fig)
 
 # %% [markdown]
 # ```{glue:figure} unpaired_fig_fa_la
@@ -382,12 +345,9 @@ cch = summary[summary.method == "nokd"][["dataset", "level", "mi_ts", "mi_ts_shu
                                          "mi_gap", "mi_gap_shuffled"]].reset_index(drop=True)
 for method in ["kd_paired", "kd_shuffled", "fa_la"]:
     cch[f"gain {method}"] = summary[summary.method == method].gain.to_numpy()
-_ = chapter.table(cch, "cch_without_pairs")
-display(cch.round(4))
-glue("unpaired_n_levels", len(cch), display=False)
-glue("unpaired_n_shuffled_below", int((cch.mi_gap_shuffled <= 0).sum()), display=False)
-glue("unpaired_n_paired_pos", int((cch.mi_gap > 0).sum()), display=False)
-glue("unpaired_mi_drop", float((cch.mi_ts - cch.mi_ts_shuffled).mean()), display=False)
+chapter.show(cch, "cch_without_pairs")
+chapter.glue(n_levels=len(cch), n_shuffled_below=int((cch.mi_gap_shuffled <= 0).sum()),
+             n_paired_pos=int((cch.mi_gap > 0).sum()), mi_drop=float((cch.mi_ts - cch.mi_ts_shuffled).mean()))
 
 fig, axes = plt.subplots(1, len(datasets), figsize=(min(12, 6 * len(datasets)), 4.5), squeeze=False)
 for ax, d in zip(axes[0], datasets):
@@ -398,8 +358,7 @@ for ax, d in zip(axes[0], datasets):
     ax.set(xlabel=X_LABELS[d], ylabel=f"mutual information (nats, {mi_method})", title=f"{d}: CCH's two sides")
     ax.legend(fontsize=9)
 fig.tight_layout()
-glue("unpaired_fig_cch", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_cch=fig)
 
 # %% [markdown]
 # ```{glue:figure} unpaired_fig_cch
@@ -446,20 +405,16 @@ score_conditions = score_conditions.assign(
     d_t=score_conditions.dataset.map(lambda d: shapes[d][1]), d_s=lambda t: t.d_t,
     y_classes=score_conditions.dataset.map(lambda d: shapes[d][2]),
 )
-score = chapter.scorecard(score_conditions, data=data_label, mi=(mi_method, mi_options))
+score = chapter.conclude(  # the scorecard rows (no criteria rows: these methods are not cchlib.kd's), findings, time
+    score_conditions, None, what="conditions (dataset, level, method)",
+    claim="(beyond the paper) the sign of CCH's MI gap, computed on the pairs a user has (true pairs for paired KD, "
+          "within-class shuffled pairs otherwise), predicts the sign of each method's gain.",
+    mi=(mi_method, mi_options), data=data_label,
+)
 display(score.drop(columns="data").round(4))
-for name, mask in [("paired", score.condition.str.endswith("kd_paired")),
-                   ("unpaired", ~score.condition.str.endswith("kd_paired"))]:
-    glue(f"unpaired_agree_{name}", int(score[mask].agrees.sum()), display=False)
-    glue(f"unpaired_total_{name}", int(mask.sum()), display=False)
-
-# %% tags=["remove-cell"]
-from cchlib.findings import cch_finding
-
-glue("unpaired_finding", Markdown(cch_finding(
-    "(beyond the paper) the sign of CCH's MI gap, computed on the pairs a user has (true pairs for paired KD, within-class shuffled pairs otherwise), predicts the sign of each method's gain.",
-    score, len(seeds), params_name, 'conditions (dataset, level, method)',
-)), display=False)
+paired = score.condition.str.endswith("kd_paired")
+chapter.glue(agree_paired=int(score[paired].agrees.sum()), total_paired=int(paired.sum()),
+             agree_unpaired=int(score[~paired].agrees.sum()), total_unpaired=int((~paired).sum()))
 
 # %% [markdown]
 # CCH's sign prediction held for paired KD in {glue:text}`unpaired_agree_paired` of
@@ -471,7 +426,3 @@ glue("unpaired_finding", Markdown(cch_finding(
 # The sweeps took {glue:text}`unpaired_sweep_seconds:.0f` s and the whole chapter
 # {glue:text}`unpaired_total_seconds:.0f` s on the device in the provenance table (cells
 # read back from the cache cost no training time).
-
-# %% tags=["remove-cell"]
-glue("unpaired_sweep_seconds", sweep_seconds, display=False)
-glue("unpaired_total_seconds", time.monotonic() - start_time, display=False)

@@ -184,3 +184,8 @@ def test_outcomes_sign_the_gain_so_that_positive_means_distillation_helped():
     assert errors.mi_gap.iloc[0] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="unknown metric 'auc'"):
         stats.outcomes(errors, "auc")
+
+
+def test_settings_from_parameters_with_a_prefix_prefer_the_prefixed_name():
+    parameters = {**GOOD, "mvd_n": 9, "mvd_grid": [5]}
+    assert ToySettings.from_parameters(parameters, prefix="mvd_") == ToySettings(**{**GOOD, "n": 9, "grid": [5]})
