@@ -229,9 +229,13 @@ class Chapter:
         if per_seed is not None:
             self.criteria(per_seed, by, condition=lambda row: label(dict(row)), estimator=mi[0])
         self.glue(finding=Markdown(cch_finding(claim, score, self._run["n_seeds"], self.params_name, what)),
-                  agree_share=float(score.agrees.mean()), conditions=len(score),
-                  sweep_seconds=self._run["sweep_seconds"], total_seconds=time.monotonic() - self._run["started"])
+                  agree_share=float(score.agrees.mean()), conditions=len(score))
+        self.glue_run_time()
         return score
+
+    def glue_run_time(self) -> None:
+        """Glue ``<chapter>_sweep_seconds`` (time in sweeps) and ``_total_seconds`` (since the chapter began)."""
+        self.glue(sweep_seconds=self._run["sweep_seconds"], total_seconds=time.monotonic() - self._run["started"])
 
     def provenance(self, seeds, device, **extra) -> dict:
         """Write and return the chapter's provenance record (:func:`cchlib.provenance.chapter_record`)."""

@@ -41,11 +41,7 @@
 # :::
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"
-results_root = "../results"
-cache_root = None  # sweep-cell cache; None means ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-executor = "local"  # how sweep cells run: "local" or "dask"
-executor_options = {}  # for dask: {"workers": N} or {"address": "tcp://..."} or {"scheduler_file": ...}
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 seeds = [0]  # Monte Carlo seeds: each (section, condition, seed) cell has its own random stream
 
 # 1. analytic Eq. (13) against Monte Carlo, as p grows at fixed kappa = n/p
@@ -104,25 +100,18 @@ ovr_lams = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]
 ovr_reps = 200
 
 # %% tags=["hide-cell"]
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 
-from cchlib import report
 from cchlib import theory as T
 from cchlib.chapter import Chapter
 from cchlib.experiments import theory as mc
-from cchlib.figures import BOOK_STYLE
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("theory", params_name, results_root, cache_root, executor, executor_options)
+chapter = Chapter.from_parameters("theory", globals(), device="cpu")  # numpy Monte Carlo: no GPU path
 DATA = "Gaussian linear model (analytic + Monte Carlo)"
-t_start = time.time()
 
 
 def show(df: pd.DataFrame, name: str) -> None:
@@ -134,8 +123,7 @@ def show(df: pd.DataFrame, name: str) -> None:
 # ## Provenance
 
 # %% tags=["remove-input"]
-rec = chapter.provenance(seeds, "cpu")
-display(Markdown(report.provenance_markdown(rec)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ## The model, and what we derived
@@ -181,8 +169,7 @@ display(Markdown(report.provenance_markdown(rec)))
 eq7 = T.eq7_blocks(0.5, 0.9, 0.4, 100)
 eq7_min_eig = T.min_eigenvalue(*eq7)
 eq7_max_p = int(np.floor((1 - 0.5**2) / (0.9**2 + 0.4**2 - 2 * 0.5 * 0.9 * 0.4)))
-glue("theory_eq7_min_eig", eq7_min_eig, display=False)
-glue("theory_eq7_max_p", eq7_max_p, display=False)
+chapter.glue(eq7_min_eig=eq7_min_eig, eq7_max_p=eq7_max_p)
 psd_table = pd.DataFrame(
     [
         {
@@ -274,7 +261,7 @@ show(psd_table, "covariance_check")
 # %%
 conv_rows = chapter.sweep(
     mc.run_convergence, [{"kappa": float(kappa), "p": int(p)} for kappa in conv_kappas for p in conv_ps], seeds,
-    mc.ConvergenceSettings(sigmas=conv_sigmas, lam=conv_lam, reps=conv_reps), label="theory 1: Eq. (13)",
+    mc.ConvergenceSettings.from_parameters(globals(), prefix="conv_"), label="theory 1: Eq. (13)",
 )
 conv = mc.pool_seeds(conv_rows, ["kappa", "p"], ["R"]).rename(
     columns={"R_mean": "MC mean R", "R_se": "MC SE", "R_sd": "MC SD across training sets"}
@@ -297,8 +284,7 @@ axes[1].set(xscale="log", yscale="log", xlabel="dimension p", ylabel="SD of R ac
             title="(b) spread across training sets")
 axes[1].legend()
 plt.tight_layout()
-glue("theory_fig_convergence", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_convergence=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_convergence
@@ -314,9 +300,8 @@ plt.close(fig)
 
 # %%
 largest = conv[conv["p"] == conv["p"].max()]
-glue("theory_conv_max_rel_err_largest_p", float((largest["MC / Eq. (13)"] - 1).abs().max()), display=False)
-glue("theory_conv_largest_p", int(conv["p"].max()), display=False)
-glue("theory_conv_max_z_exact", float(conv["|MC - E[R]| / SE"].max()), display=False)
+chapter.glue(conv_max_rel_err_largest_p=float((largest["MC / Eq. (13)"] - 1).abs().max()),
+             conv_largest_p=int(conv["p"].max()), conv_max_z_exact=float(conv["|MC - E[R]| / SE"].max()))
 
 # %% [markdown]
 # At $p$ = {glue:text}`theory_conv_largest_p` the Monte Carlo mean is within
@@ -337,8 +322,8 @@ glue("theory_conv_max_z_exact", float(conv["|MC - E[R]| / SE"].max()), display=F
 # %%
 curve_rows = chapter.sweep(
     mc.run_curve, [{"sigma12": float(s12)} for s12 in curve_s12s], seeds,
-    mc.CurveSettings(sigma13=curve_s13, sigma23=curve_s23, p=curve_p, kappa=curve_kappa, lams=curve_lams,
-                     reps=curve_reps), label="theory 2: R(lambda) - R0",
+    mc.CurveSettings.from_parameters(globals(), prefix="curve_", sigma13=curve_s13, sigma23=curve_s23),
+    label="theory 2: R(lambda) - R0",
 )
 curves = mc.pool_seeds(curve_rows, ["sigma12", "lambda"], ["change"]).rename(
     columns={"change_mean": "MC: R - R0", "change_se": "MC SE"})
@@ -360,8 +345,7 @@ for ax, title in zip(axes, ["(a) all λ", "(b) zoom on small λ"]):
     ax.set(xlabel="distillation weight λ", ylabel="R(λ) − R0 (squared units of y)", title=title)
 axes[0].legend(fontsize=9)
 plt.tight_layout()
-glue("theory_fig_curves", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_curves=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_curves
@@ -392,7 +376,7 @@ plt.close(fig)
 # %%
 sec41_rows = chapter.sweep(
     mc.run_sec41, [{"model": model, "sigma12": float(s12)} for model in T.POPULATIONS for s12 in sec41_s12s], seeds,
-    mc.Sec41Settings(sigma13=sec41_s13, sigma23=sec41_s23, p=sec41_p, n=sec41_n, lams=sec41_lams, reps=sec41_reps),
+    mc.Sec41Settings.from_parameters(globals(), prefix="sec41_", sigma13=sec41_s13, sigma23=sec41_s23),
     label="theory 3: Sec. 4.1 line",
 )
 sec41 = mc.pool_seeds(sec41_rows, ["model", "sigma12", "lambda"], ["R0", "kd_gain"]).rename(
@@ -424,8 +408,7 @@ conditions = pd.DataFrame(
 )
 score = chapter.scorecard(conditions, data=DATA)
 display(score)
-glue("theory_scorecard_agree_share", float(score["agrees"].mean()), display=False)
-glue("theory_scorecard_rows", int(len(score)), display=False)
+chapter.glue(scorecard_agree_share=float(score["agrees"].mean()), scorecard_rows=int(len(score)))
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
@@ -443,8 +426,7 @@ for col, (model, d) in enumerate(sec41.groupby("model", sort=False)):
                      title=f"({'cd'[col]}) {model}: KD gain, n={sec41_n}, p={sec41_p}")
     axes[1, col].legend(fontsize=9)
 plt.tight_layout()
-glue("theory_fig_sec41", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_sec41=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_sec41
@@ -476,9 +458,8 @@ for model in T.POPULATIONS:
 boundaries = pd.DataFrame(brows)
 show(boundaries.round(4), "sec41_boundaries")
 b_appb = boundaries[(boundaries["model"] == "appB") & (boundaries["p"] == max(boundary_ps))].iloc[0]
-glue("theory_appb_exact_boundary", float(b_appb["sigma12 where Eq. (17) switches"]), display=False)
-glue("theory_appb_cch_boundary", float(b_appb["sigma12 where CCH switches"]), display=False)
-glue("theory_boundary_p", int(max(boundary_ps)), display=False)
+chapter.glue(appb_exact_boundary=float(b_appb["sigma12 where Eq. (17) switches"]),
+             appb_cch_boundary=float(b_appb["sigma12 where CCH switches"]), boundary_p=int(max(boundary_ps)))
 
 # %% [markdown]
 # In the appB model at $p$ = {glue:text}`theory_boundary_p`, the Bayes teacher helps at small
@@ -516,9 +497,8 @@ def with_verdicts(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 vals_pos = np.round(np.arange(map_step, 1.0 - 1e-9, map_step), 6)
 n_map = int(round(map_kappa * map_p))
-map_settings = dict(kappa=map_kappa, small_lam=map_small_lam, large_lam=map_large_lam)
 grid_rows = chapter.sweep(mc.run_map_point, mc.map_conditions(map_step, map_p), seeds,
-                          mc.MapSettings(p=map_p, reps=map_reps, **map_settings), label="theory 4: map")
+                          mc.MapSettings.from_parameters(globals(), prefix="map_"), label="theory 4: map")
 grid_map = with_verdicts(grid_rows, ["population", "sigma12", "sigma13", "sigma23"])
 _ = chapter.table(grid_map, "map_grid")
 print(f"{len(grid_map)} valid grid points ({map_p=}, n={n_map}, {map_reps} training sets each)")
@@ -535,8 +515,8 @@ print(f"{len(grid_map)} valid grid points ({map_p=}, n={n_map}, {map_reps} train
 # %%
 random_rows = chapter.sweep(
     mc.run_random_case, [{"case": i} for i in range(random_count)], seeds,
-    mc.RandomSettings(p=random_p, reps=random_reps, max_scale=random_max_scale,
-                      **{**map_settings, "kappa": random_kappa}), label="theory 4: random covariances",
+    mc.RandomSettings.from_parameters(globals(), prefix="random_", small_lam=map_small_lam, large_lam=map_large_lam),
+    label="theory 4: random covariances",
 )
 rand_map = with_verdicts(random_rows, ["seed", "case"])  # each seed draws its own cases
 _ = chapter.table(rand_map, "map_random")
@@ -559,19 +539,18 @@ def pick(pop, lam, key):
 
 
 small = summary[summary["lambda"] == map_small_lam]
-glue("theory_cch_sufficient_share", float(small["cch_sufficient"].min()), display=False)
-glue("theory_cch_too_strict_appb", float(pick("appB", map_small_lam, "cch_too_strict")), display=False)
-glue("theory_cch_too_strict_percoord", float(pick("per-coordinate", map_small_lam, "cch_too_strict")), display=False)
-glue("theory_cch_too_strict_random", float(pick("random covariance", map_small_lam, "cch_too_strict")), display=False)
-glue("theory_counterexamples_small", int(small["counterexamples"].sum()), display=False)
-glue("theory_counterexamples_small_assump", int(small["counterexamples_with_assumptions"].sum()), display=False)
-glue("theory_exact_vs_mc_disagree_small", int(small["exact_vs_mc_disagree"].sum()), display=False)
-glue("theory_cases_small", int(small["cases"].sum()), display=False)
-glue("theory_cch_not_exact", int(small["cch_and_not_exact"].sum()), display=False)
+chapter.glue(cch_sufficient_share=float(small["cch_sufficient"].min()),
+             cch_too_strict_appb=float(pick("appB", map_small_lam, "cch_too_strict")),
+             cch_too_strict_percoord=float(pick("per-coordinate", map_small_lam, "cch_too_strict")),
+             cch_too_strict_random=float(pick("random covariance", map_small_lam, "cch_too_strict")),
+             counterexamples_small=int(small["counterexamples"].sum()),
+             counterexamples_small_assump=int(small["counterexamples_with_assumptions"].sum()),
+             exact_vs_mc_disagree_small=int(small["exact_vs_mc_disagree"].sum()),
+             cases_small=int(small["cases"].sum()), cch_not_exact=int(small["cch_and_not_exact"].sum()))
 large = summary[summary["lambda"] == map_large_lam]
-glue("theory_counterexamples_large", int(large["counterexamples"].sum()), display=False)
-glue("theory_cch_sufficient_large_min", float(large["cch_sufficient"].min()), display=False)
-glue("theory_share_exact_percoord", float(pick("per-coordinate", map_small_lam, "share_exact")), display=False)
+chapter.glue(counterexamples_large=int(large["counterexamples"].sum()),
+             cch_sufficient_large_min=float(large["cch_sufficient"].min()),
+             share_exact_percoord=float(pick("per-coordinate", map_small_lam, "share_exact")))
 
 # %% tags=["remove-cell"]
 from cchlib.findings import finding, verdict
@@ -580,7 +559,7 @@ maps = pd.concat([grid_map, rand_map], ignore_index=True)
 held = maps[maps["cch"].astype(bool) & maps["assumptions"].astype(bool)]
 helps, hurts = int((held["verdict_small"] == "helps").sum()), int((held["verdict_small"] == "hurts").sum())
 kd_helps = maps[maps["verdict_small"] == "helps"]
-glue("theory_finding", Markdown(finding(
+chapter.glue(finding=Markdown(finding(
     r"with a teacher meeting two assumptions, CCH is enough for distillation to help at small $\lambda$ "
     r"(Theorem 1, via the exact condition Eq. 17 from the asymptotic risk Eq. 13).",
     f"with the `{params_name}` parameter set, the finite-sample form of Eq. (13) stayed within "
@@ -593,7 +572,7 @@ glue("theory_finding", Markdown(finding(
     "The verdict counts the cases where CCH and the assumptions hold and the simulated gain lies "
     "more than 2 standard errors from zero; CCH being too strict does not contradict Theorem 1, "
     "which claims sufficiency only.",
-)), display=False)
+)))
 
 # %% tags=["hide-input"]
 def category(row, tag="small"):
@@ -626,8 +605,7 @@ for r, model in enumerate(T.POPULATIONS):
 fig.legend(loc="lower center", ncol=2)
 fig.suptitle(f"Bayes teacher, MC verdict at lambda={map_small_lam:g} (p={map_p}, n={n_map})")
 plt.tight_layout(rect=(0, 0.1, 1, 0.97))
-glue("theory_fig_maps", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_maps=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_maps
@@ -682,7 +660,7 @@ show(ce[cols].round(5), "cch_without_eq17")
 # %%
 sur_rows = chapter.sweep(
     mc.run_surrogate, [{"lambda": float(lam)} for lam in sur_lams], seeds,
-    mc.ModelSettings(sigmas=sur_sigmas, p=sur_p, kappa=sur_kappa, reps=sur_reps), label="theory 5: Eq. (14) teacher",
+    mc.ModelSettings.from_parameters(globals(), prefix="sur_"), label="theory 5: Eq. (14) teacher",
 )
 sur = mc.pool_seeds(sur_rows, ["lambda"], ["R"]).rename(columns={"R_mean": "R, Eq. (14) teacher (MC)", "R_se": "MC SE"})
 sur = sur[["lambda", "R0", "R, zero teacher", "R, Bayes teacher", "R, Eq. (14) teacher", "R, Eq. (14) teacher (MC)",
@@ -700,8 +678,7 @@ ax.set(xscale="log", xlabel="distillation weight λ (log scale)", ylabel="excess
        title=f"κ={sur_kappa:g}, p={sur_p}")
 ax.legend(fontsize=9)
 plt.tight_layout()
-glue("theory_fig_surrogate", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_surrogate=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_surrogate
@@ -731,16 +708,14 @@ ci_rows = [
 ]
 sur_ci = pd.DataFrame(ci_rows)
 show(sur_ci, "optimal_surrogate_ci")
-glue("theory_eq15_max_diff", float(sur_ci["max |Eq. 14 - Eq. 15|"].max()), display=False)
-glue("theory_sur_best_gain", float(1 - sur["R, Eq. (14) teacher"].min() / R0_an), display=False)
-glue("theory_bayes_best_gain", float(1 - sur["R, Bayes teacher"].min() / R0_an), display=False)
+chapter.glue(eq15_max_diff=float(sur_ci["max |Eq. 14 - Eq. 15|"].max()),
+             sur_best_gain=float(1 - sur["R, Eq. (14) teacher"].min() / R0_an),
+             bayes_best_gain=float(1 - sur["R, Bayes teacher"].min() / R0_an))
 first, last = sur.iloc[0], sur.iloc[-1]
-glue("theory_sur_cos_first", float(first["corr(Eq. 14 teacher, Bayes teacher)"]), display=False)
-glue("theory_sur_lam_first", float(first["lambda"]), display=False)
-glue("theory_sur_cos_last", float(last["corr(Eq. 14 teacher, Bayes teacher)"]), display=False)
-glue("theory_sur_lam_last", float(last["lambda"]), display=False)
-glue("theory_zero_best_gain", float(1 - sur["R, zero teacher"].min() / R0_an), display=False)
-glue("theory_zero_beats_bayes_share", float((sur["R, zero teacher"] < sur["R, Bayes teacher"]).mean()), display=False)
+chapter.glue(sur_cos_first=float(first["corr(Eq. 14 teacher, Bayes teacher)"]), sur_lam_first=float(first["lambda"]),
+             sur_cos_last=float(last["corr(Eq. 14 teacher, Bayes teacher)"]), sur_lam_last=float(last["lambda"]),
+             zero_best_gain=float(1 - sur["R, zero teacher"].min() / R0_an),
+             zero_beats_bayes_share=float((sur["R, zero teacher"] < sur["R, Bayes teacher"]).mean()))
 
 # %% [markdown]
 # By construction the Eq. (14) teacher is at least as good as the Bayes teacher at every
@@ -775,7 +750,7 @@ glue("theory_zero_beats_bayes_share", float((sur["R, zero teacher"] < sur["R, Ba
 n_ovr = int(round(ovr_kappa * ovr_p))
 ovr_rows = chapter.sweep(
     mc.run_min_norm, mc.min_norm_conditions(ovr_lams), seeds,
-    mc.ModelSettings(sigmas=ovr_sigmas, p=ovr_p, kappa=ovr_kappa, reps=ovr_reps), label="theory 6: Theorem 3",
+    mc.ModelSettings.from_parameters(globals(), prefix="ovr_"), label="theory 6: Theorem 3",
 )
 ovr = mc.pool_seeds(ovr_rows, ["teacher", "lambda"], ["R"]).rename(columns={"R_mean": "MC mean R", "R_se": "MC SE"})
 ovr = ovr[["teacher", "lambda", "closed form E[R]", "MC mean R", "MC SE"]]
@@ -791,8 +766,7 @@ ax.set(xlabel="distillation weight λ", ylabel="excess risk (squared units of y)
        title=f"minimum-norm student, κ={ovr_kappa:g} (p={ovr_p}, n={n_ovr})")
 ax.legend(fontsize=9)
 plt.tight_layout()
-glue("theory_fig_min_norm", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_min_norm=fig)
 
 # %% [markdown]
 # ```{glue:figure} theory_fig_min_norm
@@ -811,8 +785,7 @@ zero = pos[pos["teacher"] == "zero teacher"].set_index("lambda")["MC mean R"]
 best = pos[pos["teacher"] == "best teacher for this lambda"].set_index("lambda")
 best_se = best["MC SE"]
 beats = ((zero - best["MC mean R"]) > 2 * np.sqrt(best_se**2 + pos[pos["teacher"] == "zero teacher"].set_index("lambda")["MC SE"] ** 2))
-glue("theory_thm3_beats_share", float(beats.mean()), display=False)
-glue("theory_thm3_max_z", float(ovr["|MC - E[R]| / SE"].max()), display=False)
+chapter.glue(thm3_beats_share=float(beats.mean()), thm3_max_z=float(ovr["|MC - E[R]| / SE"].max()))
 
 # %% [markdown]
 # The closed form's largest deviation from the simulation is {glue:text}`theory_thm3_max_z:.1f`
@@ -822,6 +795,10 @@ glue("theory_thm3_max_z", float(ovr["|MC - E[R]| / SE"].max()), display=False)
 # {glue:text}`theory_thm3_beats_share:.2f` of the positive $\lambda$ values. Note that $R(\lambda, 0)$ itself is below $R_0$ here: scaling the
 # labels down by $1/(1+\lambda)$ is a shrinkage that helps the noisy interpolator.
 
-# %%
-glue("theory_runtime_s", float(time.time() - t_start), display=False)
-print(f"run time {time.time() - t_start:.1f} s")
+# %% tags=["remove-cell"]
+chapter.glue_run_time()
+
+# %% [markdown]
+# This chapter ran in {glue:text}`theory_total_seconds:.0f` s, of which
+# {glue:text}`theory_sweep_seconds:.0f` s in its sweeps (cells read back from the cache or
+# the result store cost no computing time).
