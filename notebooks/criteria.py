@@ -49,8 +49,7 @@
 # ```
 
 # %% tags=["parameters", "remove-cell"]
-params_name = "default"  # name of the parameter set; results go to results/<params_name>/
-results_root = "../results"  # folder of result tables (the notebook runs in notebooks/)
+params_name = "default"  # the parameter set; where and how it runs: cchlib.chapter.RUNNER_PARAMETERS
 n_boot = 2000  # bootstrap resamples of the conditions (within chapters)
 bootstrap_seed = 0
 min_resolved = 10  # the headline uses resolved-gain conditions when at least this many are pooled
@@ -61,18 +60,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 
 from cchlib import criteria, findings, report
 from cchlib.chapter import Chapter
-from cchlib.figures import BOOK_STYLE
 from cchlib.io import atomic_write_text
 
-plt.style.use(BOOK_STYLE)  # type legible at the page width
-
-chapter = Chapter("criteria", params_name, results_root)
-record = chapter.provenance([bootstrap_seed], "cpu", **{"bootstrap resamples": n_boot,
-                                                       "common-ranking coverage": coverage})
+chapter = Chapter.from_parameters("criteria", {**globals(), "seeds": [bootstrap_seed]}, device="cpu", **{
+    "bootstrap resamples": n_boot, "common-ranking coverage": coverage})
+results_root = chapter.results_root  # where the other chapters wrote their criteria rows
 
 # %% [markdown]
 # ## Provenance
@@ -81,7 +76,7 @@ record = chapter.provenance([bootstrap_seed], "cpu", **{"bootstrap resamples": n
 # provenance tables).
 
 # %% tags=["remove-input"]
-display(Markdown(report.provenance_markdown(record)))
+chapter.provenance_table()
 
 # %% [markdown]
 # ```{admonition} Notes on the paper
@@ -111,7 +106,7 @@ display(Markdown(report.provenance_markdown(record)))
 #   number on this page uses a threshold fitted on the conditions it scores. Higher
 #   values always mean "distil".
 # - **Identical conditions, paired tests.** The ranking scores every candidate present
-#   on at least {glue:text}`criteria_coverage` of the conditions on the same conditions
+#   on at least {glue:text}`criteria_coverage_share` of the conditions on the same conditions
 #   (those where all of them are present); each is compared with "always distil",
 #   "never distil" and the CCH gap by an exact McNemar test on those conditions. A
 #   candidate *beats the trivial rules* when it is more accurate than both and the
@@ -153,13 +148,10 @@ overview = table.groupby("chapter", sort=False).agg(
     scale=("scale", "first"),  # the parameter set the chapter's page shows
 )
 display(overview)
-glue("criteria_n", len(table), display=False)
-glue("criteria_n_resolved", int(table.gain_resolved.sum()), display=False)
-glue("criteria_chapters", Markdown(", ".join(chapters)), display=False)
-glue("criteria_coverage", f"{coverage:.0%}", display=False)
-glue("criteria_min_resolved", min_resolved, display=False)
+chapter.glue(n=len(table), n_resolved=int(table.gain_resolved.sum()), chapters=Markdown(", ".join(chapters)),
+             coverage_share=f"{coverage:.0%}")
 scored = {p.parent.name for p, _ in report.chapter_files(results_root, params_name, "scorecard_rows.csv")}
-glue("criteria_missing", Markdown(", ".join(sorted(scored - set(chapters))) or "none"), display=False)
+chapter.glue(missing=Markdown(", ".join(sorted(scored - set(chapters))) or "none"))
 
 # %% [markdown]
 # {glue:text}`criteria_n` conditions from the chapters {glue:md}`criteria_chapters`;
@@ -232,8 +224,7 @@ for ax, name, letter in zip(axes[:, 0], panels, "ab"):
     n = int(ranked[name].n_conditions.iloc[0])
     accuracy_panel(ax, ranked[name], f"({letter}) conditions {bases[name][1]}: {n}")
 fig.tight_layout()
-glue("criteria_fig", fig, display=False)
-plt.close(fig)
+chapter.glue(fig=fig)
 
 # %% [markdown]
 # ## Per chapter and the thresholds
@@ -273,10 +264,10 @@ display(thresholds.pivot(index="candidate", columns="held_out", values="threshol
 scales = dict(zip(overview.index, overview.scale))
 answer = criteria.answer(ranked[headline], f"those {basis}" if headline == "resolved" else basis, scales)
 atomic_write_text(chapter.results_dir / "answer.md", answer + "\n")  # the book's first page shows it
-glue("criteria_verdict", Markdown(answer), display=False)
+chapter.glue(verdict=Markdown(answer))
 rows = ranked[headline].set_index("candidate")
 gap = rows.loc["mi_gap"] if "mi_gap" in rows.index else None
-glue("criteria_finding", Markdown(findings.finding(
+chapter.glue(finding=Markdown(findings.finding(
     "the sign of the MI gap $I(H_T;H_S) - I(H_S;Y)$ tells, before distilling, whether distillation will help.",
     (f"with the `{params_name}` parameter set, over {int(rows.n_conditions.iloc[0])} conditions ({basis}) of "
      f"{int(rows.n_chapters.iloc[0])} chapter(s), the gap's sign rule was right in a share of "
@@ -289,4 +280,4 @@ glue("criteria_finding", Markdown(findings.finding(
     "Reproduced if the gap's sign rule beats both trivial rules on the same conditions (paired McNemar tests, "
     "BH-adjusted over the candidates, p < 0.05), not reproduced if its paired interval against the better "
     "trivial rule lies below 0, undecided otherwise.",
-)), display=False)
+)))

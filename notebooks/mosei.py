@@ -81,7 +81,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from myst_nb import glue
 
 from cchlib import paper, report, stats
 from cchlib.chapter import Chapter
@@ -248,9 +247,9 @@ order = mosei.ordering_test(table2)
 _ = chapter.table(order, "table2_ordering")
 display(order)
 same_teacher = bool(order.same_teacher.all())
-glue("mosei_same_teacher", Markdown("yes" if same_teacher else "no"), display=False)
-glue("mosei_teachers_picked", Markdown(", ".join(f"{r.estimator}: {r['teacher picked']}" for _, r in order.iterrows())), display=False)
-glue("mosei_same_order", Markdown("the same" if bool(order.same_order.all()) else "not the same"), display=False)
+chapter.glue(same_teacher=Markdown("yes" if same_teacher else "no"),
+             teachers_picked=Markdown(", ".join(f"{r.estimator}: {r['teacher picked']}" for _, r in order.iterrows())),
+             same_order=Markdown("the same" if bool(order.same_order.all()) else "not the same"))
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(10, 4))
@@ -263,8 +262,7 @@ ax.set_xticks(np.arange(len(names)) + width * (len(estimators) - 1) / 2, names)
 ax.set(ylabel="mutual information (nats)", title=f"MI of the representations, by estimator{DATA_TAG}")
 ax.legend(title="estimator")
 fig.tight_layout()
-glue("mosei_fig_table2", fig, display=False)
-plt.close(fig)
+chapter.glue(fig_table2=fig)
 
 # %% [markdown]
 # ```{glue:figure} mosei_fig_table2
@@ -310,13 +308,12 @@ _ = chapter.table(table3_full, "table3")
 display(table3_full.round(4))
 for student in ("vision", "audio"):
     r = pair_summary[(pair_summary.teacher == "text") & (pair_summary.student == student)].iloc[0]
-    glue(f"mosei_t3_{student}_gain", r.kd_gain, display=False)
-    glue(f"mosei_t3_{student}_gain_se", r.kd_gain_se, display=False)
-    glue(f"mosei_t3_{student}_gap", r.mi_gap, display=False)
-glue("mosei_teacher_acc", float(table3.teacher_acc.iloc[0]), display=False)
+    chapter.glue(**{f"t3_{student}_{key}": value for key, value in
+                    [("gain", r.kd_gain), ("gain_se", r.kd_gain_se), ("gap", r.mi_gap)]})
+chapter.glue(teacher_acc=float(table3.teacher_acc.iloc[0]))
 paper3 = paper.mosei_table3().set_index("student")
 for student in ("vision", "audio"):
-    glue(f"mosei_paper_{student}_gain", float(paper3.f1_kd[student] - paper3.f1_nokd[student]), display=False)
+    chapter.glue(**{f"paper_{student}_gain": float(paper3.f1_kd[student] - paper3.f1_nokd[student])})
 
 # %% [markdown]
 # With the text teacher (test accuracy {glue:text}`mosei_teacher_acc:.3f`), distillation
@@ -333,12 +330,11 @@ for student in ("vision", "audio"):
 # The step the paper takes implicitly, made explicit: for each student modality, every
 # other modality is a candidate teacher, ranked by its MI gap
 # $I(H_T; H_S) - I(H_S; Y)$ (the larger, the more CCH favours it), with the standard
-# error of repeated estimates on seed(s) {glue:md}`mosei_selection_seeds`. Beside it,
+# error of repeated estimates on seed(s) {glue:text}`mosei_selection_seeds`. Beside it,
 # the F1 gain that distillation from that teacher actually gave (mean ± SE over all
 # seeds). `same_first` says whether the gap's first choice was also the best teacher.
 
 # %%
-glue("mosei_selection_seeds", Markdown(", ".join(str(s) for s in selection_seeds)), display=False)
 sel = selection.groupby(["teacher", "student"], sort=False).agg(
     mi_ts=("mi_ts", "mean"), mi_sl=("mi_sl", "mean"), mi_gap=("mi_gap", "mean"),
     mi_gap_se=("mi_gap_se", lambda v: float(np.sqrt((np.asarray(v) ** 2).sum()) / len(v))),
@@ -349,8 +345,7 @@ ranking["data"] = DATA_NAME
 _ = chapter.table(ranking, "teacher_selection")
 display(ranking.round(4))
 firsts = ranking.drop_duplicates("student")
-glue("mosei_selection_same_first", int(firsts.same_first.sum()), display=False)
-glue("mosei_selection_students", len(firsts), display=False)
+chapter.glue(selection_same_first=int(firsts.same_first.sum()), selection_students=len(firsts))
 
 # %% [markdown]
 # For {glue:text}`mosei_selection_same_first` of {glue:text}`mosei_selection_students`

@@ -1,6 +1,7 @@
 """Execute the book with the smoke parameter set, and check the runner's contracts."""
 
 import logging
+import re
 import shutil
 
 import jupytext
@@ -68,6 +69,21 @@ def test_book_is_built_with_every_chapter(smoke_book):
     chapter = (html / "notebooks" / "synthetic.html").read_text()
     assert "Traceback" not in chapter and "Notes on the paper" in chapter
     assert "parameter set" in chapter and "smoke" in chapter
+
+
+def test_every_glued_name_the_prose_quotes_is_glued_once(smoke_book):
+    """A name glued twice or quoted but never glued is only a warning of the HTML build: fail here instead."""
+    tmp, _ = smoke_book
+    notebooks = sorted((tmp / "build" / "src" / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 10
+    for path in notebooks:
+        cells = nbformat.read(path, as_version=4).cells
+        glued = [o.get("metadata", {}).get("scrapbook", {}).get("name") for c in cells for o in c.get("outputs", [])]
+        glued = [name for name in glued if name]
+        prose = "".join(c.source for c in cells if c.cell_type == "markdown")
+        quoted = set(re.findall(r"\{glue:[a-z]+\}`([^`:]+)", prose)) | set(re.findall(r"\{glue:[a-z]+\} (\S+)", prose))
+        assert len(glued) == len(set(glued)), (path.name, sorted({n for n in glued if glued.count(n) > 1}))
+        assert quoted <= set(glued), (path.name, sorted(quoted - set(glued)))
 
 
 def test_the_first_page_shows_this_builds_answer_and_the_ranking_has_the_candidates(smoke_book):
