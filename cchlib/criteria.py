@@ -58,15 +58,13 @@ from cchlib.train import drop_constant_columns
 
 PROBE_TEST_SHARE = 0.5  # the probe's own held-out share of the rows
 PROBE_SALT = 4049  # seeds the probe's split: default_rng([seed, PROBE_SALT])
-GAPS = ("mi_gap", "gap_ksg", "gap_lmi", "gap_mine")
+GAPS = ("mi_gap", *(f"gap_{method}" for method in mi.METHODS))  # the chapter's own gap, then one per estimator
 CANDIDATES = (*GAPS, "crit_cmi", "crit_cmi_knn", "crit_gamma", "mi_tl", "crit_soft_info", "crit_teacher_score",
               "crit_headroom", "crit_cka", "crit_probe", "crit_agreement")
 TRIVIAL = ("always distil", "never distil")
 LABELS = {
     "mi_gap": "CCH gap (chapter's estimator)",
-    "gap_ksg": "CCH gap (KSG)",
-    "gap_lmi": "CCH gap (LMI)",
-    "gap_mine": "CCH gap (MINE)",
+    **{f"gap_{method}": f"CCH gap ({name})" for method, name in mi.NAMES.items()},
     "crit_cmi": "I(Y;H_T|H_S), probes",
     "crit_cmi_knn": "I(Y;H_T|H_S), kNN",
     "crit_gamma": "MFH gamma",
@@ -277,8 +275,8 @@ def add_columns(results: dict, data, variants, h_t, h_s, out_t, out_s, mi_spec, 
     once per (seed, teacher input).
     """
     suffix, spec = _main_spec(mi_spec)
-    t_sources, copies, n = len(h_t) // len(data), 1 + len(variants), getattr(spec, "samples", None)
-    extra = {"ksg": {}, **dict(getattr(spec, "gap_methods", None) or {})}
+    t_sources, copies, n = len(h_t) // len(data), 1 + len(variants), spec.samples
+    extra = {"ksg": {}, **spec.gap_methods}
     own = extra.pop(spec.method, None) is not None
     for i, (d, rows) in enumerate(zip(data, results.values())):
         seed = int(rows[0]["seed"])

@@ -59,6 +59,43 @@ class Schedule:
 
 NULL_COLUMNS = ("mi_ts_null", "mi_sl_null")  # the estimator's null MIs, with MISpec(null=True)
 
+# The rows' schema: the columns every row of each protocol holds. ``{score}`` is each score
+# of the task (SCORES: ``mse`` for regression; ``acc``, ``f1`` for classification) and
+# ``{mi}`` each estimator's suffix ("" for one MISpec). Optional columns come on top:
+# the null MIs (MISpec(null=True)), SEs of repeated estimates (``_se``), teacher scores on
+# frozen-teacher views (``teacher_<score>_view``) and the criteria's candidates
+# (``crit_*``, ``gap_*``). What a chapter derives from the rows is defined once, in
+# cchlib.stats.outcomes: ``kd_gain`` (signed so that positive means distillation helped),
+# ``mi_gap`` and the null gap.
+ROW_SCHEMA = {
+    "run": ("seed", "variant", "{score}_kd", "{score}_nokd", "teacher_{score}", "mi_ts{mi}", "mi_sl{mi}", "mi_tl{mi}"),
+    "run_pairs": ("seed", "teacher", "student", "{score}_nokd", "teacher_{score}", "mi_ts{mi}", "mi_sl{mi}",
+                  "mi_tl{mi}"),  # and {score}_kd when a student is distilled
+    "run_fusion": ("seed", "method", "acc", "auc", "f1_macro", "f1_weighted"),
+}
+
+
+def check_rows(results: dict[int, list[dict]], protocol: str, task: str = "classification", mi_suffixes=("",),
+               distilled: bool = True) -> dict[int, list[dict]]:
+    """``results`` unchanged, once each row is checked against :data:`ROW_SCHEMA`; else a ValueError.
+
+    Every declared column must be present, and every score and MI must be a real
+    number (NaN only where a score cannot be computed, e.g. an AUC without a class).
+    """
+    scores = ("acc", "auc", "f1_macro", "f1_weighted") if protocol == "run_fusion" else SCORE_NAMES[task]
+    columns = {c.format(score=score, mi=mi) for c in ROW_SCHEMA[protocol] for score in scores for mi in mi_suffixes}
+    if protocol == "run_pairs" and distilled:
+        columns |= {f"{score}_kd" for score in scores}
+    for seed, rows in results.items():
+        for row in rows:
+            missing = columns - set(row)
+            if missing:
+                raise ValueError(f"{protocol}: a row of seed {seed} lacks {sorted(missing)} ({ROW_SCHEMA[protocol]})")
+            bad = [c for c in columns if c.startswith(("mi_", *scores)) and not isinstance(row[c], (int, float))]
+            if bad:
+                raise ValueError(f"{protocol}: seed {seed}'s {sorted(bad)} are not numbers: {[row[c] for c in bad]}")
+    return results
+
 
 @dataclass(frozen=True)
 class MISpec:
@@ -172,6 +209,7 @@ def classification_scores(outputs: torch.Tensor, y: torch.Tensor) -> dict[str, n
 
 
 SCORES = {"regression": regression_scores, "classification": classification_scores}
+SCORE_NAMES = {"regression": ("mse",), "classification": ("acc", "f1")}  # the keys each of SCORES returns
 
 
 # ---------------------------------------------------------------------------
@@ -390,7 +428,7 @@ def run(
     teacher, student = _evaluate(teachers, task, device, chunk), _evaluate(students, task, device, chunk)
     views = _evaluate_views(teachers, data, task, device, chunk)
     specs = mi_spec if isinstance(mi_spec, dict) else {"": mi_spec}
-    results = _rows(data, seeds, variants, teacher, student, views, specs, task)
+    results = check_rows(_rows(data, seeds, variants, teacher, student, views, specs, task), "run", task, tuple(specs))
     return _diagnostics(results, data, variants, teachers, students, views or teacher, student, specs, task, device, chunk)
 
 
@@ -531,6 +569,7 @@ def run_pairs(
         h = {m: drop_constant_columns(evaluated[m][1][i]) for m in data if m in names}
         mis = [_pair_mis(spec, h, labels, pairs, seed, suffix) for suffix, spec in specs.items()]
         rows[seed] = [_pair_row(seed, i, t, st, evaluated, kd, mis) for t, st in pairs]
+    check_rows(rows, "run_pairs", task, tuple(specs), distilled=bool(distil))
     if diagnostics:
         outputs = {m: _teacher_on(base[m][0], base[m][0].data, "mi", device, chunk).cpu().numpy() for m in names}
         criteria.pair_columns(rows, {m: evaluated[m][1] for m in names}, outputs, labels, task)
@@ -607,5 +646,5 @@ def run_fusion(data: list[SeedData], seeds, *, net: Callable, lam: float, temper
         lambda out, b: fusion_kd_loss(out, b["y"], lams, temperature), **asdict(schedule))
     x_test = _tensor([x for x, _ in per_copy], [d.test for _, d in per_copy], device)
     scores = fusion_scores(predict(model, x_test)[..., :n_classes], _targets("classification", data, 2, "test", device))
-    return {seed: [{"seed": seed, "method": name, **scores[i * 2 + j]} for j, name in enumerate(FUSION_METHODS)]
-            for i, seed in enumerate(seeds)}
+    return check_rows({seed: [{"seed": seed, "method": name, **scores[i * 2 + j]} for j, name in enumerate(FUSION_METHODS)]
+                       for i, seed in enumerate(seeds)}, "run_fusion")

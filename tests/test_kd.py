@@ -138,3 +138,23 @@ def test_run_fusion_trains_fusion_and_fusion_kd_per_seed():
     plain = _fusion([3], lam=0.0)[3]
     assert {k: v for k, v in plain[0].items() if k != "method"} == {k: v for k, v in plain[1].items() if k != "method"}
     assert out[3][0] == plain[0]  # the direct-fusion copy does not see lam
+
+
+def test_rows_are_checked_against_the_declared_schema():
+    good = {0: [{"seed": 0, "variant": 0, "mse_kd": 0.5, "mse_nokd": 0.6, "teacher_mse": 0.2, "mi_ts": 1.0,
+                 "mi_sl": 0.4, "mi_tl": 0.9}]}
+    assert kd.check_rows(good, "run", "regression") is good
+    with pytest.raises(ValueError, match=r"run: a row of seed 0 lacks \['mi_tl'\]"):
+        kd.check_rows({0: [{k: v for k, v in good[0][0].items() if k != "mi_tl"}]}, "run", "regression")
+    with pytest.raises(ValueError, match="are not numbers"):
+        kd.check_rows({0: [{**good[0][0], "mi_ts": None}]}, "run", "regression")
+    with pytest.raises(ValueError, match=r"lacks \['acc_kd', 'acc_nokd'"):  # a classification row needs acc and f1
+        kd.check_rows(good, "run", "classification")
+
+
+def test_the_criteria_gaps_and_labels_follow_the_registered_estimators():
+    from cchlib import criteria, mi
+
+    assert set(mi.NAMES) == set(mi.METHODS)
+    assert criteria.GAPS == ("mi_gap", *(f"gap_{m}" for m in mi.METHODS))
+    assert all(gap in criteria.LABELS and gap in criteria.CANDIDATES for gap in criteria.GAPS)

@@ -27,6 +27,8 @@ METHODS = {
     "lmi": lmi.estimate,
     "mine": mine.estimate,
 }
+# How the book names each method in tables and figures.
+NAMES = {"ksg": "KSG", "latentmi": "latentmi", "lmi": "LMI", "mine": "MINE"}
 # Methods that train the networks of several seeds as one stacked model.
 BATCHED = {"lmi": lmi.estimate_many, "mine": mine.estimate_many}
 # Each method's check of its options: an unknown name or a bad value is a ValueError.
