@@ -111,7 +111,7 @@ class MISpec:
     always there; see :func:`cchlib.criteria.add_columns`).
     """
 
-    method: str = "lmi"
+    method: str = mi.DEFAULT_METHOD
     options: dict = field(default_factory=dict)
     null: bool = False
     samples: int | None = None

@@ -200,7 +200,7 @@ def select_teachers(
     kinds: dict | None = None,
     seeds=DEFAULT_SEEDS,
     settings: Settings | None = None,
-    mi_method: str = "lmi",
+    mi_method: str = mi.DEFAULT_METHOD,
     mi_repeats: int = 3,
     mi_options: dict | None = None,
     kd_check: bool = False,
@@ -429,7 +429,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_int_at_least(1, "a batch holds samples"), default=Settings.batch_size,
                    help=f"training batch size (default: {Settings.batch_size})")
     p.add_argument("--hidden", nargs="+", type=int, help="hidden widths (default: each kind's own)")
-    p.add_argument("--mi-method", default="lmi", choices=sorted(mi.METHODS),
+    p.add_argument("--mi-method", default=mi.DEFAULT_METHOD, choices=sorted(mi.METHODS),
                    help="the MI estimator (default: lmi, cchlib's latent MI)")
     p.add_argument("--mi-repeats", type=_int_at_least(2, "a standard error needs two estimates"), default=3,
                    help="estimates per MI and seed, with different estimator seeds (default: 3)")

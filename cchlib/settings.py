@@ -30,8 +30,19 @@ def _type_problem(name: str, value, expected) -> str | None:
     if origin is float and isinstance(value, int) and not isinstance(value, bool):
         return None
     if origin is typing.Any or (isinstance(value, origin) and (origin is bool or not isinstance(value, bool))):
-        return None
+        return _element_problem(name, value, expected)
     return f"setting {name!r} must be {getattr(origin, '__name__', origin)}, got {type(value).__name__} {value!r}"
+
+
+def _element_problem(name: str, value, expected) -> str | None:
+    """Why an element of a list setting annotated ``list[T]`` is not a ``T`` (None when all are)."""
+    args = typing.get_args(expected)
+    if typing.get_origin(expected) is not list or not args:
+        return None
+    for i, element in enumerate(value):
+        if (why := _type_problem(f"{name}[{i}]", element, args[0])) is not None:
+            return why
+    return None
 
 
 @dataclass(frozen=True)

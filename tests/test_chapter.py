@@ -189,3 +189,13 @@ def test_outcomes_sign_the_gain_so_that_positive_means_distillation_helped():
 def test_settings_from_parameters_with_a_prefix_prefer_the_prefixed_name():
     parameters = {**GOOD, "mvd_n": 9, "mvd_grid": [5]}
     assert ToySettings.from_parameters(parameters, prefix="mvd_") == ToySettings(**{**GOOD, "n": 9, "grid": [5]})
+
+
+def test_the_elements_of_a_typed_list_setting_are_checked():
+    from cchlib.experiments.synthetic import Settings
+
+    good = dict(sigma13=0.9, sigma23=0.4, n_train=10, n_test=10, p=2, hidden=4, lams=[0.2, 1], epochs=1, lr=0.1,
+                batch_size=4, mi_method="ksg", mi_options={})
+    assert Settings(**good).lams == [0.2, 1]  # an int stands for a float
+    with pytest.raises(ValueError, match=r"setting 'lams\[1\]' must be float, got str '0.5'"):
+        Settings(**{**good, "lams": [0.2, "0.5"]})

@@ -49,7 +49,7 @@ class Settings(CheckedMI):
     assume for a setting left out.
     """
 
-    gammas: list  # Gaussian blur (pixels) on the teacher's inputs, one teacher view each
+    gammas: list[float]  # Gaussian blur (pixels) on the teacher's inputs, one teacher view each
     lam: float  # weight of the distillation term of Eq. (2)
     batch_size: int
     mi_method: str

@@ -54,7 +54,7 @@ class _Shared(CellSettings):
     """What every cell reads: the data, Table 14's network, Table 15's training, the MI rows."""
 
     data: dict  # which features: see :func:`cchlib.data.mosei.data_spec`
-    hidden: list  # Table 14's hidden widths
+    hidden: list[int]  # Table 14's hidden widths
     dropout: float
     epochs: int
     lr: float
@@ -86,7 +86,7 @@ class PairsSettings(_Shared):
 
     temperature: float
     lam: float  # weight of the distillation term of Eq. (2)
-    estimators: list  # Table 2's MI estimators, each estimated on every pair
+    estimators: list[str]  # Table 2's MI estimators, each estimated on every pair
 
     def methods(self) -> list[str]:
         return list(self.estimators)
@@ -99,7 +99,7 @@ class NoiseSettings(_Shared):
     temperature: float
     lam: float  # weight of the distillation term of Eq. (2)
     mi_method: str
-    noise_levels: list  # noise SDs on the teacher's inputs, relative to noise_relative_to
+    noise_levels: list[float]  # noise SDs on the teacher's inputs, relative to noise_relative_to
     noise_relative_to: str  # one of NOISE_REFERENCES, see :func:`noise_scale`
 
 

@@ -58,7 +58,7 @@ class Settings(CheckedMI):
     epochs: int
     lr: float
     batch_size: int
-    hidden: list | None  # None: each model kind's own widths
+    hidden: list[int] | None  # None: each model kind's own widths
     lam: float
     temperature: float
     mi_method: str

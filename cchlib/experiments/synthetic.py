@@ -31,7 +31,7 @@ class Settings(CheckedMI):
     n_test: int  # held-out samples: test error and MI are measured on them
     p: int  # dimension of each modality
     hidden: int  # hidden units of teacher and student
-    lams: list  # distillation weights, one distilled student each (0 is the baseline, always trained)
+    lams: list[float]  # distillation weights, one distilled student each (0 is the baseline, always trained)
     epochs: int
     lr: float
     batch_size: int

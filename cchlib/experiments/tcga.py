@@ -58,7 +58,7 @@ class DataSettings(CellSettings):
 class NoiseSettings(DataSettings):
     """The settings of :func:`run_noise_cell` (Tables 5-7; Table 9 network, Table 17 training)."""
 
-    noise_levels: list  # noise SD on the teacher's inputs, as a fraction of each feature's SD
+    noise_levels: list[float]  # noise SD on the teacher's inputs, as a fraction of each feature's SD
     hidden: int
     epochs: int
     lr: float

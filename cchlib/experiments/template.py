@@ -34,13 +34,13 @@ class Settings(CheckedMI):
     id_column: str
     task: str
     test_frac: float
-    students: list | None
-    teachers: list | None
+    students: list[str] | None
+    teachers: list[str] | None
     kinds: dict  # modality -> "mlp" | "image" | "sequence" (the others are inferred)
     epochs: int
     lr: float
     batch_size: int
-    hidden: list | None
+    hidden: list[int] | None
     lam: float
     temperature: float
     mi_method: str

@@ -112,7 +112,7 @@ def _n(kappa: float, p: int) -> int:
 class ConvergenceSettings(CellSettings):
     """Settings of :func:`run_convergence`: the per-coordinate model, the Bayes teacher, one lambda."""
 
-    sigmas: list  # (sigma12, sigma13, sigma23)
+    sigmas: list[float]  # (sigma12, sigma13, sigma23)
     lam: float
     reps: int  # training sets per seed
 
@@ -148,7 +148,7 @@ class CurveSettings(CellSettings):
     sigma23: float
     p: int
     kappa: float
-    lams: list  # the lambdas of the curve; R0 (lambda = 0) is simulated on the same training sets
+    lams: list[float]  # the lambdas of the curve; R0 (lambda = 0) is simulated on the same training sets
     reps: int
 
 
@@ -188,7 +188,7 @@ class Sec41Settings(CellSettings):
     sigma23: float
     p: int
     n: int
-    lams: list
+    lams: list[float]
     reps: int
 
 
@@ -328,7 +328,7 @@ def run_random_case(condition: dict, seeds: list[int], settings: dict) -> dict[i
 class ModelSettings(CellSettings):
     """Settings of :func:`run_surrogate` and :func:`run_min_norm`: the per-coordinate model and size."""
 
-    sigmas: list  # (sigma12, sigma13, sigma23)
+    sigmas: list[float]  # (sigma12, sigma13, sigma23)
     p: int
     kappa: float  # n / p: above 1 for run_surrogate, below 1 for run_min_norm
     reps: int

@@ -57,7 +57,7 @@ class CommonSettings(CheckedMI):
     A sweep uses :class:`MVDSettings` or :class:`MNISTSettings`, which add the dataset's own.
     """
 
-    hidden: list  # hidden-layer widths of the teacher and the students
+    hidden: list[int]  # hidden-layer widths of the teacher and the students
     activation: str
     lr: float  # teacher and students
     batch_size: int  # the teacher's
@@ -93,7 +93,7 @@ class MVDSettings(CommonSettings):
 class MNISTSettings(CommonSettings):
     """The settings of an MNIST cell: the common ones, the blur levels, :func:`cchlib.data.digits.load_data`'s."""
 
-    gammas: list  # blur of the teacher's MNIST inputs, one teacher view per gamma
+    gammas: list[float]  # blur of the teacher's MNIST inputs, one teacher view per gamma
     n_train: int | None  # first images of each split (None: all)
     n_test: int | None
     student_channels: int  # MNIST-M channels the student sees (1 or 3)

@@ -4,6 +4,6 @@ Use :func:`estimate` (one number), :func:`estimate_many` (one per seed) or
 :func:`estimate_with_se` (mean and standard error over seeds).  See :mod:`cchlib.mi.api` for the methods.
 """
 
-from .api import METHODS, NAMES, CheckedMI, MIEstimate, check_spec, estimate, estimate_many, estimate_with_se
+from .api import DEFAULT_METHOD, METHODS, NAMES, CheckedMI, MIEstimate, check_spec, estimate, estimate_many, estimate_with_se
 
-__all__ = ["METHODS", "NAMES", "CheckedMI", "MIEstimate", "check_spec", "estimate", "estimate_many", "estimate_with_se"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "NAMES", "CheckedMI", "MIEstimate", "check_spec", "estimate", "estimate_many", "estimate_with_se"]

@@ -27,6 +27,7 @@ METHODS = {
     "lmi": lmi.estimate,
     "mine": mine.estimate,
 }
+DEFAULT_METHOD = "lmi"  # the paper's estimator: the default wherever a method may be left out
 # How the book names each method in tables and figures.
 NAMES = {"ksg": "KSG", "latentmi": "latentmi", "lmi": "LMI", "mine": "MINE"}
 # Methods that train the networks of several seeds as one stacked model.

@@ -75,7 +75,7 @@ class Settings(CellSettings):
 
     n: int  # samples per condition
     data_seed: int  # seed of every condition's data draw
-    methods: list  # estimator names for cchlib.mi.estimate
+    methods: list[str]  # estimator names for cchlib.mi.estimate
     method_options: dict  # method -> its options (a method not named runs at its defaults)
 
 
