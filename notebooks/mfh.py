@@ -232,7 +232,7 @@ chapter.show(fig2_table, "fig2", decimals=3)
 # $\beta = 0$: the student's 10 decisive features are all in the teacher's modality,
 # which holds more and more teacher-only decisive features. Left: App. B.2 as written
 # ($d = |J_1\cup J_2|$). Right: the reading with $d = 50$ decisive features throughout
-# (see the notes).
+# (see the notes). See {numref}`fig-mfh-fig3`.
 
 # %% tags=["hide-input"]
 alpha_settings = [s for s in ("alpha", "alpha_hidden") if (summary.setting == s).any()]
@@ -419,7 +419,7 @@ chapter.glue(share_peak_at=float(fine[fine_gamma.argmax()]), share_max=float(fin
 # %% [markdown]
 # MI gap against KD gain (left) and MFH's $\gamma$ against KD gain (right), one point
 # per MVD condition (accuracy points); the Sec. 4.1 conditions are in their own table
-# below because their gain is in MSE units.
+# below because their gain is in MSE units. See {numref}`fig-mfh-criteria`.
 
 # %% tags=["hide-input"]
 fig, (ax_c, ax_m) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)

@@ -226,7 +226,7 @@ chapter.glue(**{f"worst_bias_{m}": float(v) for m, v in worst.items()},
 # independent noise factors mixed into every coordinate by a random rotation. The true
 # MI stays (nearly) the same; only the share of each side that the other side does not
 # see grows. Learned representations sit somewhere on this axis: a teacher's hidden
-# layer shares some directions with the student's and has many of its own.
+# layer shares some directions with the student's and has many of its own. See {numref}`fig-mi-estimators-noise`.
 
 # %% tags=["hide-input"]
 noise = summary[summary.suite == "noise"]
@@ -286,7 +286,7 @@ chapter.glue(most_noise=max(noise_dims), **{f"recovered_{which}_{m}": recovered(
 # $x$ is drawn from one of {glue:text}`mi_estimators_n_classes` equiprobable Gaussian
 # clusters in {glue:text}`mi_estimators_label_signal_dims` coordinates, padded with
 # independent noise coordinates and rotated; $y$ is the cluster. The truth is computed
-# by Monte Carlo over the exact posterior. This is the shape of $I(H_S; Y)$.
+# by Monte Carlo over the exact posterior. This is the shape of $I(H_S; Y)$. See {numref}`fig-mi-estimators-labels`.
 
 # %% tags=["hide-input"]
 labels = summary[summary.suite == "labels"]
@@ -395,7 +395,7 @@ chapter.glue(finding=Markdown(finding(
 # Wall-clock seconds per estimate, averaged over conditions of each size (a stacked
 # fit of several seeds is divided by its seeds). These were measured on the machine
 # named under Provenance, which may have been shared with other work; see
-# `benchmarks/README.md` for a controlled comparison of `lmi` with `latentmi`.
+# `benchmarks/README.md` for a controlled comparison of `lmi` with `latentmi`. See {numref}`fig-mi-estimators-cost`.
 
 # %% tags=["hide-input"]
 cost = rows.groupby(["suite", "dim", "method"], sort=False).seconds.mean().unstack("method").round(2)

@@ -149,7 +149,7 @@ chapter.provenance_table()
 # ## The data: MNIST, BSDS500 and MNIST-M (Fig. 5)
 # MNIST is read from the four standard files, each checked against the published MD5 of
 # its content; the backgrounds are the BSDS500 training images. The figure shows test
-# digits as the teacher sees them (clean and blurred) and as the student sees them.
+# digits as the teacher sees them (clean and blurred) and as the student sees them. See {numref}`fig-mnist-digits`.
 
 # %% tags=["hide-input"]
 mn = mnist_data.load_mnist(mnist_path)
@@ -363,7 +363,7 @@ else:
 # settings: (a) the main schedule and estimator (as above), (b) the second schedule with
 # the main estimator (every network retrained), (c) the main schedule's networks with
 # the second estimator. "CCH held" means the sign of the KD gain equals the sign of the
-# MI gap.
+# MI gap. See {numref}`fig-mnist-sensitivity`.
 
 # %% tags=["hide-input"]
 settings_panel = {

@@ -275,7 +275,7 @@ chapter.glue(fig_table2=fig)
 # ```
 
 # %% [markdown]
-# Does every estimator pick the same teacher (the modality with the largest
+# Does every estimator of {numref}`fig-mosei-table2` pick the same teacher (the modality with the largest
 # $I(H_m; Y)$)? **{glue:md}`mosei_same_teacher`** ({glue:md}`mosei_teachers_picked`);
 # the estimators' orderings of the three modalities are
 # {glue:md}`mosei_same_order`. The paper reports that absolute values differ by
@@ -406,7 +406,7 @@ cross = Markdown(f"{100 * below.noise.min():.0f}%" if len(below) else "none of t
 chapter.glue(noise_cross=cross, noise_agree=int(((tv.mi_gap > 0) == (tv.kd_gain > 0)).sum()), noise_levels_run=len(tv))
 
 # %% [markdown]
-# The MI gap first turned negative at noise level {glue:md}`mosei_noise_cross`. The
+# In {numref}`fig-mosei-noise`, the MI gap first turned negative at noise level {glue:md}`mosei_noise_cross`. The
 # sign of the measured F1 gain matched the sign of the MI gap at
 # {glue:text}`mosei_noise_agree` of {glue:text}`mosei_noise_levels_run` noise levels. Gains
 # whose standard error is as large as the gain are not resolved by this many seeds.

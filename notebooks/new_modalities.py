@@ -145,6 +145,7 @@ chapter.show(baselines, "baselines", decimals=3)
 
 # %% [markdown]
 # ### Breast cancer
+# The selection on the breast-cancer views is {numref}`fig-new-modalities-breast-cancer`.
 
 # %% tags=["hide-input"]
 def show_selection(name: str) -> None:
@@ -176,6 +177,7 @@ show_selection("breast_cancer")
 
 # %% [markdown]
 # ### Digits
+# The selection on the digit views is {numref}`fig-new-modalities-digits`.
 
 # %% tags=["hide-input"]
 show_selection("digits")

@@ -201,7 +201,7 @@ chapter.glue(gap_from=first_positive("mi_gap"), gain_from=first_positive("kd_gai
 # ## Figure 4: other distillation weights
 # The same comparison for $\lambda \in$ {glue:text}`synthetic_lams_fig4`. The MIs do not
 # depend on $\lambda$ (they come from the teacher and the baseline student), so only
-# the error curves are shown.
+# the error curves are shown. See {numref}`fig-synthetic-fig4`.
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(lams_fig4), figsize=(min(12, 3.7 * len(lams_fig4)), 4), sharey=True)

@@ -304,7 +304,7 @@ chapter.glue(conv_max_rel_err_largest_p=float((largest["MC / Eq. (13)"] - 1).abs
              conv_largest_p=int(conv["p"].max()), conv_max_z_exact=float(conv["|MC - E[R]| / SE"].max()))
 
 # %% [markdown]
-# At $p$ = {glue:text}`theory_conv_largest_p` the Monte Carlo mean is within
+# In {numref}`fig-theory-convergence`, at $p$ = {glue:text}`theory_conv_largest_p` the Monte Carlo mean is within
 # {glue:text}`theory_conv_max_rel_err_largest_p:.3f` (relative) of Eq. (13) for every $\kappa$;
 # the remaining gap is the finite-sample factor $p/(n-p-1)$ vs. $1/(\kappa-1)$, which the exact
 # finite-sample mean accounts for (largest deviation {glue:text}`theory_conv_max_z_exact:.1f`
@@ -359,7 +359,7 @@ chapter.glue(fig_curves=fig)
 # ```
 
 # %% [markdown]
-# The three teachers show the three cases: KD hurts and CCH says so; KD helps at small
+# The three teachers of {numref}`fig-theory-curves` show the three cases: KD hurts and CCH says so; KD helps at small
 # $\lambda$ although CCH fails (CCH too strict); KD helps and CCH says so. Away from
 # $\lambda \to 0$ the teacher's bias term $\lambda^2 B/(1+\lambda)^2$ takes over, so a
 # teacher that helps at small $\lambda$ can hurt at $\lambda \approx 1$: Theorem 1 and CCH
@@ -440,7 +440,7 @@ chapter.glue(fig_sec41=fig)
 # ```
 
 # %% [markdown]
-# Where the two switch on the appB line, as $p$ grows (Bayes teacher; the $\sigma_{12}$ at which
+# Where the two switch on the appB line of {numref}`fig-theory-sec41`, as $p$ grows (Bayes teacher; the $\sigma_{12}$ at which
 # Eq. 17 and CCH change sign):
 
 # %%
@@ -626,7 +626,7 @@ cols = ["teacher", "teacher scale s", "I_teacher_student", "I_student_label", "e
 show(ce[cols].round(5), "cch_without_eq17")
 
 # %% [markdown]
-# **What the maps say** (Monte Carlo at small $\lambda$, {glue:text}`theory_cases_small` cases in all):
+# **What the maps of {numref}`fig-theory-maps` say** (Monte Carlo at small $\lambda$, {glue:text}`theory_cases_small` cases in all):
 #
 # * How close is CCH to sufficient? The share P(KD helps | CCH holds) is at least
 #   {glue:text}`theory_cch_sufficient_share:.2f` in every population (the other cases are
@@ -718,7 +718,7 @@ chapter.glue(sur_cos_first=float(first["corr(Eq. 14 teacher, Bayes teacher)"]), 
              zero_beats_bayes_share=float((sur["R, zero teacher"] < sur["R, Bayes teacher"]).mean()))
 
 # %% [markdown]
-# By construction the Eq. (14) teacher is at least as good as the Bayes teacher at every
+# By construction the Eq. (14) teacher of {numref}`fig-theory-surrogate` is at least as good as the Bayes teacher at every
 # $\lambda$ under Eq. (13) (the table checks this against the Monte Carlo); at its best $\lambda$ on this grid it lowers the excess risk by a fraction
 # {glue:text}`theory_sur_best_gain:.2f` of $R_0$, against {glue:text}`theory_bayes_best_gain:.2f`
 # for the Bayes teacher and {glue:text}`theory_zero_best_gain:.2f` for the zero teacher (pure
@@ -788,7 +788,7 @@ beats = ((zero - best["MC mean R"]) > 2 * np.sqrt(best_se**2 + pos[pos["teacher"
 chapter.glue(thm3_beats_share=float(beats.mean()), thm3_max_z=float(ovr["|MC - E[R]| / SE"].max()))
 
 # %% [markdown]
-# The closed form's largest deviation from the simulation is {glue:text}`theory_thm3_max_z:.1f`
+# In {numref}`fig-theory-min-norm`, the closed form's largest deviation from the simulation is {glue:text}`theory_thm3_max_z:.1f`
 # standard errors (over many rows, a few deviations beyond 2 are expected by chance). Theorem 3
 # states that the best teacher beats the zero teacher $R(\lambda, 0)$ at every positive
 # $\lambda$; in the simulation it does so by more than two standard errors at a share

@@ -268,7 +268,7 @@ chapter.glue(n_unpaired=len(u), n_unpaired_pos=int((u.gain - two_se > 0).sum()),
 # deciding to distil (the analogue of how CCH is used). *Achieved*: FA and LA of the
 # distilled student itself. The framework predicts negative rank correlations with the
 # gain. Spearman's $\rho$ over all (level, seed) rows of a dataset and method, with its
-# two-sided p-value.
+# two-sided p-value. See {numref}`fig-unpaired-fa-la`.
 
 # %% tags=["hide-input"]
 def fa_la_correlations(rows: pd.DataFrame) -> pd.DataFrame:
@@ -338,7 +338,7 @@ chapter.glue(fig_fa_la=fig)
 # The table sets, per level, CCH's estimate on the true pairs beside the estimate on
 # pairs shuffled within class, and $I(H_S;Y)$; then the gains of paired KD, of KD on
 # shuffled pairs and of unpaired FA + LA. The bound above says the shuffled gap should
-# not be positive (an estimator's bias can still push it a little above zero).
+# not be positive (an estimator's bias can still push it a little above zero). See {numref}`fig-unpaired-cch`.
 
 # %% tags=["hide-input"]
 cch = summary[summary.method == "nokd"][["dataset", "level", "mi_ts", "mi_ts_shuffled", "mi_sl",
