@@ -533,46 +533,10 @@ summary = pd.DataFrame(srows)
 share_cols = [c for c in summary.columns if c.startswith(("share", "cch_"))]
 show(summary.round({c: 3 for c in share_cols}), "cch_summary")
 
-# %%
-def pick(pop, lam, key):
-    return summary[(summary["population"] == pop) & (summary["lambda"] == lam)][key].iloc[0]
-
-
-small = summary[summary["lambda"] == map_small_lam]
-chapter.glue(cch_sufficient_share=float(small["cch_sufficient"].min()),
-             cch_too_strict_appb=float(pick("appB", map_small_lam, "cch_too_strict")),
-             cch_too_strict_percoord=float(pick("per-coordinate", map_small_lam, "cch_too_strict")),
-             cch_too_strict_random=float(pick("random covariance", map_small_lam, "cch_too_strict")),
-             counterexamples_small=int(small["counterexamples"].sum()),
-             counterexamples_small_assump=int(small["counterexamples_with_assumptions"].sum()),
-             exact_vs_mc_disagree_small=int(small["exact_vs_mc_disagree"].sum()),
-             cases_small=int(small["cases"].sum()), cch_not_exact=int(small["cch_and_not_exact"].sum()))
-large = summary[summary["lambda"] == map_large_lam]
-chapter.glue(counterexamples_large=int(large["counterexamples"].sum()),
-             cch_sufficient_large_min=float(large["cch_sufficient"].min()),
-             share_exact_percoord=float(pick("per-coordinate", map_small_lam, "share_exact")))
-
 # %% tags=["remove-cell"]
-from cchlib.findings import finding, verdict
-
+chapter.glue(**mc.map_facts(summary, map_small_lam, map_large_lam))
 maps = pd.concat([grid_map, rand_map], ignore_index=True)
-held = maps[maps["cch"].astype(bool) & maps["assumptions"].astype(bool)]
-helps, hurts = int((held["verdict_small"] == "helps").sum()), int((held["verdict_small"] == "hurts").sum())
-kd_helps = maps[maps["verdict_small"] == "helps"]
-chapter.glue(finding=Markdown(finding(
-    r"with a teacher meeting two assumptions, CCH is enough for distillation to help at small $\lambda$ "
-    r"(Theorem 1, via the exact condition Eq. 17 from the asymptotic risk Eq. 13).",
-    f"with the `{params_name}` parameter set, the finite-sample form of Eq. (13) stayed within "
-    f"{conv['|MC - E[R]| / SE'].max():.1f} Monte Carlo standard errors of the simulated risk. Of "
-    f"{len(maps)} mapped correlation structures and teachers, CCH and the assumptions held in "
-    f"{len(held)}; there the simulated student gained at small $\\lambda$ in {helps}, lost in {hurts}, "
-    f"and was inconclusive in {len(held) - helps - hurts}. Of the {len(kd_helps)} cases where "
-    f"distillation helped, CCH failed (was too strict) in {int((~kd_helps['cch'].astype(bool)).sum())}.",
-    verdict(helps, hurts),
-    "The verdict counts the cases where CCH and the assumptions hold and the simulated gain lies "
-    "more than 2 standard errors from zero; CCH being too strict does not contradict Theorem 1, "
-    "which claims sufficiency only.",
-)))
+chapter.glue(finding=Markdown(mc.map_finding(maps, conv["|MC - E[R]| / SE"].max(), params_name)))
 
 # %% tags=["hide-input"]
 def category(row, tag="small"):
