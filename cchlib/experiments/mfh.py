@@ -52,7 +52,7 @@ from cchlib.data.synthetic import sampler_covariance
 from cchlib.distill import cross_entropy
 from cchlib.models import AlignedPair, DecisionValueLR, copy_generator, role_salt
 from cchlib.mi import CheckedMI
-from cchlib.stats import gap_columns, spearman_rho, summarise_seeds
+from cchlib.stats import outcomes, spearman_rho, summarise_seeds
 from cchlib.train import default_device, fit
 
 TEACHERS = ("regular", "general", "alg1_general", "alg1_specific", "random")
@@ -330,10 +330,10 @@ def condition_table(rows: pd.DataFrame, by=("setting", "level", "teacher")) -> p
 
     ``kd_gain = acc_kd - acc_nokd`` (percentage points, positive when distillation
     helped, paired by seed), ``mi_gap = mi_ts - mi_sl`` (nats, CCH's criterion) and, with
-    the null MIs, the estimator's null gap ``mi_gap_null`` (:func:`cchlib.stats.gap_columns`).
+    the null MIs, the estimator's null gap ``mi_gap_null`` (:func:`cchlib.stats.outcomes`).
     MFH's criterion is ``teacher_gamma``, the gamma preserved in the teacher.
     """
-    rows = gap_columns(rows.assign(kd_gain=rows.acc_kd - rows.acc_nokd))
+    rows = outcomes(rows, "acc")
     columns = ["gamma", "alpha", "teacher_gamma", "teacher_acc", "acc_nokd", "acc_kd", "kd_gain",
                "mi_ts", "mi_sl", "mi_gap", "alg1_precision"] + (["mi_gap_null"] if "mi_gap_null" in rows else [])
     return summarise(rows, list(by), columns)
