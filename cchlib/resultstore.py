@@ -262,9 +262,14 @@ def import_function(name: str):
         raise StoreError(f"cannot import the cell function {name!r} to recompute it: {error}") from error
 
 
+WALL_CLOCK_COLUMNS = ("seconds",)  # timings a cell measures (cchlib.mi.suite): what a rerun cannot reproduce
+
+
 def compare_rows(stored: list[dict], fresh: list[dict], rtol: float, atol: float) -> tuple[bool, float, str]:
     """Whether two cells' rows agree: same columns and labels, numbers within tolerance.
 
+    The wall-clock columns (:data:`WALL_CLOCK_COLUMNS`) must be present in both but are
+    not compared: a timing depends on the machine and its load, not on the code.
     Returns (agrees, the largest absolute difference, what differed first).
     """
     if len(stored) != len(fresh):
@@ -274,6 +279,8 @@ def compare_rows(stored: list[dict], fresh: list[dict], rtol: float, atol: float
         if set(a) != set(b):
             return False, math.inf, f"columns differ: {sorted(set(a) ^ set(b))}"
         for column, x in a.items():
+            if column in WALL_CLOCK_COLUMNS:
+                continue
             y = b[column]
             if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
                 if math.isnan(x) and math.isnan(y):

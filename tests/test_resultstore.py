@@ -194,6 +194,9 @@ def test_compare_rows_tolerance_and_labels():
     assert not resultstore.compare_rows([{"x": 1.0}], [{"x": 1.01}], rtol=1e-3, atol=0)[0]
     assert not resultstore.compare_rows([{"x": 1.0, "k": "a"}], [{"x": 1.0, "k": "b"}], rtol=1, atol=1)[0]
     assert not resultstore.compare_rows([{"x": 1.0}], [{"y": 1.0}], rtol=1, atol=1)[0]
+    # a timing the cell measured is not compared, but must be there
+    assert resultstore.compare_rows([{"x": 1.0, "seconds": 4.4}], [{"x": 1.0, "seconds": 4.8}], rtol=0, atol=0)[0]
+    assert not resultstore.compare_rows([{"x": 1.0, "seconds": 4.4}], [{"x": 1.0}], rtol=1, atol=1)[0]
 
 
 def test_the_book_names_the_store_to_its_kernels_and_restores_the_environment(tmp_path):
