@@ -70,19 +70,8 @@ import papermill
 import yaml
 
 from cchlib import __version__, report, resultstore
-from cchlib.io import atomic_write_text
+from cchlib.io import RUNNER_PARAMETERS, atomic_write_text
 from cchlib.provenance import SCALES
-
-# Where and how a chapter runs, not what it computes. The runner passes them to every
-# notebook as papermill parameters (a notebook need not declare them; one run by hand
-# takes these defaults through cchlib.chapter.Chapter.from_parameters).
-RUNNER_PARAMETERS = {
-    "params_name": "default",  # the parameter set; results go to <results_root>/<params_name>/<chapter>/
-    "results_root": "../results",  # folder of result tables (notebooks run in notebooks/)
-    "cache_root": None,  # sweep-cell cache; None: ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
-    "executor": "local",  # how sweep cells run: "local" or "dask"
-    "executor_options": {},  # for dask: {"workers": N}, {"address": "tcp://..."} or {"scheduler_file": ...}
-}
 
 
 def _not_a_runner_parameter_warning(record: logging.LogRecord) -> bool:

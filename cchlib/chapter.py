@@ -27,16 +27,16 @@ from matplotlib.figure import Figure
 from myst_nb import glue
 
 from cchlib import criteria, report, sweep
-from cchlib.book import RUNNER_PARAMETERS
 from cchlib.data.store import cache_dir
 from cchlib.device import default_device
 from cchlib.figures import BOOK_STYLE
 from cchlib.findings import cch_finding
-from cchlib.io import results_dir
+from cchlib.io import RUNNER_PARAMETERS, results_dir
 from cchlib.mi import bias
 from cchlib.provenance import chapter_record
 from cchlib.resultstore import STORE_ENV, ResultStore, function_name
 from cchlib.settings import CellSettings
+
 
 @dataclass(frozen=True)
 class Chapter:

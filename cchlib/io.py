@@ -1,4 +1,4 @@
-"""Where results go and how they are written: result folders and atomic writes.
+"""Where results go and how they are written: the runner's parameters, result folders and atomic writes.
 
 Every file cchlib writes for a reader (a table, a provenance record, a store file, a
 cached cell) goes through :func:`atomic_write_bytes`, so a run killed mid-write leaves
@@ -11,6 +11,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+# Where and how a chapter runs, not what it computes: where its results go, its cache and
+# executor. The book runner (cchlib.book) passes them to every notebook as papermill
+# parameters; a notebook need not declare them, and one run by hand takes these defaults
+# through cchlib.chapter.Chapter.from_parameters.
+RUNNER_PARAMETERS = {
+    "params_name": "default",  # the parameter set; results go to <results_root>/<params_name>/<chapter>/
+    "results_root": "../results",  # folder of result tables (notebooks run in notebooks/)
+    "cache_root": None,  # sweep-cell cache; None: ~/.cache/cchlib/sweeps (or $CCH_CACHE_DIR)
+    "executor": "local",  # how sweep cells run: "local" or "dask"
+    "executor_options": {},  # for dask: {"workers": N}, {"address": "tcp://..."} or {"scheduler_file": ...}
+}
 
 
 def results_dir(results_root: str | Path, params_name: str, chapter: str) -> Path:

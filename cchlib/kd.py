@@ -58,6 +58,7 @@ class Schedule:
 
 
 NULL_COLUMNS = ("mi_ts_null", "mi_sl_null")  # the estimator's null MIs, with MISpec(null=True)
+FUSION_SCORES = ("acc", "auc", "f1_macro", "f1_weighted")  # the joint head's test scores (fusion_scores)
 
 # The rows' schema: the columns every row of each protocol holds. ``{score}`` is each score
 # of the task (SCORES: ``mse`` for regression; ``acc``, ``f1`` for classification) and
@@ -71,7 +72,7 @@ ROW_SCHEMA = {
     "run": ("seed", "variant", "{score}_kd", "{score}_nokd", "teacher_{score}", "mi_ts{mi}", "mi_sl{mi}", "mi_tl{mi}"),
     "run_pairs": ("seed", "teacher", "student", "{score}_nokd", "teacher_{score}", "mi_ts{mi}", "mi_sl{mi}",
                   "mi_tl{mi}"),  # and {score}_kd when a student is distilled
-    "run_fusion": ("seed", "method", "acc", "auc", "f1_macro", "f1_weighted"),
+    "run_fusion": ("seed", "method", *FUSION_SCORES),
 }
 
 
@@ -82,7 +83,7 @@ def check_rows(results: dict[int, list[dict]], protocol: str, task: str = "class
     Every declared column must be present, and every score and MI must be a real
     number (NaN only where a score cannot be computed, e.g. an AUC without a class).
     """
-    scores = ("acc", "auc", "f1_macro", "f1_weighted") if protocol == "run_fusion" else SCORE_NAMES[task]
+    scores = FUSION_SCORES if protocol == "run_fusion" else SCORE_NAMES[task]
     columns = {c.format(score=score, mi=mi) for c in ROW_SCHEMA[protocol] for score in scores for mi in mi_suffixes}
     if protocol == "run_pairs" and distilled:
         columns |= {f"{score}_kd" for score in scores}
